@@ -1,0 +1,1 @@
+"""The only torch.nn code: one module per layer family, lowering, initialisation."""

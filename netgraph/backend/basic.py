@@ -1,0 +1,147 @@
+"""Torch modules of the basic, elementwise, sequence and loss layers."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..layers import basic as B
+from ..layers import loss as L
+from ..layers import sequence as S
+from ..symbols import Symbol
+from .base import LayerModule, lowers, parameter
+
+ELEMENTWISE_FUNCTIONS = {
+    "Ramp": torch.relu, "Tanh": torch.tanh, "LogisticSigmoid": torch.sigmoid,
+    "Sin": torch.sin, "Cos": torch.cos, "Exp": torch.exp, "Log": torch.log,
+    "Sqrt": torch.sqrt, "Abs": torch.abs, "Sign": torch.sign, "Square": torch.square,
+    "Erf": torch.erf, "SoftRamp": F.softplus, "ELU": F.elu, "SELU": F.selu, "GELU": F.gelu,
+    "Swish": F.silu, "HardTanh": F.hardtanh, "HardSigmoid": F.hardsigmoid,
+    "Identity": lambda x: x,
+}
+
+
+class LinearModule(LayerModule):
+    def __init__(self, layer: B.LinearLayer) -> None:
+        super().__init__()
+        specs = layer.array_specs()
+        self.array_names = tuple(specs)
+        self.Weights = parameter(specs["Weights"].shape)
+        self.Biases = parameter(specs["Biases"].shape) if "Biases" in specs else None
+        self.in_rank = len(layer.in_types["Input"].dims or ())
+        self.out_shape = tuple(layer.out_types["Output"].dims or ())
+
+    def forward(self, x: Tensor) -> Tensor:
+        b = x.shape[0]
+        x = x.reshape(b, -1)                                   # (batch, m)
+        y = F.linear(x, self.Weights, self.Biases)             # (batch, n)
+        return y.reshape((b, *self.out_shape))
+
+
+class ElementwiseModule(LayerModule):
+    def __init__(self, layer: B.ElementwiseLayer) -> None:
+        super().__init__()
+        f = layer.params["function"]
+        self.f = ELEMENTWISE_FUNCTIONS[f.name] if isinstance(f, Symbol) else f
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.f(x)
+
+
+def _threading_function(f: object):  # noqa: ANN202
+    if not isinstance(f, Symbol):
+        return f
+    return {
+        "Plus": lambda *xs: _fold(torch.add, xs), "Times": lambda *xs: _fold(torch.mul, xs),
+        "Subtract": lambda a, b: a - b, "Divide": lambda a, b: a / b,
+        "Max": lambda *xs: _fold(torch.maximum, xs), "Min": lambda *xs: _fold(torch.minimum, xs),
+        "Power": lambda a, b: torch.pow(a, b),
+    }[f.name]
+
+
+def _fold(op, xs):  # noqa: ANN001, ANN202
+    acc = xs[0]
+    for x in xs[1:]:
+        acc = op(acc, x)
+    return acc
+
+
+class ThreadingModule(LayerModule):
+    def __init__(self, layer: B.ThreadingLayer) -> None:
+        super().__init__()
+        self.f = _threading_function(layer.params["function"])
+
+    def forward(self, *xs: Tensor) -> Tensor:
+        return self.f(*xs)
+
+
+class SoftmaxModule(LayerModule):
+    def __init__(self, layer: B.SoftmaxLayer) -> None:
+        super().__init__()
+        lv = layer.params["level"]
+        self.dim = lv if lv < 0 else lv  # batch dim shifts positive levels by one
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.softmax(x, dim=self.dim)
+
+
+class SequenceModule(LayerModule):
+    def __init__(self, layer: object) -> None:
+        super().__init__()
+        self.kind = type(layer).__name__
+
+    def forward(self, x: Tensor) -> Tensor:                     # x: (batch, time, ...)
+        if self.kind == "SequenceLastLayer":
+            return x[:, -1]
+        if self.kind == "SequenceMostLayer":
+            return x[:, :-1]
+        if self.kind == "SequenceRestLayer":
+            return x[:, 1:]
+        return torch.flip(x, dims=(1,))
+
+
+def _per_example_mean(d: Tensor) -> Tensor:
+    """Mean over every dimension but the batch: one loss per example, (batch,)."""
+    return d.reshape(d.shape[0], -1).mean(dim=1)
+
+
+class LossModule(LayerModule):
+    def __init__(self, layer: object) -> None:
+        super().__init__()
+        self.kind = type(layer).__name__
+        self.form = getattr(layer, "params", {}).get("form")
+        self.margin = getattr(layer, "params", {}).get("margin", 1.0)
+
+    def forward(self, x: Tensor, t: Tensor) -> Tensor:          # -> (batch,)
+        if self.kind == "MeanSquaredLossLayer":
+            return _per_example_mean(torch.square(x - t))
+        if self.kind == "MeanAbsoluteLossLayer":
+            return _per_example_mean(torch.abs(x - t))
+        if self.kind == "ContrastiveLossLayer":
+            hinge = torch.clamp(self.margin - x, min=0)
+            return _per_example_mean(t * x * x + (1 - t) * hinge * hinge)
+        return self._cross_entropy(x, t)
+
+    def _cross_entropy(self, x: Tensor, t: Tensor) -> Tensor:
+        eps = 1e-15 if x.dtype == torch.float64 else 1e-7
+        if self.form == "Index":
+            p = torch.gather(x, -1, (t.long() - 1).unsqueeze(-1)).squeeze(-1)
+            return _per_example_mean(-torch.log(p.clamp_min(eps)))
+        if self.form == "Probabilities":
+            ce = -(t * torch.log(x.clamp_min(eps)))
+            return _per_example_mean(ce.sum(-1) if ce.dim() > 1 else ce)
+        xc = x.clamp(eps, 1 - eps)
+        return _per_example_mean(-(t * torch.log(xc) + (1 - t) * torch.log(1 - xc)))
+
+
+lowers(B.LinearLayer)(LinearModule)
+lowers(B.ElementwiseLayer)(ElementwiseModule)
+lowers(B.ThreadingLayer)(ThreadingModule)
+lowers(B.SoftmaxLayer)(SoftmaxModule)
+lowers(S.SequenceLastLayer, S.SequenceMostLayer, S.SequenceRestLayer,
+       S.SequenceReverseLayer)(SequenceModule)
+lowers(L.MeanSquaredLossLayer, L.MeanAbsoluteLossLayer, L.CrossEntropyLossLayer,
+       L.ContrastiveLossLayer)(LossModule)
+math  # used by subclasses

@@ -1,0 +1,174 @@
+"""Lowering: an inferred, initialized net -> a plain ``torch.nn.Module``.
+
+A graph becomes a module whose ``forward`` is Python source generated from a topological
+plan (as torch.fx does), so a call costs what hand-written code costs: no interpretation
+of the graph per call, values dropped after their last use, traceable by
+``torch.compile``/``torch.export``. ``forward`` takes the graph's inputs by name
+(identifier-safe) and returns a dict ``{output port: tensor}``.
+"""
+from __future__ import annotations
+
+import keyword
+import linecache
+import re
+from itertools import count
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import EvaluationError, ShapeError
+from ..graph.net import Container, wrap
+from ..layers.base import Layer
+from ..ports import PortRef
+
+from .base import LayerModule, builder_for
+
+_ids = count()
+
+
+def identifier(name: str, taken: set[str]) -> str:
+    """A Python identifier for a port name, unique within ``taken``."""
+    s = re.sub(r"\W", "_", name) or "_"
+    if s[0].isdigit() or keyword.iskeyword(s) or s == "self":
+        s = "_" + s
+    base, i = s, 1
+    while s in taken:
+        i += 1
+        s = f"{base}_{i}"
+    taken.add(s)
+    return s
+
+
+class GraphModule(nn.Module):
+    """A lowered NetGraph/NetChain; ``forward`` is generated (see ``code``)."""
+
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    arg_names: tuple[str, ...]
+    code: str
+
+    def __init__(self, layers: dict[str, nn.Module]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleDict({k.replace(".", "_"): m for k, m in layers.items()})
+
+
+def check_ready(net: Layer, head: str = "NetGraph", path: str = "") -> None:
+    """Raise a clear error if any port shape is unknown or any array uninitialized."""
+    if isinstance(net, Container):
+        for k, layer in net.nodes.items():
+            check_ready(layer, head, f"{path}{k if k.isdigit() else repr(k)} ")
+        return
+    where = f"layer {path.strip()} ({net.head})" if path else net.head
+    for side, types, ports in (("input", net.in_types, net.input_ports()),
+                               ("output", net.out_types, net.output_ports())):
+        for p in ports:
+            t = types.get(p)
+            if t is None or not t.is_known():
+                raise ShapeError(head, f'the shape of {side} port "{p}" of {where} could not be '
+                                 "inferred; specify it with an option such as "
+                                 f'{p}=... on the layer or on the graph\'s corresponding port.')
+    for name, a in net.arrays.items():
+        if a is None:
+            raise EvaluationError(head, f'array "{name}" of {where} is not initialized; '
+                                  "use NetInitialize(net) or NetTrain first.")
+
+
+def build_module(net: Layer) -> nn.Module:
+    """The torch module of a (specialized, initialized) layer or graph, float32 on CPU."""
+    if isinstance(net, Container):
+        return _build_graph(net)
+    m: LayerModule = builder_for(net)(net)
+    if m.array_names:
+        m.set_arrays({k: v for k, v in net.arrays.items()})  # type: ignore[misc]
+    return m
+
+
+def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -> GraphModule:
+    """A fresh module for ``net`` (a standalone layer is wrapped in a one-layer graph)."""
+    g = wrap(net)
+    check_ready(g, g.head)
+    return build_module(g).to(device=device, dtype=dtype)  # type: ignore[return-value]
+
+
+def _build_graph(g: Container) -> GraphModule:
+    mods = {k: build_module(layer) for k, layer in g.nodes.items()}
+    module = GraphModule(mods)
+    code, args = generate_forward(g)
+    name = f"<netgraph-forward-{next(_ids)}>"
+    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
+    ns: dict[str, Any] = {}
+    exec(compile(code, name, "exec"), ns)  # noqa: S102 - our own generated source
+    cls = type("GraphModule", (GraphModule,), {"forward": ns["forward"], "code": code})
+    module.__class__ = cls
+    module.input_names = tuple(g.params["inputs"])
+    module.output_names = tuple(g.params["outputs"])
+    module.arg_names = tuple(args)
+    return module
+
+
+def _optional_inputs(g: Container) -> set[str]:
+    """Graph inputs that feed only recurrent state ports (they default to zeros)."""
+    feeds: dict[str, list[PortRef]] = {}
+    for d, s in g.edges.items():
+        if s.node is None:
+            feeds.setdefault(s.port, []).append(d)
+    opt = set()
+    for p, dsts in feeds.items():
+        if all(d.node is not None and d.port in g.nodes[d.node].states
+               or d.node is not None and isinstance(g.nodes[d.node], Container)
+               and d.port in optional_ports(g.nodes[d.node]) for d in dsts):
+            opt.add(p)
+    return opt
+
+
+def optional_ports(net: Layer) -> set[str]:
+    """Input ports of ``net`` that may be omitted (recurrent states): zeros by default."""
+    if isinstance(net, Container):
+        cached = net._cache.get("optional")  # type: ignore[attr-defined]
+        if cached is None:
+            cached = net._cache["optional"] = _optional_inputs(net)  # type: ignore[attr-defined]
+        return cached
+    return set(net.states)
+
+
+def generate_forward(g: Container) -> tuple[str, list[str]]:
+    """Python source of ``forward`` for graph ``g``, and its argument names in order."""
+    taken = {"self"}
+    args = {p: identifier(p, taken) for p in g.params["inputs"]}
+    optional = _optional_inputs(g)
+    var: dict[PortRef, str] = {PortRef(None, p): a for p, a in args.items()}
+    order = list(g.params["order"])
+    for k in order:
+        for p in g.nodes[k].output_ports():
+            var[PortRef(k, p)] = identifier(f"v_{k}_{p}", taken)
+    keep = set(args.values()) | {var[s] for d, s in g.edges.items() if d.node is None}
+    last_use: dict[str, int] = {}
+    for i, k in enumerate(order):
+        for p in g.nodes[k].input_ports():
+            src = g.edges.get(PortRef(k, p))
+            if src is not None:
+                last_use[var[src]] = i
+    sig = ", ".join(a + ("=None" if p in optional else "") for p, a in args.items())
+    lines = [f"def forward(self, {sig}):" if sig else "def forward(self):"]
+    for i, k in enumerate(order):
+        layer = g.nodes[k]
+        ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None else "None"
+               for p in layer.input_ports()]
+        call = f"self.layers[{k.replace('.', '_')!r}]({', '.join(ins)})"
+        outs = layer.output_ports()
+        names = [var[PortRef(k, p)] if var[PortRef(k, p)] in last_use
+                 or var[PortRef(k, p)] in keep else "_" for p in outs]
+        if isinstance(layer, Container):
+            lines.append(f"    _d = {call}")
+            lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names) if n != "_"]
+        elif len(outs) == 1:
+            lines.append(f"    {names[0]} = {call}")
+        else:
+            lines.append(f"    {', '.join(names)} = {call}")
+        dead = sorted(v for v, j in last_use.items() if j == i and v not in keep)
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
+    outs = [f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"]]
+    lines.append("    return {" + ", ".join(outs) + "}")
+    return "\n".join(lines) + "\n", list(args.values())

@@ -1,0 +1,105 @@
+"""Recurrent layers on torch's fused kernels (nn.LSTM, nn.GRU, nn.RNN), never a step loop.
+
+WL keeps one bias per gate; torch has two (input and hidden). The WL bias lives in
+``bias_ih``; ``bias_hh`` is held at zero and frozen, which also makes torch's GRU equal to
+WL's variant (the reset gate multiplies ``Wms . s`` with no bias inside).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..layers import recurrent as R
+from .base import LayerModule, lowers
+
+
+class RecurrentModule(LayerModule):
+    gates: tuple[str, ...] = ()
+
+    def __init__(self, layer: R.RecurrentLayer, rnn: nn.RNNBase) -> None:
+        super().__init__()
+        self.n = layer.params["n"]
+        self.rnn = rnn
+        self.rnn.bias_hh_l0.requires_grad_(False)
+        self.array_names = tuple(layer.array_specs())
+
+    def _names(self, gate: str) -> tuple[str, str, str]:
+        if not gate:
+            return "InputWeights", "StateWeights", "Biases"
+        return f"{gate}GateInputWeights", f"{gate}GateStateWeights", f"{gate}GateBiases"
+
+    def set_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        def cat(i: int) -> Tensor:
+            return torch.cat([torch.tensor(np.asarray(arrays[self._names(g)[i]]))
+                              for g in self.gates])
+        with torch.no_grad():
+            self.rnn.weight_ih_l0.copy_(cat(0))
+            self.rnn.weight_hh_l0.copy_(cat(1))
+            self.rnn.bias_ih_l0.copy_(cat(2))
+            self.rnn.bias_hh_l0.zero_()
+
+    def get_arrays(self) -> dict[str, np.ndarray]:
+        n, out = self.n, {}
+        parts = (self.rnn.weight_ih_l0, self.rnn.weight_hh_l0,
+                 self.rnn.bias_ih_l0 + self.rnn.bias_hh_l0)
+        for j, g in enumerate(self.gates):
+            for i, name in enumerate(self._names(g)):
+                out[name] = parts[i][j * n:(j + 1) * n].detach().cpu().numpy().copy()
+        return out
+
+    def array_parameters(self) -> dict[str, list[nn.Parameter]]:
+        ps = [self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0]
+        return {name: [ps[i]] for g in self.gates for i, name in enumerate(self._names(g))}
+
+    def _h0(self, s: Tensor | None, x: Tensor) -> Tensor | None:
+        return None if s is None else s.unsqueeze(0).contiguous()   # (1, batch, n)
+
+
+class LSTMModule(RecurrentModule):
+    gates = R.GATES["LongShortTermMemoryLayer"]
+
+    def __init__(self, layer: R.LongShortTermMemoryLayer) -> None:
+        super().__init__(layer, nn.LSTM(layer.input_size() or 1, layer.params["n"],
+                                        batch_first=True))
+
+    def forward(self, x: Tensor, s: Tensor | None = None, c: Tensor | None = None
+                ) -> tuple[Tensor, Tensor, Tensor]:
+        # x: (batch, time, k); s, c: (batch, n)
+        if s is None and c is None:
+            y, (h, cc) = self.rnn(x)
+        else:
+            z = x.new_zeros(1, x.shape[0], self.n)
+            hx = (z if s is None else s.unsqueeze(0).contiguous(),
+                  z if c is None else c.unsqueeze(0).contiguous())
+            y, (h, cc) = self.rnn(x, hx)
+        return y, h[0], cc[0]                                  # (batch, time, n), (batch, n) x2
+
+
+class GRUModule(RecurrentModule):
+    gates = R.GATES["GatedRecurrentLayer"]
+
+    def __init__(self, layer: R.GatedRecurrentLayer) -> None:
+        super().__init__(layer, nn.GRU(layer.input_size() or 1, layer.params["n"],
+                                       batch_first=True))
+
+    def forward(self, x: Tensor, s: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        y, h = self.rnn(x, self._h0(s, x))
+        return y, h[0]
+
+
+class BasicRNNModule(RecurrentModule):
+    gates = ("",)
+
+    def __init__(self, layer: R.BasicRecurrentLayer) -> None:
+        super().__init__(layer, nn.RNN(layer.input_size() or 1, layer.params["n"],
+                                       batch_first=True))
+
+    def forward(self, x: Tensor, s: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        y, h = self.rnn(x, self._h0(s, x))
+        return y, h[0]
+
+
+lowers(R.LongShortTermMemoryLayer)(LSTMModule)
+lowers(R.GatedRecurrentLayer)(GRUModule)
+lowers(R.BasicRecurrentLayer)(BasicRNNModule)

@@ -1,0 +1,2 @@
+"""Sequence layers lower in backend.basic (SequenceModule)."""
+from .basic import SequenceModule  # noqa: F401

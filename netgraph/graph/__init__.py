@@ -1,0 +1,1 @@
+"""Graph IR, construction from WL-style connections, shape inference and editing."""

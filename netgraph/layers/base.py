@@ -1,0 +1,233 @@
+"""The immutable layer value that every WL layer head builds on.
+
+A layer holds three things: ``params`` (its hyperparameters, as given by the user
+and normalised), its port types (``in_types``/``out_types``: what is known so far,
+fully known after shape inference) and ``arrays`` (learned arrays by WL name,
+``None`` while uninitialized). A layer never changes; every edit makes a new one.
+
+Subclasses describe themselves with class attributes (``inputs``, ``outputs``,
+``states``) and two pure functions: :meth:`Layer.infer` (known port types ->
+constraints on the other ports) and :meth:`Layer.array_specs` (port types ->
+array shapes and how to initialize them). Torch appears only in ``backend/``.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import LayerError, ShapeError, check_options
+from ..shapes import PortType, parse
+
+Types = dict[str, PortType]
+
+
+class PortMismatch(Exception):
+    """Raised by :meth:`Layer.infer`: ``port`` cannot have the type it is given.
+
+    The graph turns it into a :class:`ShapeError` naming the layer and port.
+    """
+
+    def __init__(self, port: str, expected: str, received: str | None = None) -> None:
+        super().__init__(port, expected, received)
+        self.port, self.expected, self.received = port, expected, received
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """How a learned array is shaped and initialized.
+
+    ``init`` is "weights" (fan-in/fan-out scaled by the NetInitialize method),
+    "biases" (zeros), "zeros", "ones" or "identity".
+    """
+
+    shape: tuple[int, ...] | None
+    init: str = "weights"
+    fan_in: int | None = None
+    fan_out: int | None = None
+
+
+def _freeze_array(a: Any) -> np.ndarray | None:
+    if a is None:
+        return None
+    arr = np.array(a, dtype=np.float32 if not np.issubdtype(np.asarray(a).dtype, np.floating)
+                   else np.asarray(a).dtype, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+class Layer:
+    """Base of every layer value (LinearLayer, ..., NetGraph, NetChain)."""
+
+    inputs: ClassVar[tuple[str, ...]] = ("Input",)
+    outputs: ClassVar[tuple[str, ...]] = ("Output",)
+    states: ClassVar[tuple[str, ...]] = ()   # ports that are both an input and an output
+    is_loss: ClassVar[bool] = False
+    options: ClassVar[tuple[str, ...]] = ()  # extra keyword options besides port shapes
+
+    params: Mapping[str, Any]
+    in_types: Mapping[str, PortType]
+    out_types: Mapping[str, PortType]
+    arrays: Mapping[str, np.ndarray | None]
+
+    # -- construction ------------------------------------------------------
+    @property
+    def head(self) -> str:
+        return type(self).__name__
+
+    def _init(self, params: dict[str, Any], ports: Mapping[str, Any] | None = None,
+              arrays: Mapping[str, Any] | None = None) -> None:
+        """Finish ``__init__``: store params, parse port shape options, fill arrays."""
+        ports = dict(ports or {})
+        valid = set(self.input_ports_of(params)) | set(self.output_ports_of(params))
+        check_options(self.head, {k: v for k, v in ports.items()}, valid | set(self.options))
+        ins = {p: parse(v, self.head, f'port "{p}"') for p, v in ports.items()
+               if p in self.input_ports_of(params)}
+        outs = {p: parse(v, self.head, f'port "{p}"') for p, v in ports.items()
+                if p in self.output_ports_of(params)}
+        self._set(params, ins, outs, {})
+        self._self_infer()
+        names = self.array_specs()
+        given = dict(arrays or {})
+        for k in given:
+            if k not in names:
+                raise LayerError(self.head, f'unknown array "{k}"; the arrays are '
+                                 f"{', '.join(names) or 'none'}.")
+        full = {k: _freeze_array(given.get(k)) for k in names}
+        object.__setattr__(self, "arrays", MappingProxyType(full))
+
+    def _set(self, params: Mapping[str, Any], ins: Mapping[str, PortType],
+             outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(params)))
+        object.__setattr__(self, "in_types", MappingProxyType(dict(ins)))
+        object.__setattr__(self, "out_types", MappingProxyType(dict(outs)))
+        object.__setattr__(self, "arrays", MappingProxyType(dict(arrays)))
+        object.__setattr__(self, "_cache", {})
+
+    def _self_infer(self) -> None:
+        """Apply this layer's own constraints to its ports until nothing changes."""
+        from ..shapes import UnifyError, unify
+        ins = {p: self.in_types.get(p, PortType()) for p in self.input_ports()}
+        outs = {p: self.out_types.get(p, PortType()) for p in self.output_ports()}
+        for _ in range(8):
+            try:
+                cin, cout = self.infer(ins, outs)
+            except PortMismatch as e:
+                raise ShapeError(self.head, f'port "{e.port}" expects {e.expected}'
+                                 + (f", but received {e.received}." if e.received else ".")) from None
+            changed = False
+            for side, cons in ((ins, cin), (outs, cout)):
+                for p, t in cons.items():
+                    try:
+                        new = unify(side.get(p, PortType()), t)
+                    except UnifyError:
+                        raise ShapeError(self.head, f'port "{p}" expects {t.describe()}, but '
+                                         f"received {side[p].describe()}.") from None
+                    if new != side.get(p):
+                        side[p], changed = new, True
+            if not changed:
+                break
+        object.__setattr__(self, "in_types", MappingProxyType(ins))
+        object.__setattr__(self, "out_types", MappingProxyType(outs))
+
+    @classmethod
+    def _make(cls, params: Mapping[str, Any], ins: Mapping[str, PortType],
+              outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> Layer:
+        """Build a value directly from its parts (used by edits, inference, Import)."""
+        obj = cls.__new__(cls)
+        obj._set(params, ins, outs, arrays)
+        return obj
+
+    def _replace(self, *, params: Mapping[str, Any] | None = None,
+                 in_types: Mapping[str, PortType] | None = None,
+                 out_types: Mapping[str, PortType] | None = None,
+                 arrays: Mapping[str, Any] | None = None) -> Layer:
+        return type(self)._make(
+            self.params if params is None else params,
+            self.in_types if in_types is None else in_types,
+            self.out_types if out_types is None else out_types,
+            self.arrays if arrays is None else arrays)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"{self.head} is an immutable value; use NetReplacePart.")
+
+    def __copy__(self) -> Layer:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Layer:
+        return self
+
+    # -- ports --------------------------------------------------------------
+    @classmethod
+    def input_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
+        return cls.inputs + cls.states
+
+    @classmethod
+    def output_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
+        return cls.outputs + cls.states
+
+    def input_ports(self) -> tuple[str, ...]:
+        """Every input port, state ports included."""
+        return self.input_ports_of(self.params)
+
+    def output_ports(self) -> tuple[str, ...]:
+        """Every output port, state ports included."""
+        return self.output_ports_of(self.params)
+
+    def visible_inputs(self) -> tuple[str, ...]:
+        """Inputs that become graph ports when left unconnected (not the states)."""
+        return tuple(p for p in self.input_ports() if p not in self.states)
+
+    def visible_outputs(self) -> tuple[str, ...]:
+        return tuple(p for p in self.output_ports() if p not in self.states)
+
+    # -- shapes -------------------------------------------------------------
+    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        """Constraints on ports given what is known; raise PortMismatch on conflict."""
+        return {}, {}
+
+    def array_specs(self) -> dict[str, ArraySpec]:
+        """The learned arrays, by WL name, with their shapes when known."""
+        return {}
+
+    def specialize(self, ins: Types, outs: Types) -> Layer:
+        """This layer with the inferred port types recorded."""
+        return self._replace(in_types=ins, out_types=outs)
+
+    def is_initialized(self) -> bool:
+        return all(a is not None for a in self.arrays.values())
+
+    # -- display ------------------------------------------------------------
+    def _param_repr(self) -> str:
+        """Arguments as the user would type them, for repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        from ..info import layer_repr
+        return layer_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..info import html_repr
+        return html_repr(self)
+
+    # -- evaluation -----------------------------------------------------------
+    def __call__(self, data: Any, *ports: Any, **options: Any) -> Any:
+        """Evaluate the net on data: ``net(x)``, ``net({...})``, ``net(x, "Port")``."""
+        from ..runtime.evaluate import evaluate
+        return evaluate(self, data, *ports, **options)
+
+
+def check_size(head: str, value: Any, what: str, allow_none: bool = True) -> Any:
+    """Validate a size argument: a positive int (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise LayerError(head, f"expected {what} to be a positive integer, but received {value!r}.")
+    return value
+
+
+def shape_error(head: str, message: str) -> ShapeError:
+    return ShapeError(head, message)

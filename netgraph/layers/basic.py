@@ -1,0 +1,173 @@
+"""Basic and elementwise layers: LinearLayer, ElementwiseLayer, ThreadingLayer, SoftmaxLayer."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import LayerError
+from ..shapes import REAL_ANY, PortType, parse, real
+from ..symbols import ELEMENTWISE, THREADING, Symbol
+from .base import ArraySpec, Layer, PortMismatch, Types
+
+
+def _size_spec(head: str, n: Any) -> tuple[int, ...] | None:
+    """LinearLayer's n: None (inferred), an int, a tuple of ints, or "Real"/() for a scalar."""
+    if n is None:
+        return None
+    if n in ("Real", "Scalar") or n == ():
+        return ()
+    t = parse(n, head, "the output size")
+    if t.dims is None or not all(isinstance(d, int) for d in t.dims):
+        raise LayerError(head, f"expected an output size (a positive int or a tuple of them), "
+                         f"but received {n!r}.")
+    return tuple(int(d) for d in t.dims)  # type: ignore[arg-type]
+
+
+class LinearLayer(Layer):
+    """LinearLayer(n): a trainable fully connected layer computing w . x + b.
+
+    ``LinearLayer()`` infers its size from what it feeds; ``LinearLayer((m, n))`` outputs an
+    array; ``LinearLayer("Real")`` a scalar. Arrays "Weights" (n x m) and "Biases" (n).
+
+    >>> LinearLayer(3, Input=2).array_specs()["Weights"].shape
+    (3, 2)
+    """
+
+    options = ("Weights", "Biases", "LearningRateMultipliers")
+
+    def __init__(self, n: Any = None, **opts: Any) -> None:
+        arrays = {k: opts.pop(k) for k in ("Weights", "Biases") if k in opts}
+        self._init({"size": _size_spec("LinearLayer", n),
+                    "biases": not (arrays.get("Biases", 0) is None and "Biases" in arrays)},
+                   opts, {k: v for k, v in arrays.items() if v is not None})
+
+    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        size = self.params["size"]
+        out = REAL_ANY if size is None else real(*size)
+        return {"Input": REAL_ANY}, {"Output": out}
+
+    def array_specs(self) -> dict[str, ArraySpec]:
+        n = self.out_types.get("Output", REAL_ANY).size()
+        m = self.in_types.get("Input", REAL_ANY).size()
+        shape = None if n is None or m is None else (n, m)
+        specs = {"Weights": ArraySpec(shape, "weights", m, n)}
+        if self.params["biases"]:
+            specs["Biases"] = ArraySpec(None if n is None else (n,), "biases")
+        return specs
+
+    def _param_repr(self) -> str:
+        size = self.params["size"]
+        if size is None:
+            return ""
+        return '"Real"' if size == () else (str(size[0]) if len(size) == 1 else str(size))
+
+
+def _function_name(f: Any) -> str:
+    if isinstance(f, Symbol):
+        return f.name
+    return getattr(f, "__name__", repr(f))
+
+
+class ElementwiseLayer(Layer):
+    """ElementwiseLayer(f): applies f to every element (Ramp, Tanh, LogisticSigmoid, ..., a callable).
+
+    The callable receives a torch tensor and must return one of the same shape.
+
+    >>> ElementwiseLayer(Tanh)
+    ElementwiseLayer(Tanh)
+    """
+
+    def __init__(self, f: Any, **opts: Any) -> None:
+        if isinstance(f, str):
+            f = Symbol(f)
+        if isinstance(f, Symbol) and f not in ELEMENTWISE:
+            raise LayerError("ElementwiseLayer", f"unknown function {f}; expected one of "
+                             f"{', '.join(sorted(s.name for s in ELEMENTWISE))} or a callable.")
+        if not isinstance(f, Symbol) and not callable(f):
+            raise LayerError("ElementwiseLayer", f"expected a function, but received {f!r}.")
+        self._init({"function": f}, opts)
+
+    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        t = ins.get("Input", REAL_ANY)
+        o = outs.get("Output", REAL_ANY)
+        return {"Input": PortType(o.dims, "Real")}, {"Output": PortType(t.dims, "Real")}
+
+    def _param_repr(self) -> str:
+        return _function_name(self.params["function"])
+
+
+class ThreadingLayer(Layer):
+    """ThreadingLayer(f): combines several inputs of the same shape elementwise with f.
+
+    f is Plus, Times, Subtract, Divide, Max, Min, Power or a callable of n tensors. Inputs are
+    "Input1", ..., "Inputn"; the count comes from the connections (``[a, b] -> layer``) or
+    ``InputPorts=n``.
+    """
+
+    variadic = True
+    options = ("InputPorts",)
+
+    def __init__(self, f: Any, **opts: Any) -> None:
+        if isinstance(f, str):
+            f = Symbol(f)
+        if isinstance(f, Symbol) and f not in THREADING:
+            raise LayerError("ThreadingLayer", f"unknown function {f}; expected one of "
+                             f"{', '.join(sorted(s.name for s in THREADING))} or a callable.")
+        if not isinstance(f, Symbol) and not callable(f):
+            raise LayerError("ThreadingLayer", f"expected a function, but received {f!r}.")
+        n = _input_count("ThreadingLayer", opts.pop("InputPorts", None))
+        self._init({"function": f, "n": n}, opts)
+
+    @classmethod
+    def input_ports_of(cls, params: Any) -> tuple[str, ...]:
+        n = params.get("n") or 0
+        return tuple(f"Input{i}" for i in range(1, n + 1))
+
+    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        return _same_shape_all(self, ins, outs)
+
+    def _param_repr(self) -> str:
+        return _function_name(self.params["function"])
+
+
+def _input_count(head: str, n: Any) -> int | None:
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise LayerError(head, f"expected InputPorts to be a positive integer, but received {n!r}.")
+    return n
+
+
+def _same_shape_all(layer: Layer, ins: Types, outs: Types) -> tuple[Types, Types]:
+    """All inputs and the output share one type (ThreadingLayer, TotalLayer)."""
+    from ..shapes import UnifyError, unify
+    t = outs.get("Output", REAL_ANY)
+    for p in layer.input_ports():
+        try:
+            t = unify(t, ins.get(p, REAL_ANY))
+        except UnifyError:
+            raise PortMismatch(p, t.describe(), ins[p].describe()) from None
+    return {p: t for p in layer.input_ports()}, {"Output": t}
+
+
+class SoftmaxLayer(Layer):
+    """SoftmaxLayer(): normalizes the last dimension to probabilities.
+
+    ``SoftmaxLayer(level)`` normalizes another level (negative counts from the end).
+    """
+
+    def __init__(self, level: int = -1, **opts: Any) -> None:
+        if isinstance(level, bool) or not isinstance(level, int) or level == 0:
+            raise LayerError("SoftmaxLayer", f"expected a nonzero level, but received {level!r}.")
+        self._init({"level": level}, opts)
+
+    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        t = ins.get("Input", REAL_ANY)
+        o = outs.get("Output", REAL_ANY)
+        return {"Input": PortType(o.dims, "Real")}, {"Output": PortType(t.dims, "Real")}
+
+    def _param_repr(self) -> str:
+        return "" if self.params["level"] == -1 else str(self.params["level"])
+
+
+Callable  # re-exported name used in type comments

@@ -1,0 +1,1 @@
+"""Plain data <-> tensors, batch detection, evaluation, NetStateObject."""
