@@ -7,8 +7,8 @@ from typing import Any
 def Normal(x: Any) -> Any:
     """Normal(x): a tensor as a numpy array, a net as its list (or dict) of layers.
 
-    >>> Normal(NetChain([LinearLayer(2), Tanh]))
-    [LinearLayer(2), ElementwiseLayer(Tanh)]
+    >>> [layer.head for layer in Normal(NetChain([LinearLayer(2), Tanh]))]
+    ['LinearLayer', 'ElementwiseLayer']
     """
     from .graph.net import Container
     if isinstance(x, Container):

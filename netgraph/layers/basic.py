@@ -74,7 +74,7 @@ class ElementwiseLayer(Layer):
     The callable receives a torch tensor and must return one of the same shape.
 
     >>> ElementwiseLayer(Tanh)
-    ElementwiseLayer(Tanh)
+    ElementwiseLayer(Tanh)...
     """
 
     def __init__(self, f: Any, **opts: Any) -> None:
