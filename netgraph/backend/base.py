@@ -59,6 +59,15 @@ class LayerModule(nn.Module):
         return {name: getattr(self, name).detach().cpu().numpy().copy()
                 for name in self.array_names}
 
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        """A Python expression computing this layer's output, for the generated forward.
+
+        ``ref`` is the expression naming this module and ``args`` the input expressions; the
+        expression may use ``torch`` and ``F`` (torch.nn.functional). ``None`` (the default)
+        means "call the module". Inlining spares nn.Module call overhead on small layers.
+        """
+        return None
+
     def array_parameters(self) -> dict[str, list[nn.Parameter]]:
         """The torch parameters behind each WL array (for learning-rate multipliers)."""
         return {name: [getattr(self, name)] for name in self.array_names}

@@ -23,6 +23,15 @@ ELEMENTWISE_FUNCTIONS = {
 }
 
 
+INLINE_ELEMENTWISE = {
+    "Ramp": "torch.relu({0})", "Tanh": "torch.tanh({0})", "LogisticSigmoid": "torch.sigmoid({0})",
+    "Sin": "torch.sin({0})", "Cos": "torch.cos({0})", "Exp": "torch.exp({0})",
+    "Log": "torch.log({0})", "Sqrt": "torch.sqrt({0})", "Abs": "torch.abs({0})",
+    "Square": "torch.square({0})", "Identity": "{0}",
+}
+INLINE_THREADING = {"Plus": " + ", "Times": " * ", "Subtract": " - ", "Divide": " / "}
+
+
 class LinearModule(LayerModule):
     def __init__(self, layer: B.LinearLayer) -> None:
         super().__init__()
@@ -32,6 +41,11 @@ class LinearModule(LayerModule):
         self.Biases = parameter(specs["Biases"].shape) if "Biases" in specs else None
         self.in_rank = len(layer.in_types["Input"].dims or ())
         self.out_shape = tuple(layer.out_types["Output"].dims or ())
+
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        if self.in_rank == 1 and len(self.out_shape) == 1:
+            return f"F.linear({args[0]}, {ref}.Weights, {ref}.Biases)"
+        return None
 
     def forward(self, x: Tensor) -> Tensor:
         b = x.shape[0]
@@ -45,6 +59,10 @@ class ElementwiseModule(LayerModule):
         super().__init__()
         f = layer.params["function"]
         self.f = ELEMENTWISE_FUNCTIONS[f.name] if isinstance(f, Symbol) else f
+        self.name = f.name if isinstance(f, Symbol) else None
+
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        return INLINE_ELEMENTWISE.get(self.name or "", "").format(*args) or None
 
     def forward(self, x: Tensor) -> Tensor:
         return self.f(x)
@@ -71,7 +89,14 @@ def _fold(op, xs):  # noqa: ANN001, ANN202
 class ThreadingModule(LayerModule):
     def __init__(self, layer: B.ThreadingLayer) -> None:
         super().__init__()
-        self.f = _threading_function(layer.params["function"])
+        f = layer.params["function"]
+        self.f = _threading_function(f)
+        self.op = INLINE_THREADING.get(f.name) if isinstance(f, Symbol) else None
+
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        if self.op is None or (self.op in (" - ", " / ") and len(args) != 2):
+            return None
+        return "(" + self.op.join(args) + ")"
 
     def forward(self, *xs: Tensor) -> Tensor:
         return self.f(*xs)

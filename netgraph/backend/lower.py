@@ -94,10 +94,10 @@ def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -
 def _build_graph(g: Container) -> GraphModule:
     mods = {k: build_module(layer) for k, layer in g.nodes.items()}
     module = GraphModule(mods)
-    code, args = generate_forward(g)
+    code, args = generate_forward(g, mods)
     name = f"<netgraph-forward-{next(_ids)}>"
     linecache.cache[name] = (len(code), None, code.splitlines(True), name)
-    ns: dict[str, Any] = {}
+    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional}
     exec(compile(code, name, "exec"), ns)  # noqa: S102 - our own generated source
     cls = type("GraphModule", (GraphModule,), {"forward": ns["forward"], "code": code})
     module.__class__ = cls
@@ -132,7 +132,8 @@ def optional_ports(net: Layer) -> set[str]:
     return set(net.states)
 
 
-def generate_forward(g: Container) -> tuple[str, list[str]]:
+def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
+                     ) -> tuple[str, list[str]]:
     """Python source of ``forward`` for graph ``g``, and its argument names in order."""
     taken = {"self"}
     args = {p: identifier(p, taken) for p in g.params["inputs"]}
@@ -155,7 +156,11 @@ def generate_forward(g: Container) -> tuple[str, list[str]]:
         layer = g.nodes[k]
         ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None else "None"
                for p in layer.input_ports()]
-        call = f"self.layers[{k.replace('.', '_')!r}]({', '.join(ins)})"
+        ref = f"self.layers[{k.replace('.', '_')!r}]"
+        call = f"{ref}({', '.join(ins)})"
+        if modules is not None and not isinstance(layer, Container):
+            inlined = modules[k].inline(ref, ins)
+            call = inlined if inlined is not None else call
         outs = layer.output_ports()
         names = [var[PortRef(k, p)] if var[PortRef(k, p)] in last_use
                  or var[PortRef(k, p)] in keep else "_" for p in outs]

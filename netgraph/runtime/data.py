@@ -85,7 +85,7 @@ def batch_rank(head: str, spec: PortSpec, shape: tuple[int, ...]) -> bool:
 
 
 def to_tensor(value: Any, integer: bool, dtype: torch.dtype, device: str) -> torch.Tensor:
-    t = torch.as_tensor(value)
+    t = torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.as_tensor(value)
     want = torch.int64 if integer else dtype
     if t.dtype != want or t.device.type != device:
         t = t.to(device=device, dtype=want)

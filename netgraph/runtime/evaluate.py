@@ -59,11 +59,40 @@ class Evaluator:
         self.optional = optional_ports(g)
         self.outputs = list(g.params["outputs"])
         self.scalar_out = {p: not g.out_types[p].dims for p in self.outputs}
+        self.by_name = {s.name: s for s in self.inputs}
+        self.args = dict(zip((s.name for s in self.inputs), self.module.arg_names))
+        self.forward = self.module.forward  # our own module: no hooks to run
+        self.required = sum(1 for s in self.inputs if s.name not in self.optional)
 
     def run(self, feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        args = self.args
         with torch.inference_mode():
-            return self.module(**{self.module.arg_names[i]: feeds.get(s.name)
-                                  for i, s in enumerate(self.inputs)})
+            return self.forward(**{args[k]: v for k, v in feeds.items()})
+
+    def fast(self, feeds: Mapping[str, Any]) -> Any:
+        """The common case: numpy/list examples or batches for every required port, all
+        outputs wanted. Returns None to fall back to the general path (which words errors)."""
+        tensors, flag = {}, None
+        for name, value in feeds.items():
+            spec = self.by_name.get(name)
+            if spec is None or isinstance(value, torch.Tensor):
+                return None
+            arr = value if isinstance(value, np.ndarray) else np.asarray(
+                value, dtype=np.int64 if spec.integer else np.float64)
+            batched = arr.ndim == spec.rank + 1
+            if arr.dtype == object or (not batched and arr.ndim != spec.rank) or (
+                    flag is not None and flag != batched):
+                return None
+            flag = batched
+            check_shape(self.head, spec, arr.shape, batched)
+            t = to_tensor(arr, spec.integer, self.dtype, self.device)
+            tensors[name] = t if batched else t.unsqueeze(0)
+        if len(tensors) < self.required or (flag and len({t.shape[0] for t in tensors.values()}) > 1):
+            return None
+        return _result(self, self.run(tensors), None, bool(flag), False)
+
+
+_DEFAULT = ("evaluator", "cpu", torch.float32)
 
 
 def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float32) -> Evaluator:
@@ -79,8 +108,19 @@ def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     head = net.head
     if options:
         check_options(head, options, EVAL_OPTIONS)
-    ev = evaluator(net, device_of(head, options.get("TargetDevice", "CPU")),
-                   dtype_of(head, options.get("WorkingPrecision")))
+        ev = evaluator(net, device_of(head, options.get("TargetDevice", "CPU")),
+                       dtype_of(head, options.get("WorkingPrecision")))
+    else:
+        ev = net._cache.get(_DEFAULT) or evaluator(net)  # type: ignore[attr-defined]
+        if not ports and ev.inputs:
+            if isinstance(data, Mapping):
+                result = ev.fast(data) if all(type(k) is str for k in data) else None
+            elif len(ev.inputs) == 1 and not isinstance(data, torch.Tensor):
+                result = ev.fast({ev.inputs[0].name: data})
+            else:
+                result = None
+            if result is not None:
+                return result
     feeds = _feeds(ev, data)
     want = _selected_ports(ev, ports)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
@@ -98,10 +138,7 @@ def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
 
 
 def _spec(ev: Evaluator, name: str) -> PortSpec:
-    for s in ev.inputs:
-        if s.name == name:
-            return s
-    raise AssertionError(name)  # pragma: no cover - names are checked in _feeds
+    return ev.by_name[name]
 
 
 def _feeds(ev: Evaluator, data: Any) -> dict[str, Any]:
