@@ -11,8 +11,11 @@ from .graph.edit import NetExtract
 from .graph.net import NetChain, NetGraph
 from .info import Information
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
+from .layers.conv import ConvolutionLayer, DeconvolutionLayer, PoolingLayer
+from .layers.embedding import AttentionLayer, EmbeddingLayer
 from .layers.loss import (ContrastiveLossLayer, CrossEntropyLossLayer, MeanAbsoluteLossLayer,
                           MeanSquaredLossLayer)
+from .layers.normalization import BatchNormalizationLayer, DropoutLayer, NormalizationLayer
 from .layers.recurrent import (BasicRecurrentLayer, GatedRecurrentLayer,
                                LongShortTermMemoryLayer)
 from .layers.sequence import (SequenceLastLayer, SequenceMostLayer, SequenceRestLayer,
@@ -38,6 +41,8 @@ __all__ = [
     "SequenceLastLayer", "SequenceMostLayer", "SequenceRestLayer", "SequenceReverseLayer",
     "MeanSquaredLossLayer", "MeanAbsoluteLossLayer", "CrossEntropyLossLayer",
     "ContrastiveLossLayer",
+    "DropoutLayer", "BatchNormalizationLayer", "NormalizationLayer",
+    "ConvolutionLayer", "DeconvolutionLayer", "PoolingLayer", "EmbeddingLayer", "AttentionLayer",
     # symbols
     "Automatic", "All", "Inherited", "Scaled", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",
