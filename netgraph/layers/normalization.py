@@ -169,8 +169,8 @@ LevelSpec = Any
 def parse_levels(head: str, spec: LevelSpec, what: str, allow_names: bool = False) -> Any:
     """Normalize a WL level spec: an int, a list of ints, a span, All (or a name).
 
-    A span is ``slice(a, b)`` meaning WL's ``a;;b`` (b included, as in WL; ``slice(2, None)``
-    is ``2;;All``) or the string ``"a;;b"``.
+    A span is ``Span(a, b)`` or ``slice(a, b)``, both meaning WL's ``a;;b`` (b included, as in
+    WL; ``slice(2, None)`` is ``2;;All``), or the string ``"a;;b"``.
     """
     if allow_names and spec in ("Complement", "Same"):
         return spec
@@ -182,8 +182,8 @@ def parse_levels(head: str, spec: LevelSpec, what: str, allow_names: bool = Fals
             return ("span", int(a or 1), -1 if b.strip() in ("", "All") else int(b))
         except ValueError:
             pass
-    if isinstance(spec, slice) and spec.step is None:
-        a, b = spec.start, spec.stop
+    if hasattr(spec, "start") and hasattr(spec, "stop") and getattr(spec, "step", 1) in (None, 1):
+        a, b = spec.start, spec.stop  # a slice, or a Span (WL's a;;b)
         if (a is None or _level_int(a)) and (b is None or b is All or _level_int(b)):
             return ("span", 1 if a is None else a, -1 if b is None or b is All else b)
     if _level_int(spec):

@@ -77,8 +77,11 @@ class Evaluator:
             spec = self.by_name.get(name)
             if spec is None or isinstance(value, torch.Tensor):
                 return None
-            arr = value if isinstance(value, np.ndarray) else np.asarray(
-                value, dtype=np.int64 if spec.integer else np.float64)
+            try:
+                arr = value if isinstance(value, np.ndarray) else np.asarray(
+                    value, dtype=np.int64 if spec.integer else np.float64)
+            except (ValueError, TypeError):  # ragged examples: the general path groups them
+                return None
             batched = arr.ndim == spec.rank + 1
             if arr.dtype == object or (not batched and arr.ndim != spec.rank) or (
                     flag is not None and flag != batched):
