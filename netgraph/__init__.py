@@ -7,19 +7,27 @@ from __future__ import annotations
 from .backend.init import NetInitialize
 from .errors import (ConnectionError_, EvaluationError, LayerError, NetGraphError,
                      NetImportError, OptionError, ShapeError, TrainingError)
-from .graph.edit import NetExtract
+from .graph.edit import NetExtract, NetRename, NetReplacePart
 from .graph.net import NetChain, NetGraph
+from .graph.surgery import (NetAppend, NetDelete, NetDrop, NetFlatten, NetInsert, NetJoin,
+                            NetPrepend, NetTake)
 from .info import Information
+from .layers.array import (AggregationLayer, DotLayer, NetArrayLayer, SummationLayer,
+                           TotalLayer)
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
 from .layers.conv import ConvolutionLayer, DeconvolutionLayer, PoolingLayer
 from .layers.embedding import AttentionLayer, EmbeddingLayer
+from .layers.levels import Span
 from .layers.loss import (ContrastiveLossLayer, CrossEntropyLossLayer, MeanAbsoluteLossLayer,
                           MeanSquaredLossLayer)
 from .layers.normalization import BatchNormalizationLayer, DropoutLayer, NormalizationLayer
 from .layers.recurrent import (BasicRecurrentLayer, GatedRecurrentLayer,
                                LongShortTermMemoryLayer)
+from .layers.reshape import FlattenLayer, PartLayer, ReshapeLayer, TransposeLayer
 from .layers.sequence import (SequenceLastLayer, SequenceMostLayer, SequenceRestLayer,
                               SequenceReverseLayer)
+from .layers.structure import (AppendLayer, CatenateLayer, PaddingLayer, PrependLayer,
+                               ReplicateLayer)
 from .normal import Normal
 from .ports import NetPort
 from .shapes import Restricted
@@ -35,6 +43,8 @@ __all__ = [
     "NetGraph", "NetChain", "NetPort", "Restricted",
     # net functions
     "NetInitialize", "NetExtract", "Information", "Normal",
+    "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
+    "NetFlatten", "NetInsert", "NetDelete",
     # layers
     "LinearLayer", "ElementwiseLayer", "ThreadingLayer", "SoftmaxLayer",
     "LongShortTermMemoryLayer", "GatedRecurrentLayer", "BasicRecurrentLayer",
@@ -43,6 +53,9 @@ __all__ = [
     "ContrastiveLossLayer",
     "DropoutLayer", "BatchNormalizationLayer", "NormalizationLayer",
     "ConvolutionLayer", "DeconvolutionLayer", "PoolingLayer", "EmbeddingLayer", "AttentionLayer",
+    "CatenateLayer", "AppendLayer", "PrependLayer", "ReplicateLayer", "PaddingLayer",
+    "ReshapeLayer", "FlattenLayer", "TransposeLayer", "PartLayer", "TotalLayer", "DotLayer",
+    "AggregationLayer", "SummationLayer", "NetArrayLayer", "Span",
     # symbols
     "Automatic", "All", "Inherited", "Scaled", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",

@@ -214,8 +214,9 @@ class Layer:
         return html_repr(self)
 
     # -- evaluation -----------------------------------------------------------
-    def __call__(self, data: Any, *ports: Any, **options: Any) -> Any:
-        """Evaluate the net on data: ``net(x)``, ``net({...})``, ``net(x, "Port")``."""
+    def __call__(self, data: Any = None, *ports: Any, **options: Any) -> Any:
+        """Evaluate the net on data: ``net(x)``, ``net({...})``, ``net(x, "Port")``; ``net()``
+        for a net without inputs."""
         from ..runtime.evaluate import evaluate
         return evaluate(self, data, *ports, **options)
 

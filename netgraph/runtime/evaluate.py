@@ -157,6 +157,8 @@ def _feeds(ev: Evaluator, data: Any) -> dict[str, Any]:
             feeds[name] = v
     elif len(names) == 1:
         feeds = {names[0]: data}
+    elif not names and (data is None or (isinstance(data, Mapping) and not data)):
+        feeds = {}  # a net without inputs (NetArrayLayer): net() or net({})
     elif not names:
         raise EvaluationError(ev.head, "the net has no input ports.")
     else:
