@@ -42,6 +42,10 @@ class NetImportError(NetGraphError):
     """A file could not be imported."""
 
 
+class NetExportError(NetGraphError):
+    """A net could not be exported (e.g. it holds Python code, which files never hold)."""
+
+
 class LayerError(NetGraphError):
     """A layer was constructed with invalid parameters."""
 

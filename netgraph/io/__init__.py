@@ -1,0 +1,1 @@
+"""Files: Export/Import of nets (.netgraph, .onnx) and interoperation with plain PyTorch."""
