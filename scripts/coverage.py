@@ -1,0 +1,343 @@
+"""Regenerate docs/coverage.md: what netgraph supports of the Wolfram Language net framework.
+
+The lists of WL names below are kept by hand (from /work/shared/reference/wolfram-nn.md:
+the layer heads of section 4.1, the net functions of sections 1-3, 6 and 9, NetTrain's
+options of section 7.4 and its properties of section 7.3). Whether netgraph supports a name
+is never written by hand: it is read from the code each time this script runs.
+
+- A head or function is supported when its name is in ``netgraph.__all__``.
+- A NetTrain option or property is supported when NetTrain accepts it: the names are read
+  from the tables of the ``netgraph.train`` package (any module-level dict, tuple, list or
+  set of names that contains ``"MaxTrainingRounds"`` is a table of options; one that
+  contains ``"RoundLossList"`` is a table of properties).
+
+Run ``python scripts/coverage.py`` to rewrite docs/coverage.md, ``--check`` to only compare
+(exit status 1 when the file is out of date). tests/test_docs.py runs the comparison.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "coverage.md"
+
+# (WL head, group in WL's guide, what it does in WL). Section 4.1 of the reference.
+LAYERS: list[tuple[str, str, str]] = [
+    ("LinearLayer", "Basic", "trainable affine map w . x + b"),
+    ("SoftmaxLayer", "Basic", "normalized exponential over a level"),
+    ("FunctionLayer", "Custom", "a net written as a WL function"),
+    ("CompiledLayer", "Custom", "a layer from compiled code"),
+    ("PlaceholderLayer", "Custom", "a stand-in for a layer not yet known"),
+    ("ElementwiseLayer", "Elementwise", "a function applied to every element"),
+    ("ThreadingLayer", "Elementwise", "a function threaded over several inputs"),
+    ("ParametricRampLayer", "Elementwise", "leaky ReLU with a learned slope"),
+    ("RandomArrayLayer", "Elementwise", "samples random arrays"),
+    ("CatenateLayer", "Structure", "joins inputs along a level"),
+    ("PrependLayer", "Structure", "prepends an element to a sequence"),
+    ("AppendLayer", "Structure", "appends an element to a sequence"),
+    ("FlattenLayer", "Structure", "flattens levels"),
+    ("ReshapeLayer", "Structure", "reshapes to given dimensions"),
+    ("ReplicateLayer", "Structure", "replicates the input along a new level"),
+    ("PaddingLayer", "Structure", "pads an array"),
+    ("PartLayer", "Structure", "takes a part, as Part does"),
+    ("TransposeLayer", "Structure", "transposes levels"),
+    ("ExtractLayer", "Structure", "extracts parts at positions given as an input"),
+    ("NetArrayLayer", "Array", "a learned constant array, no input"),
+    ("SummationLayer", "Array", "sum of all elements"),
+    ("TotalLayer", "Array", "elementwise sum of several inputs"),
+    ("AggregationLayer", "Array", "Total/Max/Mean/... over levels"),
+    ("DotLayer", "Array", "dot product of two inputs"),
+    ("OrderingLayer", "Array", "ordering (argsort) of the input"),
+    ("ConvolutionLayer", "Convolution", "trainable convolution"),
+    ("DeconvolutionLayer", "Convolution", "trainable transposed convolution"),
+    ("PoolingLayer", "Convolution", "max or mean pooling"),
+    ("ResizeLayer", "Convolution", "resizes images"),
+    ("SpatialTransformationLayer", "Convolution", "learned affine warping of images"),
+    ("BasicRecurrentLayer", "Recurrent", "simple recurrent layer, port \"State\""),
+    ("GatedRecurrentLayer", "Recurrent", "GRU, port \"State\""),
+    ("LongShortTermMemoryLayer", "Recurrent", "LSTM, ports \"State\" and \"CellState\""),
+    ("UnitVectorLayer", "Sequence", "one-hot encoding of integers"),
+    ("EmbeddingLayer", "Sequence", "trainable embedding of integers"),
+    ("AttentionLayer", "Sequence", "attention over keys and values"),
+    ("SequenceLastLayer", "Sequence", "the last element of a sequence"),
+    ("SequenceMostLayer", "Sequence", "all elements but the last"),
+    ("SequenceRestLayer", "Sequence", "all elements but the first"),
+    ("SequenceReverseLayer", "Sequence", "the sequence reversed"),
+    ("SequenceIndicesLayer", "Sequence", "the positions 1..n of a sequence"),
+    ("DropoutLayer", "Training", "dropout while training"),
+    ("ImageAugmentationLayer", "Training", "random image crops and flips while training"),
+    ("BatchNormalizationLayer", "Normalization", "batch normalization"),
+    ("NormalizationLayer", "Normalization", "layer/instance normalization"),
+    ("LocalResponseNormalizationLayer", "Normalization", "local response normalization"),
+    ("MeanSquaredLossLayer", "Loss", "mean squared error"),
+    ("MeanAbsoluteLossLayer", "Loss", "mean absolute error"),
+    ("CrossEntropyLossLayer", "Loss", "cross-entropy: \"Index\", \"Probabilities\", \"Binary\""),
+    ("ContrastiveLossLayer", "Loss", "contrastive loss of a distance"),
+    ("CTCLossLayer", "Loss", "connectionist temporal classification"),
+    ("NetChain", "Container", "layers applied in sequence"),
+    ("NetGraph", "Container", "layers wired into a graph"),
+    ("NetMapOperator", "Operator", "maps a net over a sequence"),
+    ("NetMapThreadOperator", "Operator", "maps a net over several sequences at once"),
+    ("NetFoldOperator", "Operator", "folds a net over a sequence with a recurrent state"),
+    ("NetNestOperator", "Operator", "applies a net n times"),
+    ("NetBidirectionalOperator", "Operator", "runs a net forward and backward over a sequence"),
+    ("NetPairEmbeddingOperator", "Operator", "distance of two embedded inputs"),
+    ("NetGANOperator", "Operator", "generator and discriminator trained together"),
+]
+
+# (WL head, what it does). Net functions and values outside the layer guide.
+FUNCTIONS: list[tuple[str, str]] = [
+    ("NetPort", "names a port in connections and evaluation"),
+    ("NetInitialize", "initializes arrays (Kaiming, seed 1234 by default)"),
+    ("NetTrain", "trains a net"),
+    ("Information", "properties of a net"),
+    ("NetExtract", "a layer or an array of a net"),
+    ("Normal", "a net's layers; a tensor as plain data"),
+    ("NetReplacePart", "replaces an array, a layer or a port type"),
+    ("NetTake", "the part of a net between two layers or ports"),
+    ("NetDrop", "a chain without some layers"),
+    ("NetJoin", "joins nets end to end"),
+    ("NetFlatten", "flattens nested containers"),
+    ("NetRename", "renames layers or ports"),
+    ("NetInsert", "inserts a layer into a chain"),
+    ("NetAppend", "appends layers"),
+    ("NetPrepend", "prepends layers"),
+    ("NetDelete", "deletes layers or ports"),
+    ("NetArray", "a shared array"),
+    ("NetSharedArray", "old name of NetArray"),
+    ("NetInsertSharedArrays", "shares every array of a net"),
+    ("NetStateObject", "evaluation that keeps recurrent states between calls"),
+    ("NetUnfold", "the single-step net of a recurrent net"),
+    ("NetPortGradient", "gradients at ports in evaluation"),
+    ("NetEncoder", "input encoders (images, text, ...)"),
+    ("NetDecoder", "output decoders (classes, ...)"),
+    ("NetModel", "the Wolfram neural net repository"),
+    ("NetExternalObject", "runs ONNX and other external models"),
+    ("NetTrainResultsObject", "what NetTrain returns for All"),
+    ("Restricted", "bounded integer port types"),
+    ("Scaled", "loss weights, data fractions"),
+    ("Export", "writes a net to a file (.netgraph, .onnx)"),
+    ("Import", "reads a net from a file"),
+]
+
+# (option, WL default, what it does). Section 7.4 of the reference, then netgraph's own
+# options from the contract.
+OPTIONS: list[tuple[str, str, str]] = [
+    ("BatchSize", "Automatic", "examples per batch"),
+    ("LearningRate", "Automatic", "the base learning rate"),
+    ("LearningRateMultipliers", "Automatic", "per-layer or per-array rates; 0 or None freezes"),
+    ("LossFunction", "Automatic", "which outputs are losses, with Scaled weights"),
+    ("MaxTrainingRounds", "Automatic", "number of rounds (epochs)"),
+    ("Method", "Automatic", "\"ADAM\", \"SGD\", \"RMSProp\", ... with sub-options"),
+    ("PerformanceGoal", "Automatic", "\"TrainingSpeed\" or \"TrainingMemory\""),
+    ("RandomSeeding", "Inherited", "seed of shuffling and initialization"),
+    ("TargetDevice", "\"CPU\"", "\"CPU\", \"GPU\", (\"GPU\", n), (\"GPU\", All)"),
+    ("TimeGoal", "Automatic", "how long to train"),
+    ("TrainingProgressCheckpointing", "None", "save the net while training"),
+    ("TrainingProgressFunction", "None", "called during training; \"StopTraining\" stops"),
+    ("TrainingProgressMeasurements", "Automatic", "measurements such as \"Accuracy\""),
+    ("TrainingProgressReporting", "Automatic", "progress bar, \"Print\", None, ..."),
+    ("TrainingStoppingCriterion", "None", "early stopping"),
+    ("TrainingUpdateSchedule", "Automatic", "which arrays update at which step"),
+    ("ValidationSet", "None", "data, or Scaled(f) of the training data"),
+    ("WorkingPrecision", "Automatic", "\"Real32\", \"Real64\", \"Mixed\""),
+    ("StateTransfer", "(netgraph)", "output ports fed into input ports across batches"),
+    ("Mirroring", "(netgraph)", "recompute activations to save memory"),
+]
+
+# (property, what it gives). Section 7.3: NetTrainResultsObject's properties, the extra and
+# hidden third-argument properties, and the old names the contract keeps.
+PROPERTIES: list[tuple[str, str]] = [
+    ("TrainedNet", "the trained net (the default)"),
+    ("TrainingNet", "the net with its loss layers attached"),
+    ("FinalNet", "the net of the last round (not the best one)"),
+    ("ResultsObject", "a NetTrainResultsObject"),
+    ("ArraysLearningRateMultipliers", "the multipliers used"),
+    ("BatchesPerRound", "batches in one round"),
+    ("BatchLossList", "loss of every batch"),
+    ("BatchMeasurementsLists", "measurements of every batch"),
+    ("BatchSize", "the batch size used"),
+    ("BestValidationRound", "round of the lowest validation loss"),
+    ("CheckpointingFiles", "files written by checkpointing"),
+    ("ExamplesProcessed", "examples seen"),
+    ("FinalLearningRate", "learning rate at the end"),
+    ("FinalPlots", "plots of loss and measurements"),
+    ("InitialLearningRate", "learning rate at the start"),
+    ("LossPlot", "plot of the loss"),
+    ("MeanBatchesPerSecond", "speed in batches"),
+    ("MeanExamplesPerSecond", "speed in examples"),
+    ("NetTrainInputForm", "the NetTrain call"),
+    ("OptimizationMethod", "the method used"),
+    ("ReasonTrainingStopped", "why training stopped"),
+    ("RoundLoss", "loss of the last round"),
+    ("RoundLossList", "loss of every round"),
+    ("RoundMeasurements", "measurements of the last round"),
+    ("RoundMeasurementsLists", "measurements of every round"),
+    ("RoundPositions", "batch positions of the rounds"),
+    ("TargetDevice", "the device used"),
+    ("TotalBatches", "batches trained"),
+    ("TotalRounds", "rounds trained"),
+    ("TotalTrainingTime", "seconds spent"),
+    ("TrainingExamples", "number of training examples"),
+    ("ValidationExamples", "number of validation examples"),
+    ("ValidationLoss", "validation loss of the last round"),
+    ("ValidationLossList", "validation loss of every round"),
+    ("ValidationMeasurements", "validation measurements of the last round"),
+    ("ValidationMeasurementsLists", "validation measurements of every round"),
+    ("ExampleLosses", "loss of every example"),
+    ("Weights", "the arrays at the end"),
+    ("Gradients", "the gradients of the last batch"),
+    ("LossEvolutionPlot", "old name of LossPlot"),
+    ("FinalRoundLoss", "old name of RoundLoss"),
+    ("FinalValidationLoss", "old name of ValidationLoss"),
+    ("$Trainer", "the trainer, for a custom training loop"),
+    ("$TrainingGenerator", "(generator, batches per round), for a custom loop"),
+]
+
+
+def _public_names() -> list[str]:
+    import netgraph
+    return list(netgraph.__all__)
+
+
+def _string_tables() -> Iterable[set[str]]:
+    """Every module-level collection of strings in the netgraph.train package."""
+    try:
+        package = importlib.import_module("netgraph.train")
+    except ImportError:
+        return
+    names = [package.__name__] + [m.name for m in pkgutil.walk_packages(
+        package.__path__, package.__name__ + ".")]
+    for name in names:
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if isinstance(value, (dict, tuple, list, set, frozenset)):
+                items = set(value)
+                if items and all(isinstance(x, str) for x in items):
+                    yield items
+
+
+def _accepted(marker: str) -> set[str]:
+    found: set[str] = set()
+    for table in _string_tables():
+        if marker in table:
+            found |= table
+    return found
+
+
+def _mark(ok: bool) -> str:
+    return "yes" if ok else "no"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _count(rows: list[list[str]], col: int) -> str:
+    return f"{sum(r[col] == 'yes' for r in rows)} of {len(rows)}"
+
+
+def _other_names(public: list[str]) -> list[list[str]]:
+    """Public names that are not in the WL lists above: symbols, errors, netgraph's own."""
+    import netgraph
+    from netgraph.layers.base import Layer
+    from netgraph.symbols import Symbol
+    known = {h for h, *_ in LAYERS} | {h for h, _ in FUNCTIONS}
+    rows = []
+    for name in public:
+        if name in known:
+            continue
+        obj = getattr(netgraph, name)
+        if isinstance(obj, Symbol):
+            kind = "symbol"
+        elif isinstance(obj, type) and issubclass(obj, Exception):
+            kind = "error"
+        elif isinstance(obj, type) and issubclass(obj, Layer):
+            kind = "layer"
+        elif isinstance(obj, type):
+            kind = "class"
+        else:
+            kind = "function" if callable(obj) else "value"
+        rows.append((kind, name))
+    order = {"layer": 0, "function": 1, "class": 2, "value": 3, "symbol": 4, "error": 5}
+    rows.sort(key=lambda r: order[r[0]])
+    grouped: dict[str, list[str]] = {}
+    for kind, name in rows:
+        grouped.setdefault(kind, []).append(f"`{name}`")
+    return [[kind, ", ".join(names)] for kind, names in grouped.items()]
+
+
+def render() -> str:
+    """The text of docs/coverage.md for the netgraph that is importable now."""
+    public = set(_public_names())
+    options, properties = set(), set()
+    if "NetTrain" in public:  # an option table without NetTrain is work in progress
+        options, properties = _accepted("MaxTrainingRounds"), _accepted("RoundLossList")
+    layers = [[f"`{h}`", g, _mark(h in public), note] for h, g, note in LAYERS]
+    funcs = [[f"`{h}`", _mark(h in public), note] for h, note in FUNCTIONS]
+    opts = [[f"`{o}`", d, _mark(o in options), note] for o, d, note in OPTIONS]
+    props = [[f'`"{p}"`', _mark(p in properties), note] for p, note in PROPERTIES]
+    out = [
+        "# Coverage of the Wolfram Language",
+        "",
+        "<!-- Generated by scripts/coverage.py; do not edit by hand. -->",
+        "",
+        "What netgraph supports of the Wolfram Language neural net framework. The WL names and",
+        "their notes are kept by hand in `scripts/coverage.py`; the **netgraph** column is read",
+        "from the code each time the script runs: a head or function is supported when",
+        "`from netgraph import *` brings it, a NetTrain option or property when NetTrain",
+        "accepts it. A test fails when this page is out of date. How each construct is",
+        "spelled in Python is in [Porting from Mathematica](porting.md).",
+        "",
+        f"## Layers, containers and operators ({_count(layers, 2)})",
+        "",
+        *_table(["WL head", "group", "netgraph", "what it does in WL"], layers),
+        "",
+        f"## Net functions ({_count(funcs, 1)})",
+        "",
+        *_table(["WL head", "netgraph", "what it does in WL"], funcs),
+        "",
+        f"## NetTrain options ({_count(opts, 2)})",
+        "",
+        "`StateTransfer` and `Mirroring` are netgraph's own options (see the",
+        "[contract of stateful training](guide/stateful.md)).",
+        "",
+        *_table(["option", "WL default", "netgraph", "what it does"], opts),
+        "",
+        f"## NetTrain properties ({_count(props, 1)})",
+        "",
+        "The third argument of `NetTrain(net, data, prop)`.",
+        "",
+        *_table(["property", "netgraph", "what it gives"], props),
+        "",
+        "## Other public names",
+        "",
+        "Names that `from netgraph import *` brings besides the WL heads above.",
+        "",
+        *_table(["kind", "names"], _other_names(_public_names())),
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(ROOT))
+    text = render()
+    if "--check" in argv:
+        if OUT.read_text() != text:
+            print("docs/coverage.md is out of date; run python scripts/coverage.py")
+            return 1
+        return 0
+    OUT.write_text(text)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
