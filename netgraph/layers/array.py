@@ -10,6 +10,7 @@ from .base import ArraySpec, Layer, PortMismatch, Types
 from .basic import _same_shape_all
 from .levels import (
     Span,
+    as_span,
     level_count_error,
     parse_transposition,
     resolve_level,
@@ -59,8 +60,8 @@ class DotLayer(Layer):
     transposes input i by speci (None, a pair ``(m, n)``, a list of pairs or a permutation list,
     as in TransposeLayer).
 
-    >>> DotLayer(InputPorts=[(2, 3), 3]).out_types["Output"]
-    2
+    >>> DotLayer(InputPorts=[(2, 3), 3])({"Input1": [[1, 0, 0], [0, 1, 0]], "Input2": [5, 6, 7]})
+    array([5., 6.], dtype=float32)
     """
 
     variadic = True
@@ -170,6 +171,7 @@ AGGREGATORS = (Max, Min, Total, Mean, Times)
 
 
 def _levels_spec(levels: Any) -> Any:
+    levels = as_span(levels)
     if levels is All or isinstance(levels, Span):
         return levels
     if _int(levels) and levels != 0:
@@ -190,8 +192,8 @@ class AggregationLayer(Layer):
     ``AggregationLayer(f)`` is ``AggregationLayer(f, Span(2, All))``: an array of dimensions
     {d1, ..., dn} gives a vector of size d1.
 
-    >>> AggregationLayer(Max, Input=(3, 4, 5)).out_types["Output"]
-    3
+    >>> AggregationLayer(Max, Input=(2, 3))([[1, 5, 2], [7, 0, 3]])
+    array([5., 7.], dtype=float32)
     """
 
     def __init__(self, f: Any, levels: Any = None, **opts: Any) -> None:
@@ -266,8 +268,8 @@ class SummationLayer(Layer):
 
     It is ``AggregationLayer(Total, All)``.
 
-    >>> SummationLayer(Input=(2, 3)).out_types["Output"]
-    'Real'
+    >>> SummationLayer(Input=(2, 2))([[1, 2], [3, 4]])
+    10.0
     """
 
     def __init__(self, **opts: Any) -> None:

@@ -24,7 +24,8 @@ class Span:
     """Span(i, j, k): WL's ``i;;j;;k``, parts i through j in steps of k (1-based, inclusive).
 
     ``Span(i)`` is ``i;;All`` (from i to the end), ``Span(1, j)`` is ``;;j``. Negative i and j
-    count from the end; ``All`` as i or j means the first or last part.
+    count from the end; ``All`` as i or j means the first or last part. Where a span is
+    accepted, a Python ``slice(i, j, k)`` means the same (1-based, j included; None = the end).
 
     >>> Span(2), Span(1, -2, 2)
     (Span(2, All), Span(1, -2, 2))
@@ -67,6 +68,15 @@ class Span:
         return n
 
 
+def as_span(x: Any) -> Any:
+    """A Python ``slice(a, b, c)`` read as ``Span(a, b, c)`` (1-based, b included; None is the
+    default end), as other netgraph level specs read it; anything else unchanged."""
+    if isinstance(x, slice):
+        return Span(1 if x.start is None else x.start, All if x.stop is None else x.stop,
+                    1 if x.step is None else x.step)
+    return x
+
+
 def _position(v: Any, n: int, default: int) -> int | None:
     """A 1-based position in 1..n from a WL part index (negative from the end, All)."""
     if v is All:
@@ -83,17 +93,6 @@ def resolve_level(level: int, rank: int) -> int | None:
 
 def level_count_error(port: str, need: int, t: PortType) -> PortMismatch:
     return PortMismatch(port, f"an array of rank at least {need}", t.describe())
-
-
-def join_kind(types: list[PortType]) -> str | None:
-    """Element kind of a value built from several: Real if any is Real, else Integer if all
-    are, else unknown."""
-    kinds = [t.kind for t in types]
-    if "Real" in kinds:
-        return "Real"
-    if kinds and all(k == "Integer" for k in kinds):
-        return "Integer"
-    return None
 
 
 def same(t: PortType, dims: tuple[Dim, ...] | None) -> PortType:

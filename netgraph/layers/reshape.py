@@ -14,6 +14,7 @@ from ..symbols import All, Automatic, Inherited
 from .base import Layer, PortMismatch, Types
 from .levels import (
     Span,
+    as_span,
     level_count_error,
     parse_transposition,
     product,
@@ -71,8 +72,9 @@ class ReshapeLayer(Layer):
     of an ellipsis: entries after ``All`` align with the input's last levels).
     ``ReshapeLayer(())`` makes a one-element input a "Real".
 
-    >>> ReshapeLayer((2, Automatic), Input=6).out_types["Output"]
-    (2, 3)
+    >>> ReshapeLayer((2, Automatic), Input=6)([1, 2, 3, 4, 5, 6])
+    array([[1., 2., 3.],
+           [4., 5., 6.]], dtype=float32)
     """
 
     def __init__(self, dims: Any, **opts: Any) -> None:
@@ -272,7 +274,7 @@ class TransposeLayer(Layer):
 
 
 def _part_spec(spec: Any) -> tuple:
-    items = list(spec) if isinstance(spec, list) else [spec]
+    items = [as_span(s) for s in (spec if isinstance(spec, list) else [spec])]
     for s in items:
         if not ((_int(s) and s != 0) or s is All or isinstance(s, Span)):
             raise LayerError("PartLayer", "expected a nonzero integer, a Span(i, j, k), All, or "
@@ -286,13 +288,13 @@ class PartLayer(Layer):
     """PartLayer(spec): takes part of its input, as WL Part.
 
     spec is an index i (1-based, negative from the end; the level disappears), a
-    ``Span(i, j, k)`` (WL ``i;;j;;k``, inclusive; the level stays), ``All``, or a list
-    ``[spec1, spec2, ...]`` applying speci at level i.
+    ``Span(i, j, k)`` (WL ``i;;j;;k``, inclusive; the level stays; ``slice(i, j, k)`` is read the
+    same way), ``All``, or a list ``[spec1, spec2, ...]`` applying speci at level i.
 
-    >>> PartLayer([All, 1], Input=(2, 3)).out_types["Output"]
-    2
-    >>> PartLayer(Span(2, -1), Input=5).out_types["Output"]
-    4
+    >>> PartLayer([All, 1], Input=(2, 3))([[1, 2, 3], [4, 5, 6]])
+    array([1., 4.], dtype=float32)
+    >>> PartLayer(Span(2, -1), Input=5)([1, 2, 3, 4, 5])
+    array([2., 3., 4., 5.], dtype=float32)
     """
 
     def __init__(self, spec: Any, **opts: Any) -> None:

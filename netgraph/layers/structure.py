@@ -12,7 +12,6 @@ from ..shapes import VARYING, Dim, PortType, UnifyError, unify_dim
 from ..symbols import Automatic
 from .base import Layer, PortMismatch, Types
 from .levels import (
-    join_kind,
     known,
     level_count_error,
     same,
@@ -37,9 +36,10 @@ class CatenateLayer(Layer):
     ``InputPorts=n`` / ``InputPorts=[shape1, shape2]``). As in WL, the level is relative to the
     first dimension of the lowest-rank input, and lower-rank inputs are replicated over the
     leading dimensions of the others: a 3x4 matrix and a vector of size 2 give a 3x6 matrix.
+    All inputs have one element type (all reals or all integers).
 
-    >>> CatenateLayer(InputPorts=[2, 3]).out_types["Output"]
-    3... 5
+    >>> CatenateLayer(InputPorts=[2, 3])({"Input1": [1, 2], "Input2": [3, 4, 5]})
+    array([1., 2., 3., 4., 5.], dtype=float32)
     """
 
     variadic = True
@@ -70,9 +70,14 @@ class CatenateLayer(Layer):
         ports = self.input_ports()
         types = [ins.get(p, PortType()) for p in ports]
         out = outs.get("Output", PortType())
-        kind = join_kind(types)
+        kind = next((t.kind for t in (*types, out) if t.kind), None)  # one element type
+        unknown = [i for i, t in enumerate(types) if t.rank is None]
+        if len(unknown) == 1 and out.rank is not None and all(
+                t.rank == out.rank for i, t in enumerate(types) if i != unknown[0]):
+            # the one input of unknown rank is taken to have the common rank (not replicated)
+            types[unknown[0]] = PortType((None,) * out.rank, types[unknown[0]].kind)
         if not ports or any(t.rank is None for t in types):
-            return {}, {"Output": PortType(None, kind)}
+            return {p: PortType(None, kind) for p in ports}, {"Output": PortType(None, kind)}
         ranks = [t.rank for t in types]
         big, axis = self.geometry(ranks)  # type: ignore[arg-type]
         if out.rank is not None and out.rank != big:
@@ -93,7 +98,7 @@ class CatenateLayer(Layer):
         odims[axis] = self._axis(ports, types, parts, odims[axis])
         for i in range(len(ports)):
             dims[i][axis - shift[i]] = parts[i]
-        return ({p: PortType(tuple(d), None) for p, d in zip(ports, dims, strict=False)},
+        return ({p: PortType(tuple(d), kind) for p, d in zip(ports, dims, strict=False)},
                 {"Output": PortType(tuple(odims), kind)})
 
     @staticmethod
@@ -138,8 +143,8 @@ class AppendLayer(Layer):
 
     Works on sequences too: ``AppendLayer(Input="Varying", Element="Real")``.
 
-    >>> AppendLayer(Input=3).out_types["Output"]
-    4
+    >>> AppendLayer(Input=3)({"Input": [1, 2, 3], "Element": 4})
+    array([1., 2., 3., 4.], dtype=float32)
     """
 
     inputs = ("Input", "Element")
@@ -264,8 +269,8 @@ class PaddingLayer(Layer):
     Option ``Padding``: a number (0 by default), "Fixed" (repeat the boundary elements) or
     "Reflected" (reflect in the boundary, not repeating it). Levels past the list are unpadded.
 
-    >>> PaddingLayer([(1, 2)], Input=3).out_types["Output"]
-    6
+    >>> PaddingLayer([(1, 2)], Input=3)([1, 2, 3])
+    array([0., 1., 2., 3., 0., 0.], dtype=float32)
     """
 
     options = ("Padding",)
