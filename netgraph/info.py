@@ -1,4 +1,10 @@
-"""REPL and notebook introspection: repr, _repr_html_, Information."""
+"""REPL and notebook introspection: ``repr(net)``, ``net._repr_html_()`` and Information.
+
+A container's repr is a table that fits a 100-column terminal: the graph's input ports, one
+line per layer (nested nets indented beneath their line) with its output shapes and, in a
+NetGraph, where its inputs come from, then the output ports. Long nets show their first and
+last layers.
+"""
 from __future__ import annotations
 
 import html
@@ -7,59 +13,127 @@ from typing import Any
 import numpy as np
 
 from .errors import OptionError, nearest
+from .graph.edit import label, port_spec
 from .graph.walk import leaves
 from .layers.base import Layer
+from .ports import PortRef
+from .shapes import PortType
+from .symbols import Automatic
 
 WIDTH = 100
+HEAD_LINES, TAIL_LINES = 12, 6  # layer lines shown around the cut in a long net
 
 
-def _spec_str(t: Any) -> str:
-    spec = t.spec() if t is not None else "Automatic"
-    return f'"{spec}"' if isinstance(spec, str) else repr(spec)
-
-
-def _layer_call(layer: Layer) -> str:
-    args = layer._param_repr()
-    return f"{layer.head}({args})"
-
-
-def layer_repr(layer: Layer) -> str:
+def _container_cls() -> type:
     from .graph.net import Container
-    if isinstance(layer, Container):
-        return container_repr(layer)
-    if not layer.in_types and not layer.out_types and not layer.array_specs():
-        return _layer_call(layer)
-    ports = [f"{p}: {_spec_str(layer.in_types.get(p))}" for p in layer.visible_inputs()]
-    ports += [f"-> {p}: {_spec_str(layer.out_types.get(p))}" for p in layer.visible_outputs()]
-    state = "" if not layer.array_specs() else (
-        ", initialized" if layer.is_initialized() else ", uninitialized")
-    text = f"{_layer_call(layer)}  <{', '.join(ports)}{state}>"
-    return text if len(text) <= WIDTH else text[:WIDTH - 3] + "..."
+    return Container
 
 
-def _fit(s: str, width: int) -> str:
+def shape_text(t: PortType | None) -> str:
+    """A port shape as the user would write it: 3, (2, 3), "Real", ("Varying", 2)."""
+    return _spec_text(port_spec(t))
+
+
+def _spec_text(spec: Any) -> str:
+    if isinstance(spec, str):
+        return f'"{spec}"'
+    if isinstance(spec, tuple):
+        return "(" + ", ".join(_spec_text(d) for d in spec) + ")"
+    return repr(spec)
+
+
+def _fit(s: str, width: int = WIDTH) -> str:
     return s if len(s) <= width else s[:width - 3] + "..."
 
 
+def layer_call(layer: Layer) -> str:
+    """The layer as a call: LinearLayer(3); a nested net as NetChain[2 layers]."""
+    if isinstance(layer, _container_cls()):
+        n = len(layer.nodes)  # type: ignore[attr-defined]
+        return f"{layer.head}[{n} layer{'s' if n != 1 else ''}]"
+    return f"{layer.head}({layer._param_repr()})"
+
+
+def _count_text(net: Layer) -> str:
+    total = Information(net, "ArraysTotalElementCount")
+    return "" if total is None or not _array_items(net) else f"{total:,} parameter{'s' if total != 1 else ''}, "
+
+
+def _status(net: Layer) -> str:
+    arrays = [a for _, leaf in leaves(net) for a in leaf.arrays.values()]
+    if not arrays:
+        return "no learned arrays"
+    done = sum(a is not None for a in arrays)
+    return ("initialized" if done == len(arrays)
+            else "uninitialized" if done == 0 else f"{done} of {len(arrays)} arrays initialized")
+
+
+def layer_repr(layer: Layer) -> str:
+    """``repr`` of any layer value; containers get the multi-line summary."""
+    if isinstance(layer, _container_cls()):
+        return container_repr(layer)
+    ins = [f"{p}: {shape_text(layer.in_types.get(p))}" for p in layer.visible_inputs()]
+    outs = [f"{p}: {shape_text(layer.out_types.get(p))}" for p in layer.visible_outputs()]
+    known = any(port_spec(t) is not Automatic for t in (*layer.in_types.values(),
+                                                         *layer.out_types.values()))
+    if not known and not layer.arrays:
+        return layer_call(layer)
+    extra = ""
+    if layer.arrays:
+        extra = ", " + _count_text(layer) + _status(layer)
+    return _fit(f"{layer_call(layer)}  <{', '.join(ins)} -> {', '.join(outs)}{extra}>")
+
+
+def _source_text(s: PortRef) -> str:
+    if s.node is None:
+        return s.port
+    return label(s.node) if s.port == "Output" else f"{label(s.node)}.{s.port}"
+
+
+def _layer_rows(net: Any, indent: int = 0) -> list[tuple[str, str, str, str]]:
+    """(key, call, outputs, sources) for each layer, nested nets' layers after their row."""
+    from .graph.net import NetGraph
+    rows = []
+    for k, layer in net.nodes.items():
+        outs = [shape_text(layer.out_types.get(p)) for p in layer.visible_outputs()]
+        if len(outs) > 1:
+            outs = [f"{p}: {o}" for p, o in zip(layer.visible_outputs(), outs)]
+        srcs = ""
+        if isinstance(net, NetGraph):
+            feeds = [net.edges.get(PortRef(k, p)) for p in layer.input_ports()]
+            srcs = "<- " + ", ".join(_source_text(s) for s in feeds if s is not None)
+        rows.append((" " * indent + label(k), layer_call(layer), ", ".join(outs), srcs))
+        if isinstance(layer, _container_cls()) and indent < 6:
+            rows += _layer_rows(layer, indent + 3)
+    return rows
+
+
 def container_repr(net: Any) -> str:
-    init = "initialized" if net.is_initialized() else "uninitialized"
+    """The summary of a NetGraph or NetChain (see the module docstring)."""
     n = len(net.nodes)
-    lines = [f"{net.head}[{n} layer{'s' if n != 1 else ''}, {init}]"]
-    w = max([len(p) + 2 for p in (*net.params["inputs"], *net.params["outputs"])] + [8])
+    lines = [f"{net.head}[{n} layer{'s' if n != 1 else ''}, {_count_text(net)}{_status(net)}]"]
+    names = [*net.params["inputs"], *net.params["outputs"]]
+    w = max([len(p) + 2 for p in names] + [8])
     for p in net.params["inputs"]:
-        lines.append(_fit(f"  Input  {_q(p):<{w}} {_spec_str(net.in_types.get(p))}", WIDTH))
-    keys = list(net.nodes)
-    shown = keys if len(keys) <= 40 else keys[:20] + ["..."] + keys[-19:]
-    for k in shown:
-        if k == "...":
-            lines.append(f"  ... {len(keys) - 39} more layers ...")
+        lines.append(_fit(f"  Input   {_q(p):<{w}}  {shape_text(net.in_types.get(p))}"))
+    rows = _layer_rows(net)
+    kw = max([len(r[0]) for r in rows] + [5])
+    cw = min(max([len(r[1]) for r in rows] + [10]), 44)
+    ow = min(max([len(r[2]) for r in rows] + [4]), 24)
+    shown: list[Any] = list(rows)
+    if len(rows) > HEAD_LINES + TAIL_LINES + 1:
+        shown = rows[:HEAD_LINES] + [len(rows) - HEAD_LINES - TAIL_LINES] + rows[-TAIL_LINES:]
+    for r in shown:
+        if isinstance(r, int):
+            lines.append(f"  {'':>{kw}}  ... {r} more layers ...")
             continue
-        layer = net.nodes[k]
-        outs = ", ".join(_spec_str(layer.out_types.get(p)) for p in layer.visible_outputs())
-        label = k if k.isdigit() else _q(k)
-        lines.append(_fit(f"  {label:>4}  {_layer_call(layer):<42} -> {outs}", WIDTH))
+        key, call, outs, srcs = r
+        line = f"  {key:<{kw}}  {_fit(call, cw):<{cw}}  -> {outs:<{ow}}  {srcs}"
+        lines.append(_fit(line.rstrip()))
     for p in net.params["outputs"]:
-        lines.append(_fit(f"  Output {_q(p):<{w}} {_spec_str(net.out_types.get(p))}", WIDTH))
+        src = net.edges.get(PortRef(None, p))
+        frm = f"  <- {_source_text(src)}" if src is not None and net.head == "NetGraph" else ""
+        lines.append(_fit(f"  Output  {_q(p):<{w}}  {shape_text(net.out_types.get(p))}{frm}"))
     return "\n".join(lines)
 
 
@@ -68,78 +142,126 @@ def _q(p: str) -> str:
 
 
 def html_repr(layer: Layer) -> str:
-    return "<pre>" + html.escape(repr(layer)) + "</pre>"
+    """An HTML table for notebooks: ports and layers with their shapes."""
+    e = html.escape
+    if not isinstance(layer, _container_cls()):
+        return f"<pre>{e(repr(layer))}</pre>"
+    net: Any = layer
+    n = len(net.nodes)
+    title = f"{net.head}: {n} layer{'s' if n != 1 else ''}, {_count_text(net)}{_status(net)}"
+    cells = ["<tr><th></th><th>name</th><th>layer</th><th>shape</th><th>from</th></tr>"]
+    for p in net.params["inputs"]:
+        cells.append(f"<tr><td>Input</td><td>{e(p)}</td><td></td>"
+                     f"<td>{e(shape_text(net.in_types.get(p)))}</td><td></td></tr>")
+    for key, call, outs, srcs in _layer_rows(net):
+        pad = "&nbsp;" * (len(key) - len(key.lstrip()))
+        cells.append(f"<tr><td>{pad}{e(key.strip())}</td><td></td><td>{e(call)}</td>"
+                     f"<td>{e(outs)}</td><td>{e(srcs[3:])}</td></tr>")
+    for p in net.params["outputs"]:
+        src = net.edges.get(PortRef(None, p))
+        cells.append(f"<tr><td>Output</td><td>{e(p)}</td><td></td>"
+                     f"<td>{e(shape_text(net.out_types.get(p)))}</td>"
+                     f"<td>{e(_source_text(src)) if src is not None else ''}</td></tr>")
+    return (f"<table class=\"netgraph\"><caption style=\"text-align:left\"><b>{e(title)}</b>"
+            f"</caption>{''.join(cells)}</table>")
 
 
-PROPERTIES = ("InputPorts", "OutputPorts", "Layers", "LayersCount", "Arrays", "ArraysCount",
-              "ArraysTotalElementCount", "ArraysDimensions", "SummaryGraphic", "Properties",
-              "LayerTypeCounts", "ArraysPositionList", "ArraysByteCount")
-
-
-def _arrays(net: Layer) -> dict[tuple, Any]:
-    out = {}
-    for path, layer in leaves(net):
-        specs = layer.array_specs()
-        for name, a in layer.arrays.items():
-            out[(*_path_keys(path), name)] = a if a is not None else specs[name]
-    return out
+# -- Information ----------------------------------------------------------------------------
+PROPERTIES = ("InputPorts", "OutputPorts", "InputPortNames", "OutputPortNames", "Layers",
+              "LayersList", "LayersCount", "LayerTypeCounts", "Arrays", "ArraysCount",
+              "ArraysTotalElementCount", "ArraysElementCounts", "ArraysDimensions",
+              "ArraysPositionList", "ArraysByteCount", "ArraysTotalSize", "SummaryGraphic",
+              "Properties")
 
 
 def _path_keys(path: tuple[str, ...]) -> tuple:
     return tuple(int(k) if k.isdigit() else k for k in path)
 
 
+def _array_items(net: Layer) -> list[tuple[tuple, np.ndarray | None, Any]]:
+    """(position, array or None, known shape or None) for every learned array."""
+    out = []
+    for path, layer in leaves(net):
+        specs = layer.array_specs()
+        for name, a in layer.arrays.items():
+            shape = tuple(a.shape) if a is not None else (specs[name].shape if name in specs
+                                                          else None)
+            if shape is not None and any(not isinstance(d, int) for d in shape):
+                shape = None
+            out.append(((*_path_keys(path), name), a, shape))
+    return out
+
+
+def _total(net: Layer, per_element: int = 1) -> int | None:
+    total = 0
+    for _, a, shape in _array_items(net):
+        if shape is None:
+            return None
+        total += a.nbytes if a is not None and per_element > 1 else (
+            int(np.prod(shape)) * per_element)
+    return total
+
+
+def _ports(net: Layer, side: str) -> dict[str, Any]:
+    if side == "in":
+        return {p: port_spec(net.in_types.get(p)) for p in net.visible_inputs()}
+    return {p: port_spec(net.out_types.get(p)) for p in net.visible_outputs()}
+
+
+_PROPS: dict[str, Any] = {
+    "InputPorts": lambda net: _ports(net, "in"),
+    "OutputPorts": lambda net: _ports(net, "out"),
+    "InputPortNames": lambda net: list(net.visible_inputs()),
+    "OutputPortNames": lambda net: list(net.visible_outputs()),
+    "Layers": lambda net: {_path_keys(p): layer for p, layer in leaves(net)},
+    "LayersList": lambda net: [layer for _, layer in leaves(net)],
+    "LayersCount": lambda net: sum(1 for _ in leaves(net)),
+    "Arrays": lambda net: {k: Automatic if a is None else a for k, a, _ in _array_items(net)},
+    "ArraysCount": lambda net: len(_array_items(net)),
+    "ArraysPositionList": lambda net: [k for k, _, _ in _array_items(net)],
+    "ArraysDimensions": lambda net: {k: s for k, _, s in _array_items(net)},
+    "ArraysElementCounts": lambda net: {k: None if s is None else int(np.prod(s))
+                                        for k, _, s in _array_items(net)},
+    "ArraysTotalElementCount": _total,
+    "ArraysByteCount": lambda net: _total(net, 4),
+    "ArraysTotalSize": lambda net: _total(net, 4),
+}
+
+
+def _layer_type_counts(net: Layer) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for _, layer in leaves(net):
+        counts[layer.head] = counts.get(layer.head, 0) + 1
+    return counts
+
+
 def Information(net: Layer, prop: str | None = None) -> Any:
     """Information(net, "prop") gives a property of a net: "InputPorts", "Layers", "ArraysCount" ...
 
+    ``Information(net)`` gives a dict of the main properties and ``Information(net,
+    "Properties")`` the list of property names. Ports map to shapes as the user writes them
+    (``Automatic`` while unknown); "Layers" and "Arrays" are keyed by position tuples such as
+    ``(3, 1)`` and ``(3, 1, "Weights")``, which NetExtract accepts. Array shapes or counts that
+    are not known yet are None; uninitialized arrays are ``Automatic``. "SummaryGraphic"
+    draws the graph (a matplotlib Figure).
+
     >>> Information(LinearLayer(3, Input=2), "ArraysTotalElementCount")
     9
+    >>> Information(NetChain([LinearLayer(3), Tanh], Input=2), "ArraysDimensions")
+    {(1, 'Weights'): (3, 2), (1, 'Biases'): (3,)}
     """
-    from .graph.net import Container
     if prop is None:
         return {p: Information(net, p) for p in PROPERTIES
-                if p not in ("SummaryGraphic", "Properties", "Arrays")}
+                if p not in ("SummaryGraphic", "Properties", "Arrays", "ArraysByteCount")}
+    if not isinstance(prop, str) or (prop not in _PROPS and prop not in PROPERTIES):
+        raise OptionError("Information", f"unknown property {prop!r}."
+                          f"{nearest(str(prop), PROPERTIES)} Valid properties are: "
+                          f"{', '.join(PROPERTIES)}.")
     if prop == "Properties":
         return list(PROPERTIES)
-    if prop == "InputPorts":
-        return {p: net.in_types.get(p).spec() if net.in_types.get(p) else "Automatic"
-                for p in _ports(net, "in")}
-    if prop == "OutputPorts":
-        return {p: net.out_types.get(p).spec() if net.out_types.get(p) else "Automatic"
-                for p in _ports(net, "out")}
-    if prop == "Layers":
-        return {_path_keys(path): layer for path, layer in leaves(net)}
-    if prop == "LayersCount":
-        return sum(1 for _ in leaves(net))
     if prop == "LayerTypeCounts":
-        counts: dict[str, int] = {}
-        for _, layer in leaves(net):
-            counts[layer.head] = counts.get(layer.head, 0) + 1
-        return counts
-    if prop == "Arrays":
-        return {k: (v if isinstance(v, np.ndarray) else None) for k, v in _arrays(net).items()}
-    if prop == "ArraysPositionList":
-        return list(_arrays(net))
-    if prop == "ArraysCount":
-        return len(_arrays(net))
-    if prop == "ArraysDimensions":
-        return {k: tuple(v.shape) if v.shape is not None else None for k, v in _arrays(net).items()}
-    if prop in ("ArraysTotalElementCount", "ArraysByteCount"):
-        total = 0
-        for v in _arrays(net).values():
-            if v.shape is None:
-                return None
-            total += int(np.prod(v.shape))
-        return total if prop == "ArraysTotalElementCount" else 4 * total
+        return _layer_type_counts(net)
     if prop == "SummaryGraphic":
         from .plot import summary_graphic
         return summary_graphic(net)
-    raise OptionError("Information", f'unknown property "{prop}".{nearest(str(prop), PROPERTIES)}'
-                      f" Valid properties are: {', '.join(PROPERTIES)}.")
-    Container  # noqa: B018
-
-
-def _ports(net: Layer, side: str) -> tuple[str, ...]:
-    if side == "in":
-        return net.visible_inputs()
-    return net.visible_outputs()
+    return _PROPS[prop](net)

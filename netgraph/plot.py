@@ -1,49 +1,104 @@
-"""Information(net, "SummaryGraphic"): the graph drawn with networkx and matplotlib."""
+"""Information(net, "SummaryGraphic"): the graph drawn left to right with matplotlib.
+
+networkx lays the ports and layers out in topological columns; boxes show each layer's key,
+head and output shape, and arrows carry the port names where they are not the default
+"Output" -> "Input". The figure is a bare ``matplotlib.figure.Figure`` (no pyplot state, no
+backend switch): ``fig.savefig("net.png")`` works anywhere, and notebooks display it.
+"""
 from __future__ import annotations
 
 from typing import Any
 
 from .layers.base import Layer
 
+COLORS = {"in": "#fdd49e", "node": "#c6dbef", "out": "#c7e9c0"}
 
-def summary_graphic(net: Layer) -> Any:
-    import matplotlib
-    if matplotlib.get_backend().lower() not in ("agg",) and not _interactive():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _graph(net: Layer) -> tuple[Any, dict[tuple, str]]:
+    """The net as a networkx DiGraph of ("in"|"node"|"out", name) and a label for each node."""
     import networkx as nx
 
+    from .graph.edit import label
     from .graph.net import wrap
+    from .info import layer_call, shape_text
     g = wrap(net)
     G = nx.DiGraph()
-    labels = {}
+    labels: dict[tuple, str] = {}
     for p in g.params["inputs"]:
-        G.add_node(("in", p))
-        labels[("in", p)] = p
+        labels[("in", p)] = f"{p}\n{shape_text(g.in_types.get(p))}"
     for k, layer in g.nodes.items():
-        G.add_node(("node", k))
-        labels[("node", k)] = f"{k}\n{layer.head.replace('Layer', '')}"
+        outs = ", ".join(shape_text(layer.out_types.get(q)) for q in layer.visible_outputs())
+        labels[("node", k)] = f"{label(k)}  {layer_call(layer)}\n-> {outs}"
     for p in g.params["outputs"]:
-        G.add_node(("out", p))
-        labels[("out", p)] = p
+        labels[("out", p)] = f"{p}\n{shape_text(g.out_types.get(p))}"
+    G.add_nodes_from(labels)
     for d, s in g.edges.items():
         a = ("in", s.port) if s.node is None else ("node", s.node)
         b = ("out", d.port) if d.node is None else ("node", d.node)
-        G.add_edge(a, b)
-    for i, layer_nodes in enumerate(nx.topological_generations(G)):
-        for n in layer_nodes:
-            G.nodes[n]["layer"] = i
-    pos = nx.multipartite_layout(G, subset_key="layer")
-    fig, ax = plt.subplots(figsize=(max(4, 1.6 * len(set(nx.get_node_attributes(G, "layer").values()))), 3.5))
-    colors = ["#9ecae1" if n[0] == "node" else "#fdd49e" for n in G.nodes]
-    nx.draw_networkx(G, pos, ax=ax, labels=labels, node_color=colors, node_size=1400,
-                     font_size=7, arrows=True)
+        names = [n for n in (s.port if s.node is not None else "",
+                             d.port if d.node is not None else "")
+                 if n not in ("", "Output", "Input")]
+        G.add_edge(a, b, label="->".join(names))
+    return G, labels
+
+
+CHAR_IN, LINE_IN = 0.062, 0.16   # size of one monospace character / text line at 7 pt
+GAP_X, GAP_Y = 0.9, 0.35         # inches between columns / between boxes in a column
+
+
+def _layout(G: Any, labels: dict[tuple, str]) -> tuple[dict[tuple, tuple[float, float]],
+                                                      float, float]:
+    """Positions in inches: topological columns left to right, sized to their boxes; within a
+    column, nodes sorted by the mean height of their sources (fewer crossings)."""
+    import networkx as nx
+    pos: dict[tuple, tuple[float, float]] = {}
+    rank = {n: i for i, n in enumerate(labels)}
+    x, height = 0.0, 0.0
+    for column in nx.topological_generations(G):
+        column = sorted(column, key=lambda n: (
+            -sum(pos[m][1] for m in G.predecessors(n)) / max(1, G.in_degree(n)), rank[n]))
+        width = max(len(line) for n in column for line in labels[n].split("\n")) * CHAR_IN
+        sizes = [(labels[n].count("\n") + 1) * LINE_IN + GAP_Y for n in column]
+        y = sum(sizes) / 2
+        for n, h in zip(column, sizes):
+            pos[n] = (x + width / 2, y - h / 2)
+            y -= h
+        height = max(height, sum(sizes))
+        x += width + GAP_X
+    return pos, x - GAP_X, height
+
+
+def summary_graphic(net: Layer) -> Any:
+    """A matplotlib Figure drawing ``net``'s ports, layers and connections."""
+    from matplotlib.figure import Figure
+    G, labels = _graph(net)
+    pos, width, height = _layout(G, labels)
+    fig = Figure(figsize=(width + 0.6, height + 0.6))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(-0.3, width + 0.3)
+    ax.set_ylim(-height / 2 - 0.3, height / 2 + 0.3)
     ax.set_axis_off()
-    fig.tight_layout()
-    plt.close(fig)
+    boxes = {n: ax.text(x, y, labels[n], fontsize=7, ha="center", va="center",
+                        family="monospace", bbox={"boxstyle": "round,pad=0.4",
+                                                  "fc": COLORS[n[0]], "ec": "#666666"})
+             for n, (x, y) in pos.items()}
+    for a, b, data in G.edges(data=True):
+        ya, yb = _anchor(G.out_edges(a), b, pos, 1), _anchor(G.in_edges(b), a, pos, 0)
+        ax.annotate("", xy=(0, yb), xycoords=boxes[b], xytext=(1, ya), textcoords=boxes[a],
+                    arrowprops={"arrowstyle": "-|>", "color": "#555555", "lw": 0.9,
+                                "shrinkA": 2, "shrinkB": 2})
+        if data["label"]:  # at the end where it does not crowd other labels
+            at_src = G.in_degree(b) > 1 and G.out_degree(a) == 1
+            ax.annotate(data["label"], xy=(1, ya) if at_src else (0, yb),
+                        xycoords=boxes[a] if at_src else boxes[b],
+                        xytext=(6 if at_src else -6, 2), textcoords="offset points",
+                        fontsize=6, ha="left" if at_src else "right", va="bottom",
+                        color="#333333")
     return fig
 
 
-def _interactive() -> bool:
-    import sys
-    return "ipykernel" in sys.modules
+def _anchor(edges: Any, other: tuple, pos: dict, end: int) -> float:
+    """Where on a box's edge (fraction of its height) the arrow to/from ``other`` attaches:
+    several arrows spread out, ordered by the height of the box at their other end."""
+    ends = sorted((e[end] for e in edges), key=lambda n: -pos[n][1])
+    return 1 - (ends.index(other) + 1) / (len(ends) + 1)
