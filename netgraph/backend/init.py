@@ -43,14 +43,25 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
             spec = specs[k]
             if spec.shape is None or any(d is None for d in spec.shape):
                 raise ShapeError("NetInitialize", f'the shape of array "{k}" of '
-                                 f"{_where(path, layer)} is not known: some of its port shapes "
-                                 "could not be inferred; specify them (e.g. Input=...).")
+                                 f"{_where(path, layer)} is not known: {_unknown_port(layer)} "
+                                 "could not be inferred; specify it (e.g. Input=... on the "
+                                 "net or on the layer).")
             arr = make_array(spec, method, sub, rng)
             arr.flags.writeable = False
             new[k] = arr
         return layer._replace(arrays=new)
 
     return map_leaves(net, init_leaf)
+
+
+def _unknown_port(layer: Layer) -> str:
+    for side, types, ports in (("input", layer.in_types, layer.input_ports()),
+                               ("output", layer.out_types, layer.output_ports())):
+        for p in ports:
+            t = types.get(p)
+            if t is None or not t.is_known():
+                return f'the shape of its {side} port "{p}"'
+    return "some of its port shapes"
 
 
 def _where(path: Path, layer: Layer) -> str:

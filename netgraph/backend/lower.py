@@ -56,6 +56,8 @@ class GraphModule(nn.Module):
 def check_ready(net: Layer, head: str = "NetGraph", path: str = "") -> None:
     """Raise a clear error if any port shape is unknown or any array uninitialized."""
     if isinstance(net, Container):
+        if not path:  # the net's own ports first: they are what the user can specify
+            _check_ports(net, head)
         for k, layer in net.nodes.items():
             check_ready(layer, head, f"{path}{k if k.isdigit() else repr(k)} ")
         return
@@ -74,6 +76,17 @@ def check_ready(net: Layer, head: str = "NetGraph", path: str = "") -> None:
                                   "use NetInitialize(net) or NetTrain first.")
 
 
+def _check_ports(net: Container, head: str) -> None:
+    for side, types, ports in (("input", net.in_types, net.params["inputs"]),
+                               ("output", net.out_types, net.params["outputs"])):
+        for p in ports:
+            t = types.get(p)
+            if t is None or not t.is_known():
+                raise ShapeError(head, f'the shape of {side} port "{p}" could not be inferred; '
+                                 f"specify it with the option {p}=... (e.g. {p}=3 or "
+                                 f'{p}="Real") or NetReplacePart(net, ("{p}", shape)).')
+
+
 def build_module(net: Layer) -> nn.Module:
     """The torch module of a (specialized, initialized) layer or graph, float32 on CPU."""
     if isinstance(net, Container):
@@ -87,7 +100,7 @@ def build_module(net: Layer) -> nn.Module:
 def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -> GraphModule:
     """A fresh module for ``net`` (a standalone layer is wrapped in a one-layer graph)."""
     g = wrap(net)
-    check_ready(g, g.head)
+    check_ready(g, net.head)
     return build_module(g).to(device=device, dtype=dtype)  # type: ignore[return-value]
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import ConnectionError_
+from ..errors import ConnectionError_, nearest
 from ..layers.base import Layer
 from ..ports import NetPort, PortRef
 from ..symbols import All
@@ -36,8 +36,9 @@ class EdgeBuilder:
         key = str(ref)
         if key not in self.nodes:
             names = ", ".join(_node_label(k) for k in self.nodes)
-            raise ConnectionError_(self.head, f"unknown layer {ref!r} in a connection; the "
-                                   f"layers are {names or 'none'}.")
+            hint = nearest(ref, self.nodes) if isinstance(ref, str) else ""
+            raise ConnectionError_(self.head, f"unknown layer {_node_label(key)} in a "
+                                   f"connection.{hint} The layers are {names or 'none'}.")
         return key
 
     def _port_key(self, p: NetPort) -> str:
@@ -89,13 +90,14 @@ class EdgeBuilder:
             start = self.variadic[key]
             self.variadic[key] += count
             return [PortRef(key, f"Input{start + i + 1}") for i in range(count)]
-        free = [p for p in layer.visible_inputs() if PortRef(key, p) not in self.edges]
-        if count > len(free):
+        ins = layer.visible_inputs()
+        if count > len(ins):
             raise ConnectionError_(self.head, f"layer {_node_label(key)} ({layer.head}) takes "
-                                   f"{len(layer.visible_inputs())} input(s) "
-                                   f"({', '.join(layer.visible_inputs()) or 'none'}), but "
-                                   f"{count} more source(s) are connected to it.")
-        return [PortRef(key, p) for p in free[:count]]
+                                   f"{len(ins)} input(s) ({', '.join(ins) or 'none'}), but "
+                                   f"{count} sources are connected to it at once.")
+        # past the free ports a source lands on a fed one, which add() reports as fed twice
+        free = [p for p in ins if PortRef(key, p) not in self.edges]
+        return [PortRef(key, p) for p in (free + [p for p in ins if p not in free])[:count]]
 
     # -- edges ------------------------------------------------------------------
     def add(self, dst: PortRef, src: PortRef) -> None:
