@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from .backend.init import NetInitialize
 from .errors import (ConnectionError_, EvaluationError, LayerError, NetGraphError,
-                     NetImportError, OptionError, ShapeError, TrainingError)
+                     NetExportError, NetImportError, OptionError, ShapeError,
+                     TrainingError)
 from .graph.edit import NetExtract, NetRename, NetReplacePart
 from .graph.net import NetChain, NetGraph
 from .graph.surgery import (NetAppend, NetDelete, NetDrop, NetFlatten, NetInsert, NetJoin,
                             NetPrepend, NetTake)
 from .info import Information
+from .io.files import Export, Import
+from .io.torch_layer import ToTorchModule, TorchModuleLayer
 from .layers.array import (AggregationLayer, DotLayer, NetArrayLayer, SummationLayer,
                            TotalLayer)
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
@@ -43,6 +46,7 @@ __all__ = [
     "NetGraph", "NetChain", "NetPort", "Restricted",
     # net functions
     "NetInitialize", "NetExtract", "Information", "Normal",
+    "Export", "Import", "ToTorchModule", "TorchModuleLayer",
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete",
     # layers
@@ -63,5 +67,5 @@ __all__ = [
     "Max", "Min", "Power", "Mean", "Total", "Catenate",
     # errors
     "NetGraphError", "ShapeError", "ConnectionError_", "EvaluationError", "OptionError",
-    "TrainingError", "NetImportError", "LayerError",
+    "TrainingError", "NetImportError", "NetExportError", "LayerError",
 ]

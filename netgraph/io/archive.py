@@ -153,7 +153,8 @@ def _fsync_dir(folder: str) -> None:
 
 
 # -- reading -----------------------------------------------------------------------
-def read_archive(path: str | os.PathLike, head: str = "Import") -> tuple[dict, dict[str, np.ndarray]]:
+def read_archive(path: str | os.PathLike, head: str = "Import"
+                 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Read a file written by :func:`write_archive`: ``(meta, arrays)``.
 
     Raises :class:`NetImportError` (with ``head``) naming the file and what is wrong.

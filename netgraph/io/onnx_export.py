@@ -1,0 +1,133 @@
+"""Export("net.onnx", net): the lowered torch module through ``torch.onnx.export``.
+
+Every graph port becomes an ONNX input or output of the same name, with a leading batch
+dimension ("batch") and a free length for each "Varying" dimension. Recurrent state inputs
+that netgraph lets the caller omit (zeros by default) are explicit ONNX inputs: feed zeros
+for a fresh start, or the previous call's final states to continue a sequence.
+
+torch's exporter based on ``torch.export`` is used when the ``onnxscript`` package is
+installed, and its TorchScript-based exporter otherwise.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import NetExportError, NetGraphError
+from ..graph.net import wrap
+from ..layers.base import Layer
+from ..shapes import VARYING, PortType
+
+EXAMPLE_BATCH = 2
+EXAMPLE_LENGTH = 3
+
+
+class _Positional(nn.Module):
+    """The graph module with positional inputs and a tuple of outputs, as ONNX wants."""
+
+    def __init__(self, graph: nn.Module) -> None:
+        super().__init__()
+        self.net = graph
+        self.outputs = tuple(graph.output_names)
+
+    def forward(self, *xs: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.net(*xs)
+        return tuple(out[p] for p in self.outputs)
+
+
+def _example(t: PortType) -> torch.Tensor:
+    shape = [EXAMPLE_BATCH] + [EXAMPLE_LENGTH if d is VARYING else int(d) for d in t.dims or ()]
+    if t.kind == "Integer":
+        lo = t.bound[0] if t.bound is not None else 1
+        return torch.full(shape, lo, dtype=torch.int64)
+    return torch.rand(shape, generator=torch.Generator().manual_seed(0))
+
+
+def _varying_axes(t: PortType) -> list[int]:
+    return [i + 1 for i, d in enumerate(t.dims or ()) if d is VARYING]
+
+
+def use_dynamo() -> bool:
+    """Whether torch's torch.export-based ONNX exporter is usable here (needs onnxscript)."""
+    return importlib.util.find_spec("onnxscript") is not None
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """torch's exporters warn and log about their own internals; nothing a user can act on."""
+    log = logging.getLogger("torch.onnx")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+def export_onnx(path: str, net: Layer, *, opset: int | None = None,
+                dynamo: bool | None = None) -> None:
+    """Write ``net`` (initialized, every port shape known) to the ONNX file ``path``."""
+    from ..backend.lower import check_ready, lower
+    g = wrap(net)
+    if not g.is_initialized():
+        raise NetExportError("Export", "the net is not initialized, and an ONNX file holds an "
+                             "initialized net; use NetInitialize(net) first (a .netgraph file "
+                             "can hold an uninitialized net).")
+    try:
+        check_ready(g, "Export")
+    except NetGraphError as e:
+        raise NetExportError("Export", str(e).split(": ", 1)[1]) from None
+    names = [*g.params["inputs"], *g.params["outputs"]]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise NetExportError("Export", f'the net has an input and an output both named "{dup}"'
+                             "; ONNX needs distinct names.")
+    module = _Positional(lower(g).eval())
+    types = [g.in_types[p] for p in g.params["inputs"]]
+    args = tuple(_example(t) for t in types)
+    dynamo = use_dynamo() if dynamo is None else dynamo
+    with _quiet(), torch.no_grad():
+        if dynamo:
+            _export_dynamo(module, args, path, g, types, opset)
+        else:
+            _export_torchscript(module, args, path, g, types, opset)
+
+
+def _export_dynamo(module: nn.Module, args: tuple, path: str, g: Any,
+                   types: list[PortType], opset: int | None) -> None:
+    batch = torch.export.Dim("batch")
+    shapes = tuple({0: batch, **{i: torch.export.Dim.AUTO for i in _varying_axes(t)}}
+                   for t in types)
+    program = torch.onnx.export(
+        module, args, None, dynamo=True, input_names=list(g.params["inputs"]),
+        output_names=list(g.params["outputs"]), dynamic_shapes=(shapes,) if shapes else None,
+        opset_version=opset, verbose=False)
+    tmp = path + ".tmp"
+    try:
+        program.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _export_torchscript(module: nn.Module, args: tuple, path: str, g: Any,
+                        types: list[PortType], opset: int | None) -> None:
+    axes: dict[str, dict[int, str]] = {}
+    for p, t in zip(g.params["inputs"], types, strict=True):
+        axes[p] = {0: "batch", **{i: f"{p}_length" for i in _varying_axes(t)}}
+    for p in g.params["outputs"]:
+        axes[p] = {0: "batch", **{i: f"{p}_length" for i in _varying_axes(g.out_types[p])}}
+    torch.onnx.export(module, args, path, dynamo=False, input_names=list(g.params["inputs"]),
+                      output_names=list(g.params["outputs"]), dynamic_axes=axes,
+                      opset_version=opset or 17)
