@@ -13,12 +13,18 @@ from ..layers import sequence as S
 from ..symbols import Symbol
 from .base import LayerModule, lowers, parameter
 
+
+def _hard_sigmoid(x: Tensor) -> Tensor:
+    """WL's HardSigmoid: Clip[(x + 1)/2, {0, 1}] (torch's F.hardsigmoid is x/6 + 1/2)."""
+    return torch.clamp((x + 1) / 2, 0, 1)
+
+
 ELEMENTWISE_FUNCTIONS = {
     "Ramp": torch.relu, "Tanh": torch.tanh, "LogisticSigmoid": torch.sigmoid,
     "Sin": torch.sin, "Cos": torch.cos, "Exp": torch.exp, "Log": torch.log,
     "Sqrt": torch.sqrt, "Abs": torch.abs, "Sign": torch.sign, "Square": torch.square,
     "Erf": torch.erf, "SoftRamp": F.softplus, "ELU": F.elu, "SELU": F.selu, "GELU": F.gelu,
-    "Swish": F.silu, "HardTanh": F.hardtanh, "HardSigmoid": F.hardsigmoid,
+    "Swish": F.silu, "HardTanh": F.hardtanh, "HardSigmoid": _hard_sigmoid,
     "Identity": lambda x: x,
 }
 
@@ -146,7 +152,7 @@ class LossModule(LayerModule):
             return _per_example_mean(torch.abs(x - t))
         if self.kind == "ContrastiveLossLayer":
             hinge = torch.clamp(self.margin - x, min=0)
-            return _per_example_mean(t * x * x + (1 - t) * hinge * hinge)
+            return _per_example_mean((1 - t) * x + t * hinge)     # WL: t=True pushes x up
         return self._cross_entropy(x, t)
 
     def _cross_entropy(self, x: Tensor, t: Tensor) -> Tensor:

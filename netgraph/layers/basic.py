@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import LayerError
 from ..shapes import REAL_ANY, PortType, parse, real
-from ..symbols import ELEMENTWISE, THREADING, Symbol
+from ..symbols import ELEMENTWISE, THREADING, Divide, Power, Subtract, Symbol
 from .base import ArraySpec, Layer, PortMismatch, Types
 
 
@@ -116,6 +116,8 @@ class ThreadingLayer(Layer):
         if not isinstance(f, Symbol) and not callable(f):
             raise LayerError("ThreadingLayer", f"expected a function, but received {f!r}.")
         n = _input_count("ThreadingLayer", opts.pop("InputPorts", None))
+        if f in BINARY and n is not None and n != 2:
+            raise LayerError("ThreadingLayer", f"{f} takes exactly 2 inputs, but received {n}.")
         self._init({"function": f, "n": n}, opts)
 
     @classmethod
@@ -124,10 +126,17 @@ class ThreadingLayer(Layer):
         return tuple(f"Input{i}" for i in range(1, n + 1))
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
+        f, n = self.params["function"], self.params.get("n") or 0
+        if f in BINARY and n > 2:
+            raise PortMismatch(f"Input{n}", f"no input ({f} takes exactly 2 inputs)",
+                               f"{n} inputs")
         return _same_shape_all(self, ins, outs)
 
     def _param_repr(self) -> str:
         return _function_name(self.params["function"])
+
+
+BINARY = frozenset({Subtract, Divide, Power})  # ThreadingLayer functions of exactly 2 inputs
 
 
 def _input_count(head: str, n: Any) -> int | None:
@@ -164,6 +173,10 @@ class SoftmaxLayer(Layer):
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = ins.get("Input", REAL_ANY)
         o = outs.get("Output", REAL_ANY)
+        rank = len(t.dims) if t.dims is not None else None
+        need = abs(self.params["level"])
+        if rank is not None and rank < need:  # a scalar would be normalized across the batch
+            raise PortMismatch("Input", f"an array of rank at least {need}", t.describe())
         return {"Input": PortType(o.dims, "Real")}, {"Output": PortType(t.dims, "Real")}
 
     def _param_repr(self) -> str:

@@ -70,12 +70,13 @@ class CrossEntropyLossLayer(LossLayer):
 
 
 class ContrastiveLossLayer(LossLayer):
-    """ContrastiveLossLayer(margin): "Input" a distance, "Target" True (1) for similar pairs.
+    """ContrastiveLossLayer(margin): "Input" a distance, "Target" True (1) if it should grow.
 
-    Loss = mean of t*x^2 + (1-t)*max(margin - x, 0)^2 (the margin defaults to 1).
+    As WL: loss = (1-t)*x + t*max(margin - x, 0), so a False target minimizes the distance
+    and a True one pushes it above the margin (0.5 by default); the mean over extra dims.
     """
 
-    def __init__(self, margin: float = 1.0, **opts: Any) -> None:
+    def __init__(self, margin: float = 0.5, **opts: Any) -> None:
         if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
             raise LayerError("ContrastiveLossLayer", f"expected a nonnegative margin, but "
                              f"received {margin!r}.")
@@ -86,4 +87,4 @@ class ContrastiveLossLayer(LossLayer):
         return {"Input": t, "Target": t}, {"Loss": REAL}
 
     def _param_repr(self) -> str:
-        return "" if self.params["margin"] == 1.0 else str(self.params["margin"])
+        return "" if self.params["margin"] == 0.5 else str(self.params["margin"])
