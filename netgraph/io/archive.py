@@ -110,7 +110,7 @@ def _arrays_bytes(arrays: Any) -> bytes:
         if a.dtype.type not in DTYPES.values():
             raise NetExportError("Export", f'array "{name}" has the unsupported type {a.dtype}; '
                                 "files hold booleans, integers and floats of 16 to 64 bits.")
-        flat[name] = np.ascontiguousarray(a)
+        flat[name] = np.require(a, requirements="C")  # keeps 0-d arrays 0-d
     return save(flat)
 
 

@@ -117,7 +117,7 @@ class _Encoder:
         while key in self.arrays:
             i += 1
             key = f"{base}~{i}"
-        self.arrays[key] = np.ascontiguousarray(array)
+        self.arrays[key] = np.require(array, requirements="C")
         return key
 
     def layer(self, layer: Layer, path: Path) -> dict:
