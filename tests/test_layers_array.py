@@ -75,7 +75,7 @@ def test_dot_matches_torch(shapes, out):
     got = batch_equals_single(layer, feeds)
     ref = t(xs[0])
     for x in xs[1:]:  # WL Dot: last level of the left with the first level of the right
-        ref = torch.stack([torch.tensordot(r, y, dims=1) for r, y in zip(ref, t(x))])
+        ref = torch.stack([torch.tensordot(r, y, dims=1) for r, y in zip(ref, t(x), strict=False)])
     close(got, ref)
 
 
@@ -141,7 +141,7 @@ def test_aggregation_over_sequences():
     layer = AggregationLayer(Max, 1, Input=("Varying", 3))
     assert layer.out_types["Output"].spec() == 3
     xs = [rand(2, 3), rand(5, 3)]
-    for x, o in zip(xs, layer(xs)):
+    for x, o in zip(xs, layer(xs), strict=False):
         close(o, x.max(0))
 
 

@@ -113,7 +113,7 @@ def test_append_sequences_of_different_lengths():
     xs = [rand(3, 2), rand(5, 2)]
     es = [rand(2), rand(2)]
     outs = layer({"Input": xs, "Element": es})
-    for x, e, o in zip(xs, es, outs):
+    for x, e, o in zip(xs, es, outs, strict=False):
         close(o, np.concatenate([x, e[None]], 0))
     assert out_spec(layer) == ("Varying", 2)
 
@@ -235,7 +235,7 @@ def test_reshape_sequences():
     layer = ReshapeLayer((Inherited, 2, Automatic), Input=("Varying", 6))
     assert out_spec(layer) == ("Varying", 2, 3)
     xs = [rand(2, 6), rand(4, 6)]
-    for x, o in zip(xs, layer(xs)):
+    for x, o in zip(xs, layer(xs), strict=False):
         close(o, x.reshape(-1, 2, 3))
 
 
@@ -349,7 +349,7 @@ def test_part_matches_torch(spec, ref):
 def test_part_sequences_and_backwards():
     layer = PartLayer(Span(2), Input=("Varying", 2))
     xs = [rand(3, 2), rand(5, 2)]
-    for x, o in zip(xs, layer(xs)):
+    for x, o in zip(xs, layer(xs), strict=False):
         close(o, x[1:])
     assert out_spec(PartLayer(-1, Input="Varying")) == "Real"
     assert in_spec(PartLayer([All, 2], Output=(3, 4))) == (3, "Automatic", 4)
@@ -382,3 +382,50 @@ def test_integers_keep_their_type():
     assert cat({"Input1": [1, 2], "Input2": [3]}).dtype == np.int64
     with pytest.raises(ShapeError, match=r'CatenateLayer: port "Input2" expects'):
         CatenateLayer(InputPorts=[(2, "Integer"), 2])
+
+
+# -- padded batches of sequences ---------------------------------------------------------------
+
+@pytest.mark.parametrize("layer,safe", [
+    (FlattenLayer(-1, Input=("Varying", 2, 3)), True),
+    (TransposeLayer((2, 3), Input=("Varying", 2, 3)), True),
+    (ReshapeLayer((Inherited, 3, 2), Input=("Varying", 2, 3)), True),
+    (PartLayer([All, 2], Input=("Varying", 2, 3)), True),
+    (PaddingLayer([(0, 0), (1, 1)], Input=("Varying", 2, 3)), True),
+    (ReplicateLayer(2, 2, Input=("Varying", 2, 3)), True),
+    (TransposeLayer(Input=("Varying", 2, 3)), False),
+    (PaddingLayer([(1, 0)], Input=("Varying", 2, 3)), False),
+    (AppendLayer(Input=("Varying", 2, 3)), False),
+])
+def test_sequences_of_several_lengths(layer, safe):
+    from netgraph.backend.lower import lower
+    assert lower(layer).mask_safe is safe
+    xs = [rand(2, 2, 3), rand(4, 2, 3), rand(3, 2, 3)]
+    feeds = {"Input": xs}
+    if "Element" in layer.input_ports():
+        feeds["Element"] = [rand(2, 3) for _ in xs]
+    outs = layer(feeds)
+    for i, o in enumerate(outs):
+        close(o, layer({k: v[i] for k, v in feeds.items()}))
+
+
+@pytest.mark.parametrize("layer", [
+    FlattenLayer(Input=("Varying", 2)),
+    FlattenLayer(1, Input=("Varying", 2, 3)),
+    ReshapeLayer((Automatic, 3), Input=("Varying", 6)),
+    PartLayer(Span(2), Input=("Varying", 2)),
+    PartLayer(Span(2, -2), Input=("Varying", 2)),
+    PartLayer(Span(1, -1, 2), Input=("Varying", 2)),
+    PartLayer(Span(-2, -1), Input=("Varying", 2)),
+    PrependLayer(Input=("Varying", 2)),
+    PaddingLayer([(2, 1)], Input=("Varying", 2)),
+])
+def test_sequence_lengths_change(layer):
+    rest = layer.in_types["Input"].dims[1:]
+    xs = [rand(n, *rest) for n in (4, 6, 5)]
+    feeds = {"Input": xs}
+    if "Element" in layer.input_ports():
+        feeds["Element"] = [rand(*rest) for _ in xs]
+    outs = layer(feeds)
+    for i, o in enumerate(outs):
+        close(o, layer({k: v[i] for k, v in feeds.items()}))

@@ -14,6 +14,12 @@ from ..shapes import VARYING, Dim, PortType, UnifyError, unify_dim
 from ..symbols import All
 from .base import PortMismatch
 
+# ``length_shift`` of a layer whose output sequence is not its input's length plus an offset
+# (a flattened or reshaped time level). Ragged batches cut each output to its input's length
+# plus the shift (backend/lengths.py); such a layer is not mask-safe, so its batches are never
+# padded, and this shift leaves its outputs uncut.
+UNTIED_LENGTH = 1 << 40
+
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
@@ -63,9 +69,17 @@ class Span:
         if isinstance(n, int):
             idx = self.indices(n)
             return 0 if idx is None else len(idx)
-        if _is_int(self.start) and _is_int(self.stop) and self.start > 0 and self.stop > 0:
+        if _is_int(self.start) and _is_int(self.stop) and (self.start > 0) == (self.stop > 0):
             return max(0, (self.stop - self.start) // self.step + 1)
         return n
+
+    def length_offset(self) -> int | None:
+        """The result's size minus n on a dimension of any size n, when it is one."""
+        a = 1 if self.start is All else self.start
+        b = -1 if self.stop is All else self.stop
+        if self.step == 1 and a > 0 > b:
+            return b - a + 2
+        return None
 
 
 def as_span(x: Any) -> Any:

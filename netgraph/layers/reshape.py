@@ -13,6 +13,7 @@ from ..shapes import VARYING, Dim, PortType, unify_dim
 from ..symbols import All, Automatic, Inherited
 from .base import Layer, PortMismatch, Types
 from .levels import (
+    UNTIED_LENGTH,
     Span,
     as_span,
     level_count_error,
@@ -116,6 +117,15 @@ class ReshapeLayer(Layer):
         self._count(lay, xd, yd, x)
         return {"Input": same(y, tuple(xd))}, {"Output": same(x, tuple(yd))}
 
+    @property
+    def length_shift(self) -> int:
+        """0 when a sequence keeps its time level (Inherited first), else untied."""
+        try:
+            lay = self.layout(self.in_types.get("Input", PortType()).rank)
+        except PortMismatch:
+            lay = None
+        return 0 if lay and lay[0] == ("in", 0) else UNTIED_LENGTH
+
     def _count(self, lay: list[Entry], xd: list[Dim], yd: list[Dim], x: PortType) -> None:
         """Match the element counts of the levels that are not copied from the input."""
         copied = {e[1] for e in lay if e[0] == "in"}
@@ -200,6 +210,16 @@ class FlattenLayer(Layer):
         if rank < need:
             raise level_count_error("Input", need, PortType((None,) * rank))
         return groups
+
+    @property
+    def length_shift(self) -> int:
+        """0 when the time level of a sequence is not flattened with others, else untied."""
+        rank = self.in_types.get("Input", PortType()).rank
+        try:
+            first = self.groups(rank)[0] if rank else None
+        except PortMismatch:
+            first = None
+        return 0 if first == [0] else UNTIED_LENGTH
 
     def input_rank(self, out_rank: int | None) -> int | None:
         n = self.params["n"]
@@ -326,6 +346,15 @@ class PartLayer(Layer):
             yd[j] = xd[k] = unify_dims("Input", [xd[k]], [yd[j]], x)[0]
             j += 1
         return {"Input": same(y, tuple(xd))}, {"Output": same(x, tuple(yd))}
+
+    @property
+    def length_shift(self) -> int:
+        """How a sequence's length changes: a span such as Span(2) shortens it by one."""
+        s = self.params["spec"][0]
+        if not isinstance(s, Span):
+            return 0
+        off = s.length_offset()
+        return UNTIED_LENGTH if off is None else off
 
     @staticmethod
     def _check_index(i: int, k: int, d: Dim, x: PortType) -> None:

@@ -149,6 +149,7 @@ class AppendLayer(Layer):
 
     inputs = ("Input", "Element")
     at_end = True
+    length_shift = 1  # a sequence gets one element longer
 
     def __init__(self, **opts: Any) -> None:
         self._init({}, opts)
@@ -306,6 +307,11 @@ class PaddingLayer(Layer):
         self._check_reflect(back, x)
         return ({"Input": PortType(tuple(back), None)},
                 {"Output": PortType(tuple(fwd), kind if x.kind else None)})
+
+    @property
+    def length_shift(self) -> int:
+        """How much longer a sequence gets (the padding of level 1)."""
+        return sum(self.params["pads"][0])
 
     def _check_reflect(self, dims: list[Dim], x: PortType) -> None:
         if self.params["padding"] != "Reflected":
