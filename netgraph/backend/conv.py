@@ -63,8 +63,6 @@ def pad_list(pads: Pads) -> list[int]:
 
 
 class ConvModule(SpatialModule):
-    array_names = ("Weights", "Biases")
-
     def __init__(self, layer: C.ConvolutionLayer) -> None:
         super().__init__(layer)
         specs = layer.array_specs()

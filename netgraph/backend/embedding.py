@@ -42,7 +42,7 @@ class AttentionModule(LayerModule):
         self.causal, self.window = mask is not None, (mask[1] if mask else None)
         self.rescaling = layer.params["rescaling"]
         self.p = layer.params["dropout"]
-        self.key_size = int(layer.in_types["Key"].dims[-1])  # type: ignore[index]
+        self.key_size = int(layer.in_types["Key"].dims[-1])  # type: ignore[index, arg-type]
 
     def forward(self, key: Tensor, value: Tensor, query: Tensor) -> Tensor:
         b = key.shape[0]

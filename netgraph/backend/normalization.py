@@ -31,6 +31,8 @@ class BatchNormModule(LayerModule):
     """WL (MXNet) batch normalization: biased batch variance, also in the moving estimate."""
 
     array_names = N.BN_ARRAYS
+    MovingMean: Tensor
+    MovingVariance: Tensor
 
     def __init__(self, layer: N.BatchNormalizationLayer) -> None:
         super().__init__()

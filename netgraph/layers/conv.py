@@ -7,7 +7,7 @@ take an int (every dimension) or one value per dimension; "PaddingSize" also tak
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -20,7 +20,7 @@ Spec = Any  # an int or a tuple with one entry per spatial dimension
 
 
 def _is_int(v: Any, lo: int) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo
+    return bool(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= lo)
 
 
 def size_list(head: str, name: str, v: Any, lo: int = 1) -> Spec:
@@ -58,7 +58,8 @@ def _spec_rank(v: Spec) -> int | None:
 class SpatialLayer(Layer):
     """Shared parameters and shape logic of the convolution and pooling layers."""
 
-    options = ("Stride", "Dilation", "PaddingSize", "Dimensionality", "Interleaving")
+    options: ClassVar[tuple[str, ...]] = ("Stride", "Dilation", "PaddingSize",
+                                          "Dimensionality", "Interleaving")
     max_rank = 3
 
     def _spatial_params(self, kernel: Any, opts: dict[str, Any], extra_ranks: tuple = ()
@@ -115,7 +116,7 @@ class SpatialLayer(Layer):
 
     def split(self, t: PortType, d: int) -> tuple[Dim, list[Dim]]:
         """(channels, spatial sizes) of a port type with d spatial dimensions."""
-        dims = list(t.dims) if t.dims is not None else [None] * (d + 1)
+        dims: list[Dim] = list(t.dims) if t.dims is not None else [None] * (d + 1)
         if self.params["interleaving"]:
             return dims[-1], dims[:-1]
         return dims[0], dims[1:]
@@ -371,7 +372,7 @@ class PoolingLayer(SpatialLayer):
                                  "an argument and as the Stride option.")
             opts["Stride"] = stride
         f = opts.pop("Function", Max)
-        name = f.name if isinstance(f, Symbol) else f
+        name = getattr(f, "name") if isinstance(f, Symbol) else f  # noqa: B009
         if name not in POOLING_FUNCTIONS:
             raise LayerError(self.head, f"expected Function to be Max, Mean or Total, but "
                              f"received {f!r}.")

@@ -300,7 +300,8 @@ class NormalizationLayer(Layer):
         if t.dims is not None:
             _, sc = self.axes(len(t.dims))
             dims = tuple(t.dims[a] for a in sc)
-            shape = dims if all(isinstance(d, int) for d in dims) else None  # type: ignore
+            if all(isinstance(d, int) for d in dims):
+                shape = tuple(int(d) for d in dims)  # type: ignore[arg-type]
         specs = {"Scaling": ArraySpec(shape, "ones"), "Biases": ArraySpec(shape, "biases")}
         return {k: s for k, s in specs.items() if self.params["use"][k]}
 
