@@ -38,6 +38,8 @@ from .symbols import (ELU, GELU, SELU, Abs, All, Automatic, Catenate, Cos, Divid
                       HardSigmoid, HardTanh, Identity, Inherited, Log, LogisticSigmoid, Max,
                       Mean, Min, Plus, Power, Ramp, Scaled, Sign, Sin, SoftRamp, Sqrt, Square,
                       Subtract, Swish, Tanh, Times, Total)
+from .train.heads import NetTrain, TrainerCurrentLoss, TrainerUpdate
+from .train.results import NetTrainResultsObject
 
 __version__ = "0.1.0"
 
@@ -49,6 +51,7 @@ __all__ = [
     "Export", "Import", "ToTorchModule", "TorchModuleLayer",
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete",
+    "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",
     # layers
     "LinearLayer", "ElementwiseLayer", "ThreadingLayer", "SoftmaxLayer",
     "LongShortTermMemoryLayer", "GatedRecurrentLayer", "BasicRecurrentLayer",

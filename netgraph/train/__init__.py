@@ -1,0 +1,1 @@
+"""Training: NetTrain, the "$Trainer" and everything behind them."""

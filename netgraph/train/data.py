@@ -1,0 +1,294 @@
+"""Training data: WL data forms -> columns of examples -> batches of tensors.
+
+Forms (as NetTrain accepts them): a dict ``{input: output}``, a list of ``(input, output)``
+pairs, a pair of lists ``([in1, ...], [out1, ...])``, a dict of columns ``{port: [...]}``, a
+list of dicts ``[{port: value}, ...]``, or a generator function ``f`` (also
+``(f, {"RoundLength": n})``) called with ``{"BatchSize": n, "Round": r, "Batch": b,
+"AbsoluteBatch": k}`` and returning one batch in any of the other forms.
+
+A round's examples become tensors once; :meth:`ExampleData.round` gathers them in the round's
+order with one indexing operation and hands out contiguous slices. That order is the
+shuffled order under the run's seed, or, with StateTransfer, the *stream* layout: the N
+examples are cut into BatchSize contiguous streams of L = N // BatchSize examples, and row i
+of batch k is example i*L + k, so row i of batch k+1 continues row i of batch k.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import TrainingError, nearest
+from ..ports import NetPort
+
+HEAD = "NetTrain"
+DEFAULT_BATCH_SIZE = 64
+Columns = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Generator:
+    """A generator-function data source; ``round_length`` examples per round (None: 1 batch)."""
+
+    f: Callable[[dict], Any]
+    round_length: int | None = None
+
+
+def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
+                 head: str = HEAD) -> Columns | Generator:
+    """Any data form -> ``{port: array of examples}`` (or a :class:`Generator`).
+
+    ``inputs`` are the net's required inputs and ``outputs`` its outputs: the rules forms
+    (``{in: out}``, pairs) need exactly one of each and name the target after the output.
+
+    >>> cols = data_columns({1: 1.9, 2: 4.1}, ["Input"], ["Output"])
+    >>> cols["Input"].tolist(), cols["Output"].tolist()
+    ([1.0, 2.0], [1.9, 4.1])
+    """
+    if callable(data) and not isinstance(data, Mapping):
+        return Generator(data)
+    if (isinstance(data, tuple) and len(data) == 2 and callable(data[0])
+            and isinstance(data[1], Mapping)):
+        return Generator(data[0], _round_length(head, data[1]))
+    if isinstance(data, Mapping) and data and all(isinstance(k, (str, NetPort)) for k in data):
+        cols = {(k.port if isinstance(k, NetPort) else k): v for k, v in data.items()}
+    elif isinstance(data, Mapping):
+        cols = _rules(head, list(data.keys()), list(data.values()), inputs, outputs)
+    elif _is_pair_of_lists(data):
+        cols = _rules(head, list(data[0]), list(data[1]), inputs, outputs)
+    elif isinstance(data, (list, tuple)) and data and all(isinstance(e, Mapping) for e in data):
+        keys = list(data[0])
+        cols = {(k.port if isinstance(k, NetPort) else k): [e[k] for e in data] for k in keys}
+    elif isinstance(data, (list, tuple)) and data and all(
+            isinstance(e, tuple) and len(e) == 2 for e in data):
+        cols = _rules(head, [e[0] for e in data], [e[1] for e in data], inputs, outputs)
+    else:
+        raise TrainingError(head, "expected training data as a dict {input: output}, a list of "
+                            "(input, output) pairs, a dict of columns {port: [...]}, a list of "
+                            f"dicts or a generator function, but received {_short(data)}.")
+    return {k: _column(head, k, v) for k, v in cols.items()}
+
+
+def _is_pair_of_lists(data: Any) -> bool:
+    return (isinstance(data, tuple) and len(data) == 2 and all(
+        isinstance(d, (list, np.ndarray, torch.Tensor)) for d in data)
+        and len(data[0]) == len(data[1]) and not all(isinstance(d, tuple) for d in data))
+
+
+def _rules(head: str, ins: list, outs: list, inputs: Sequence[str],
+           outputs: Sequence[str]) -> dict[str, Any]:
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise TrainingError(head, "data given as input -> output rules needs a net with one "
+                            f"input and one output, but the net has inputs "
+                            f"{', '.join(inputs) or 'none'} and outputs "
+                            f"{', '.join(outputs) or 'none'}; give a dict of columns "
+                            "{port: [...]} instead.")
+    return {inputs[0]: ins, outputs[0]: outs}
+
+
+def _round_length(head: str, opts: Mapping[str, Any]) -> int | None:
+    for k in opts:
+        if k != "RoundLength":
+            raise TrainingError(head, f'unknown generator option "{k}".'
+                                f'{nearest(str(k), ["RoundLength"])} The generator accepts '
+                                '{"RoundLength": n}.')
+    n = opts.get("RoundLength")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise TrainingError(head, f"expected RoundLength to be a positive integer, but "
+                            f"received {n!r}.")
+    return n
+
+
+def _column(head: str, port: str, values: Any) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        arr = np.empty(0, dtype=object)
+    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        raise TrainingError(head, f'port "{port}": expected numeric examples of one shape, but '
+                            "received examples of different shapes or non-numeric values "
+                            "(sequences of several lengths are not supported in training "
+                            "yet).")
+    return arr
+
+
+def column_count(head: str, cols: Columns) -> int:
+    """The number of examples; every column must have the same count."""
+    counts = {k: len(v) if v.ndim else 0 for k, v in cols.items()}
+    if len(set(counts.values())) > 1:
+        raise TrainingError(head, "the data columns have different lengths: " + ", ".join(
+            f'"{k}" {n}' for k, n in counts.items()) + ".")
+    n = next(iter(counts.values()), 0)
+    if n == 0:
+        raise TrainingError(head, "the training data is empty.")
+    return n
+
+
+def split_validation(cols: Columns, fraction: float, seed: int, keep_order: bool
+                     ) -> tuple[Columns, Columns]:
+    """(training, validation): a random ``fraction`` of the examples (the last ones when
+    ``keep_order``, as StateTransfer needs contiguous data)."""
+    n = len(next(iter(cols.values())))
+    k = max(1, min(n - 1, int(round(fraction * n))))
+    if keep_order:
+        idx = np.arange(n)
+    else:
+        idx = np.random.default_rng([seed, 7]).permutation(n)
+    tr, va = np.sort(idx[:n - k]), np.sort(idx[n - k:])
+    return {p: v[tr] for p, v in cols.items()}, {p: v[va] for p, v in cols.items()}
+
+
+def stream_order(n: int, batch_size: int) -> np.ndarray:
+    """Example indices in stream layout: row i of batch k is example i*L + k, L = n // b.
+
+    >>> stream_order(7, 2).tolist()   # streams [0, 1, 2] and [3, 4, 5]; example 6 dropped
+    [0, 3, 1, 4, 2, 5]
+    """
+    length = n // batch_size
+    return np.arange(batch_size * length).reshape(batch_size, length).T.ravel()
+
+
+def round_order(n: int, batch_size: int, seed: int, rnd: int, streams: bool) -> np.ndarray:
+    """The example order of round ``rnd`` (1-based): a permutation drawn from (seed, round)
+    alone, so any round can be reproduced without replaying the earlier ones."""
+    if streams:
+        return stream_order(n, batch_size)
+    return np.random.default_rng([seed, rnd]).permutation(n)
+
+
+@dataclass
+class PortFeed:
+    """How one column becomes a tensor: the forward's argument name and the dtype."""
+
+    key: str
+    integer: bool
+
+
+class ExampleData:
+    """Examples held as tensors on the training device, cut into batches per round."""
+
+    def __init__(self, cols: Columns, feeds: Mapping[str, PortFeed], batch_size: int,
+                 seed: int, streams: bool, shuffle: bool, dtype: torch.dtype,
+                 device: str) -> None:
+        self.n = column_count(HEAD, cols)
+        self.batch_size, self.seed, self.streams, self.shuffle = batch_size, seed, streams, shuffle
+        self.tensors = {feeds[p].key: to_device(v, feeds[p].integer, dtype, device)
+                        for p, v in cols.items()}
+        if streams and self.n < batch_size:
+            raise TrainingError(HEAD, f"StateTransfer splits the data into BatchSize = "
+                                f"{batch_size} streams, but there are only {self.n} examples; "
+                                "use a smaller BatchSize.")
+        rows = (self.n // batch_size) * batch_size if streams else self.n
+        self.batches_per_round = -(-rows // batch_size)
+        self._cached: dict[str, torch.Tensor] | None = None
+
+    def _ordered(self, rnd: int) -> dict[str, torch.Tensor]:
+        if self.streams:
+            if self._cached is None:
+                self._cached = self._gather(stream_order(self.n, self.batch_size))
+            return self._cached
+        if not self.shuffle:
+            return self.tensors
+        return self._gather(round_order(self.n, self.batch_size, self.seed, rnd, False))
+
+    def _gather(self, order: np.ndarray) -> dict[str, torch.Tensor]:
+        idx = torch.from_numpy(order).to(next(iter(self.tensors.values())).device)
+        return {k: t.index_select(0, idx) for k, t in self.tensors.items()}
+
+    def round(self, rnd: int, start: int = 0) -> Iterator[dict[str, torch.Tensor]]:
+        """The batches of round ``rnd`` (1-based) from batch ``start`` (0-based) on, keyed by
+        the forward's argument names. The whole round is gathered once; batches are views."""
+        data, b = self._ordered(rnd), self.batch_size
+        for i in range(start, self.batches_per_round):
+            yield {k: t[i * b:(i + 1) * b] for k, t in data.items()}
+
+    def batch(self, rnd: int, i: int) -> dict[str, torch.Tensor]:
+        """Batch ``i`` (0-based) of round ``rnd``."""
+        return next(self.round(rnd, i))
+
+
+
+class Feeder:
+    """One batch in any data form -> tensors keyed by the forward's argument names."""
+
+    def __init__(self, feeds: Mapping[str, PortFeed], required: Sequence[str],
+                 inputs: Sequence[str], outputs: Sequence[str], dtype: torch.dtype,
+                 device: str, head: str = HEAD) -> None:
+        self.feeds, self.required, self.head = feeds, required, head
+        self.inputs, self.outputs = inputs, outputs
+        self.dtype, self.device = dtype, device
+        self.names = {f.key: p for p, f in feeds.items()}
+
+    def __call__(self, batch: Any) -> dict[str, torch.Tensor]:
+        cols = data_columns(batch, self.inputs, self.outputs, self.head)
+        if isinstance(cols, Generator):
+            raise TrainingError(self.head, "expected a batch of data, but received a function.")
+        check_ports(self.head, cols, self.feeds, self.required)
+        column_count(self.head, cols)
+        return {self.feeds[p].key: to_device(v, self.feeds[p].integer, self.dtype, self.device)
+                for p, v in cols.items()}
+
+    def numpy(self, tensors: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
+        """Tensors keyed by argument names -> numpy arrays keyed by port names."""
+        return {self.names[k]: t.detach().cpu().numpy() for k, t in tensors.items()}
+
+
+def check_ports(head: str, cols: Mapping[str, Any], feeds: Mapping[str, PortFeed],
+                required: Sequence[str]) -> None:
+    """Every column names a port the training net takes; every required port has data."""
+    for k in cols:
+        if k not in feeds:
+            raise TrainingError(head, f'the data has a column "{k}", but the training net has '
+                                f"no such input.{nearest(k, feeds)} Its inputs are "
+                                f"{', '.join(feeds)}.")
+    for k in required:
+        if k not in cols:
+            raise TrainingError(head, f'no training data was given for port "{k}"; the data '
+                                f"has {', '.join(cols) or 'no columns'}.")
+
+
+def to_device(values: np.ndarray, integer: bool, dtype: torch.dtype, device: str
+              ) -> torch.Tensor:
+    """A column as a tensor of the training dtype (int64 for integer ports) on ``device``."""
+    arr = np.ascontiguousarray(values)
+    if not arr.flags.writeable:
+        arr = arr.copy()  # torch warns on read-only memory; nets hold frozen arrays
+    t = torch.from_numpy(arr)
+    return t.to(device=device, dtype=torch.int64 if integer else dtype)
+
+
+class GeneratorData:
+    """A generator function as a batch source: ``f`` is called once per batch."""
+
+    def __init__(self, gen: Generator, to_feeds: Callable[[Any], dict[str, torch.Tensor]],
+                 batch_size: int, first: Any = None) -> None:
+        self.gen, self.to_feeds, self.batch_size = gen, to_feeds, batch_size
+        self.batches_per_round = (1 if gen.round_length is None
+                                  else -(-gen.round_length // batch_size))
+        self.n = gen.round_length or batch_size
+        self._first = first  # the probe call's result is round 1, batch 1
+
+    def call(self, rnd: int, i: int) -> Any:
+        if rnd == 1 and i == 0 and self._first is not None:
+            return self._first
+        return self.gen.f({"BatchSize": self.batch_size, "Round": rnd, "Batch": i + 1,
+                           "AbsoluteBatch": (rnd - 1) * self.batches_per_round + i + 1})
+
+    def round(self, rnd: int, start: int = 0) -> Iterator[dict[str, torch.Tensor]]:
+        for i in range(start, self.batches_per_round):
+            yield self.to_feeds(self.call(rnd, i))
+
+    def batch(self, rnd: int, i: int) -> dict[str, torch.Tensor]:
+        return self.to_feeds(self.call(rnd, i))
+
+
+def _short(value: Any) -> str:
+    r = repr(value)
+    return r if len(r) <= 60 else r[:57] + "..."

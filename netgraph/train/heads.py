@@ -1,0 +1,102 @@
+"""The public training heads: NetTrain, TrainerUpdate, TrainerCurrentLoss.
+
+This module imports no torch: ``from netgraph import *`` stays light, and the work happens
+in :mod:`netgraph.train.nettrain` and :mod:`netgraph.train.trainer` on the first call.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import TrainingError
+from ..layers.base import Layer
+
+
+def NetTrain(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
+    """NetTrain(net, data) trains net on data and gives the trained net.
+
+    ``NetTrain(net, data, prop)`` gives a property of the run: "TrainedNet" (the default; with
+    a ValidationSet the net of the lowest validation loss), "FinalNet", "TrainingNet",
+    "LossPlot"/"LossEvolutionPlot", "RoundLoss"/"FinalRoundLoss", "RoundLossList",
+    "BatchLossList", "ValidationLoss", "ValidationLossList", "TotalTrainingTime",
+    "MeanExamplesPerSecond", "ResultsObject" (a :class:`NetTrainResultsObject`), All,
+    "$Trainer" (the trainer, for :func:`TrainerUpdate`), "$TrainingGenerator" (``(gen,
+    nmax)``: ``gen(i)`` is the i-th batch of the first round exactly as NetTrain feeds it), or
+    a list of these. ``NetTrain(net, data, lossSpec, prop)`` is WL's older form of
+    ``LossFunction=lossSpec``.
+
+    Data: ``{input: output}``, ``[(input, output), ...]``, ``([inputs], [outputs])``,
+    ``{port: column}``, ``[{port: value}, ...]``, or a generator function ``f`` (or ``(f,
+    {"RoundLength": n})``) called with ``{"BatchSize": n, "Round": r, "Batch": b,
+    "AbsoluteBatch": k}``. Targets of attached losses are named after the output ports.
+
+    Loss specs (LossFunction): Automatic (the net's loss outputs, else a loss on each output
+    that has target data: cross-entropy after a SoftmaxLayer, binary cross-entropy after a
+    LogisticSigmoid, mean squared otherwise, reported as "<Port>Loss"), a port name, a loss
+    layer, ``("port", spec)`` or ``{port: Scaled(w)}`` and lists. Losses are summed with their
+    weights; a Scaled(0) port is computed (see ``trainer["OutputArrays"]``) but adds nothing
+    to the gradient.
+
+    Options (WL's): BatchSize, MaxTrainingRounds, TimeGoal, Method ("ADAM", "SGD", "RMSProp",
+    "SignSGD", or ``(name, {suboption: value})``), LearningRate, LearningRateMultipliers,
+    ValidationSet (data or Scaled(fraction)), TrainingStoppingCriterion,
+    TrainingProgressReporting, TrainingProgressFunction, TrainingProgressCheckpointing,
+    RandomSeeding (1234 by default: runs are reproducible unless it is Automatic),
+    TargetDevice, WorkingPrecision, Mirroring, and:
+
+    - ``StateTransfer={"FinalState": "InitialState", ...}`` maps outputs to inputs of the
+      same shape: no shuffling; the N examples form BatchSize contiguous streams
+      (stream i is examples [i*L, (i+1)*L), L = N // BatchSize, the rest dropped), so row i
+      of batch k+1 continues row i of batch k; each batch starts from the previous batch's
+      final states (detached: truncated backpropagation through time); states are zeros
+      at the start of each round.
+    - ``ResumeFrom=path`` continues a run from a checkpoint written by
+      ``TrainingProgressCheckpointing=("Directory", dir)`` (a checkpoint file, or the
+      directory for its newest checkpoint). Give the same net, data and options as the
+      interrupted run: under RandomSeeding the resumed run ends with the same weights.
+
+    The input net never changes. An uninitialized net is initialized first (under
+    RandomSeeding), after the port shapes the data fixes are inferred, so
+    ``NetTrain(LinearLayer(), {1: 1.9, 2: 4.1})`` trains a scalar-to-scalar map. A NaN or
+    infinite loss stops training; "ReasonTrainingStopped" names the round and batch and the
+    result is the last net with a finite loss.
+
+    >>> net = NetTrain(LinearLayer(), {1: 2.0, 2: 4.0, 3: 6.0}, MaxTrainingRounds=3,
+    ...                TrainingProgressReporting=None)
+    >>> net.head, net.is_initialized()
+    ('LinearLayer', True)
+    """
+    from .nettrain import net_train
+    return net_train(net, data, *args, **options)
+
+
+def _trainer(head: str, trainer: Any) -> Any:
+    from .trainer import Trainer
+    if not isinstance(trainer, Trainer):
+        raise TrainingError(head, f'expected a trainer from NetTrain(..., "$Trainer"), but '
+                            f"received {type(trainer).__name__}.")
+    return trainer
+
+
+def TrainerUpdate(trainer: Any, batch: Any) -> None:
+    """TrainerUpdate(trainer, batch) queues one optimisation step on batch and returns at once.
+
+    The step runs on the trainer's worker thread; :func:`TrainerCurrentLoss` (or any other
+    use of the trainer) waits for it. ``batch`` is a dict ``{port: array}`` as ``gen(i)`` of
+    "$TrainingGenerator" gives it (any NetTrain data form works). An exception raised by the
+    step is raised by the next call on the trainer. See ``help(trainer)``.
+
+    >>> trainer = NetTrain(LinearLayer(), {1: 2.0, 2: 4.0}, "$Trainer", MaxTrainingRounds=1,
+    ...                    TrainingProgressReporting=None)
+    >>> TrainerUpdate(trainer, {"Input": [1.0, 2.0], "Output": [2.0, 4.0]})
+    >>> sorted(TrainerCurrentLoss(trainer))
+    ['OutputLoss']
+    """
+    _trainer("TrainerUpdate", trainer).update(batch)
+
+
+def TrainerCurrentLoss(trainer: Any) -> dict[str, float]:
+    """TrainerCurrentLoss(trainer) waits for the queued steps and gives {loss port: loss}.
+
+    Each value is the port's unweighted mean loss over the last batch (weight-0 ports too).
+    """
+    return _trainer("TrainerCurrentLoss", trainer).current_loss()  # type: ignore[no-any-return]

@@ -1,0 +1,370 @@
+"""NetTrain: orchestration of the call forms, data, objective, trainer and progress.
+
+The pieces live next door: options (WL names), data (forms, batches, streams), losses (the
+training net), step (one step), optim (methods), trainer (the "$Trainer"), progress
+(reporting, stopping) and results (the NetTrainResultsObject). This module only wires them.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..backend.init import NetInitialize
+from ..backend.lower import optional_ports
+from ..errors import OptionError, TrainingError, nearest
+from ..graph.net import Container
+from ..layers.base import Layer
+from ..runtime.evaluate import device_of
+from ..symbols import All, Automatic, Inherited, Scaled
+from . import checkpoint
+from .arrays import graph_rules, parse_rules
+from .data import (
+    DEFAULT_BATCH_SIZE,
+    ExampleData,
+    Feeder,
+    Generator,
+    GeneratorData,
+    PortFeed,
+    check_ports,
+    data_columns,
+    split_validation,
+)
+from .losses import NODE, Objective, loss_terms, net_outputs, training_net, typed
+from .optim import parse_method
+from .options import TrainOptions, parse_options, time_goal_seconds
+from .progress import Progress, StoppingCriterion
+from .results import LEGACY, History, NetTrainResultsObject
+from .trainer import Trainer, TrainerSpec
+
+HEAD = "NetTrain"
+HIDDEN = ("$Trainer", "$TrainingGenerator")
+PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "RoundLoss", "RoundLossList",
+              "BatchLossList", "BatchLoss", "ValidationLoss", "ValidationLossList",
+              "BestValidationRound", "TotalTrainingTime", "MeanExamplesPerSecond",
+              "MeanBatchesPerSecond", "ExamplesProcessed", "TotalBatches", "TotalRounds",
+              "BatchesPerRound", "BatchSize", "TrainingExamples", "ValidationExamples",
+              "InitialLearningRate", "FinalLearningRate", "OptimizationMethod",
+              "ReasonTrainingStopped", "CheckpointingFiles", "TargetDevice", "RoundPositions",
+              "ValidationPositions", "ArraysLearningRateMultipliers", "ResultsObject",
+              "Properties", *HIDDEN)
+
+
+def net_train(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
+    """The implementation of :func:`netgraph.NetTrain` (see its docstring)."""
+    loss_spec, prop = _positional(args, options)
+    opts = parse_options(options)
+    _check_property(prop)
+    results = Run(net, data, loss_spec, opts).train()
+    return results[prop]
+
+
+def _positional(args: tuple, options: dict) -> tuple[Any, Any]:
+    """(loss spec, property) from the positional forms."""
+    if len(args) > 2:
+        raise TrainingError(HEAD, f"expected at most 4 arguments (net, data, lossSpec, prop), "
+                            f"but received {len(args) + 2}.")
+    if len(args) == 2:
+        loss, prop = args
+    elif len(args) == 1 and _is_property(args[0]):
+        loss, prop = Automatic, args[0]
+    elif len(args) == 1:
+        loss, prop = args[0], "TrainedNet"
+    else:
+        loss, prop = Automatic, "TrainedNet"
+    if "LossFunction" in options:
+        if loss is not Automatic:
+            raise OptionError(HEAD, "the loss is given twice: as an argument and as "
+                              "LossFunction.")
+        loss = options.pop("LossFunction")
+    return loss, prop
+
+
+def _is_property(p: Any) -> bool:
+    if isinstance(p, list):
+        return bool(p) and all(_is_property(q) for q in p)
+    return p is All or (isinstance(p, str) and (p in PROPERTIES or p in LEGACY))
+
+
+def _check_property(prop: Any) -> None:
+    for p in prop if isinstance(prop, list) else [prop]:
+        if not _is_property(p):
+            raise TrainingError(HEAD, f"unknown property {p!r}.{nearest(str(p), PROPERTIES)} "
+                                f"Properties are {', '.join(PROPERTIES)}.")
+
+
+def seed_of(seed: Any) -> int:
+    """RandomSeeding -> an int: as given, a string's hash, fresh for Automatic, numpy's
+    global generator for Inherited."""
+    if seed is Automatic:
+        return secrets.randbits(62)
+    if seed is Inherited:
+        return int(np.random.randint(0, 2**31 - 1))
+    if isinstance(seed, str):
+        return zlib.crc32(seed.encode())
+    return int(seed) % (2**62)
+
+
+@dataclass
+class Prepared:
+    """The typed, initialized net and its training net, with the data columns."""
+
+    net: Layer
+    objective: Objective
+    columns: Any
+    validation: Any
+    probe: Any = None
+
+
+class Run:
+    """One NetTrain call: preparation, the training loop and the results."""
+
+    def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions) -> None:
+        self.opts, self.seed = opts, seed_of(opts.random_seeding)
+        self.device = device_of(HEAD, opts.target_device)
+        self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
+        self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
+        self.transfer = _transfer_spec(opts.state_transfer)
+        self.p = self._prepare(net, data, loss_spec)
+        self.trainer = Trainer(self._spec())
+        self.feeder = self.trainer.feeder = self._feeder()
+        self.data = self._data(self.p.columns, shuffle=not self.transfer, probe=self.p.probe)
+        self.val = (None if self.p.validation is None else
+                    self._data(self.p.validation, shuffle=False, probe=None))
+        self.trainer.set_schedule(self.data.batches_per_round, 1)
+        self.rounds = self._rounds()
+        self.trainer.set_schedule(self.data.batches_per_round, self.rounds)
+
+    # -- preparation --------------------------------------------------------------
+    def _prepare(self, net: Layer, data: Any, loss_spec: Any) -> Prepared:
+        inputs = [p for p in _net_inputs(net) if p not in optional_ports(net)]
+        cols = data_columns(data, inputs, net_outputs(net))
+        probe = None
+        if isinstance(cols, Generator):
+            probe = cols.f({"BatchSize": self.batch_size, "Round": 1, "Batch": 1,
+                            "AbsoluteBatch": 1})
+            sample = data_columns(probe, inputs, net_outputs(net))
+        else:
+            sample = cols
+        if isinstance(sample, Generator):
+            raise TrainingError(HEAD, "the generator function returned a function; it must "
+                                "return a batch of data.")
+        val = self._validation(cols, inputs, net)
+        if isinstance(val, tuple):
+            cols, val = val
+        objective = typed(training_net(net, loss_terms(net, loss_spec, sample)), sample)
+        if not objective.net.is_initialized():
+            objective = Objective(NetInitialize(objective.net, RandomSeeding=self.seed),
+                                  objective.terms)  # type: ignore[arg-type]
+        _check_transfer(objective, self.transfer)
+        return Prepared(objective.net.nodes[NODE], objective, cols, val, probe)
+
+    def _validation(self, cols: Any, inputs: list[str], net: Layer) -> Any:
+        v = self.opts.validation_set
+        if v is None:
+            return None
+        if isinstance(v, Scaled):
+            if isinstance(cols, Generator):
+                raise TrainingError(HEAD, "ValidationSet=Scaled(f) needs a data set, not a "
+                                    "generator function; give the validation data itself.")
+            return split_validation(cols, float(v.value), self.seed, bool(self.transfer))
+        val = data_columns(v, inputs, net_outputs(net))
+        if isinstance(val, Generator):
+            raise TrainingError(HEAD, "expected ValidationSet to be data or Scaled(f), but "
+                                "received a function.")
+        return val
+
+    def _feeder(self) -> Feeder:
+        g = self.p.objective.net
+        keys = self.trainer.keys
+        feeds = {p: PortFeed(keys[p], g.in_types[p].kind == "Integer") for p in keys}
+        required = [p for p in g.params["inputs"] if p not in optional_ports(g)
+                    and p not in self.transfer.values()]
+        return Feeder(feeds, required, [p for p in _net_inputs(self.p.net)
+                                        if p not in optional_ports(self.p.net)],
+                      net_outputs(self.p.net), self.dtype, self.device)
+
+    def _data(self, cols: Any, shuffle: bool, probe: Any) -> ExampleData | GeneratorData:
+        if isinstance(cols, Generator):
+            return GeneratorData(cols, self.feeder, self.batch_size, probe)
+        check_ports(HEAD, cols, self.feeder.feeds, self.feeder.required)
+        bs = min(self.batch_size, len(next(iter(cols.values()))))
+        if self.opts.batch_size is not Automatic and self.transfer:
+            bs = self.batch_size
+        return ExampleData(cols, self.feeder.feeds, bs, self.seed, bool(self.transfer),
+                           shuffle, self.dtype, self.device)
+
+    def _spec(self) -> TrainerSpec:
+        o = self.opts
+        method = parse_method(o.method, o.learning_rate)
+        lrm = parse_rules("LearningRateMultipliers", o.learning_rate_multipliers, 1.0)
+        per_array = {k: parse_rules(k, method.sub[k], None) for k in
+                     ("L2Regularization", "GradientClipping", "WeightClipping")}
+        return TrainerSpec(self.p.net, self.p.objective, method,
+                           lrm + graph_rules(self.p.net), per_array, self.device, self.dtype,
+                           o.working_precision == "Mixed", o.mirroring, self.transfer)
+
+    def _rounds(self) -> int:
+        """MaxTrainingRounds, or for Automatic the rounds that fit the TimeGoal (20 s by
+        default, as WL), from the time of a probe step, between 1 and 10000."""
+        if self.opts.max_training_rounds is not Automatic:
+            return int(self.opts.max_training_rounds)
+        goal = time_goal_seconds(self.opts.time_goal) or 20.0
+        per_batch = self.trainer.probe_time(self.data.batch(1, 0))
+        per_round = max(per_batch * self.data.batches_per_round, 1e-9)
+        return max(1, min(10000, int(goal / per_round)))
+
+    # -- training -------------------------------------------------------------------
+    def generator(self) -> tuple[Callable[[int], dict], int]:
+        nmax = self.data.batches_per_round
+
+        def gen(i: int) -> dict[str, np.ndarray]:
+            if isinstance(i, bool) or not isinstance(i, int) or not 1 <= i <= nmax:
+                raise TrainingError("TrainingGenerator", f"expected a batch index between 1 "
+                                    f"and {nmax}, but received {i!r}.")
+            return self.feeder.numpy(self.data.batch(1, i - 1))
+        return gen, nmax
+
+    def train(self) -> NetTrainResultsObject:
+        t = self.trainer
+        h = History(self.data.batches_per_round, self.rounds, self.data.batch_size)
+        ckpt = checkpoint.Checkpointer(self.opts.training_progress_checkpointing, HEAD)
+        start = checkpoint.resume(self.opts.resume_from, t, h) if self.opts.resume_from else None
+        progress = Progress(self.opts.training_progress_reporting,
+                            self.opts.training_progress_function, h, t.current_net)
+        loop = Loop(self, h, progress, StoppingCriterion(self.opts.training_stopping_criterion),
+                    ckpt)
+        with torch.random.fork_rng(devices=[]):
+            if t.rng_state is None:
+                torch.manual_seed(self.seed)
+            else:
+                torch.set_rng_state(t.rng_state)
+            loop.run(start)
+            t.rng_state = torch.get_rng_state()
+        progress.finish()
+        return self._results(h, loop)
+
+    def _results(self, h: History, loop: Loop) -> NetTrainResultsObject:
+        t, el = self.trainer, h.elapsed
+        final = loop.final_net or t.current_net()
+        v = {"FinalNet": final, "TrainedNet": loop.best_net or final,
+             "TrainingNet": self.p.objective.net, "BatchLossList": list(h.batch_losses),
+             "BatchLoss": h.batch_losses[-1] if h.batch_losses else None,
+             "RoundLossList": list(h.round_losses),
+             "RoundLoss": h.round_losses[-1] if h.round_losses else None,
+             "ValidationLossList": list(h.validation_losses),
+             "ValidationLoss": h.validation_losses[-1] if h.validation_losses else None,
+             "ValidationPositions": list(h.validation_rounds),
+             "RoundPositions": [(i + 1) * h.batches_per_round
+                                for i in range(len(h.round_losses))],
+             "BestValidationRound": h.best_round, "TotalTrainingTime": el,
+             "MeanExamplesPerSecond": h.examples / el if el else 0.0,
+             "MeanBatchesPerSecond": h.absolute_batch / el if el else 0.0,
+             "ExamplesProcessed": h.examples, "TotalBatches": h.absolute_batch,
+             "TotalRounds": len(h.round_losses), "BatchesPerRound": h.batches_per_round,
+             "BatchSize": self.data.batch_size, "TrainingExamples": self.data.n,
+             "ValidationExamples": 0 if self.val is None else self.val.n,
+             "InitialLearningRate": t.spec.method.learning_rate,
+             "FinalLearningRate": t.updater.learning_rate,
+             "OptimizationMethod": t.spec.method.name,
+             "ReasonTrainingStopped": h.reason or "MaxTrainingRoundsReached",
+             "CheckpointingFiles": list(h.checkpoints), "TargetDevice": self.device,
+             "ArraysLearningRateMultipliers": dict(t.multipliers), "$Trainer": t}
+        return NetTrainResultsObject(v, {"$TrainingGenerator": self.generator})
+
+
+class Loop:
+    """The rounds and batches of one run, and what happens between them."""
+
+    def __init__(self, run: Run, h: History, progress: Progress, stopping: StoppingCriterion,
+                 ckpt: checkpoint.Checkpointer) -> None:
+        self.run_, self.h, self.progress, self.stopping, self.ckpt = (run, h, progress,
+                                                                      stopping, ckpt)
+        self.t = run.trainer
+        self.goal = time_goal_seconds(run.opts.time_goal)
+        self.best_net: Layer | None = None
+        self.best_loss = math.inf
+        self.final_net: Layer | None = None
+
+    def run(self, start: tuple[int, int] | None) -> None:
+        rnd, first = start or (1, 0)
+        while rnd <= self.run_.rounds and not self.h.reason:
+            self.round(rnd, first)
+            rnd, first = rnd + 1, 0
+
+    def round(self, rnd: int, first: int) -> None:
+        t, h = self.t, self.h
+        for feeds in self.run_.data.round(rnd, first):
+            loss = t.step(feeds)
+            if not math.isfinite(loss):
+                h.reason = (f"the loss became {loss} in round {rnd}, batch {h.batch + 1}; "
+                            "the result is the last net with a finite loss")
+                self.final_net = t.current_net()
+                break
+            h.record_batch(loss, next(iter(feeds.values())).shape[0])
+            h.learning_rate = t.updater.learning_rate
+            if self.progress.batch():
+                h.reason = "StopTraining"
+            elif self.goal is not None and h.elapsed >= self.goal:
+                h.reason = "TimeGoalReached"
+            self.ckpt.after_batch(t, h)
+            if h.reason:
+                break
+        if h.batch:
+            self.end_round()
+
+    def end_round(self) -> None:
+        t, h = self.t, self.h
+        h.finish_round()
+        if self.run_.val is not None:
+            vloss = t.evaluate(self.run_.val.round(1))
+            h.validation_losses.append(vloss)
+            h.validation_rounds.append(len(h.round_losses))
+            if vloss < self.best_loss:
+                self.best_loss, self.best_net = vloss, t.current_net()
+                h.best_round = len(h.round_losses)
+        if not h.reason and self.stopping.stop(h, lambda: h.info(t.current_net,
+                                                                "RoundComplete")):
+            h.reason = "StoppingCriterionSatisfied"
+        self.ckpt.after_round(t, h)
+        if self.progress.round() and not h.reason:
+            h.reason = "StopTraining"
+
+
+def _net_inputs(net: Layer) -> list[str]:
+    return list(net.params["inputs"] if isinstance(net, Container) else net.visible_inputs())
+
+
+def _transfer_spec(spec: Any) -> dict[str, str]:
+    if spec is None:
+        return {}
+    if isinstance(spec, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                      for k, v in spec.items()):
+        return dict(spec)
+    if isinstance(spec, list) and all(isinstance(r, tuple) and len(r) == 2 for r in spec):
+        return _transfer_spec(dict(spec))
+    raise OptionError(HEAD, f'expected StateTransfer to be a dict {{"OutputPort": '
+                      f'"InputPort", ...}}, but received {spec!r}.')
+
+
+def _check_transfer(objective: Objective, transfer: dict[str, str]) -> None:
+    g = objective.net
+    for out, inp in transfer.items():
+        if out not in g.params["outputs"]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}", but the net has no such '
+                              f"output.{nearest(out, g.params['outputs'])} Its outputs are "
+                              f"{', '.join(g.params['outputs'])}.")
+        if inp not in g.params["inputs"]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}" to "{inp}", but the net has '
+                              f"no such input.{nearest(inp, g.params['inputs'])} Its inputs "
+                              f"are {', '.join(g.params['inputs'])}.")
+        if g.out_types[out] != g.in_types[inp]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}" ({g.out_types[out].describe()})'
+                              f' to "{inp}" ({g.in_types[inp].describe()}); a state must keep '
+                              "its shape.")

@@ -1,0 +1,211 @@
+"""WL's optimization methods on torch optimizers, with WL's defaults and extras.
+
+``Method`` is a name or ``(name, {suboption: value})``. Every method takes ``"LearningRate"``,
+``"LearningRateSchedule"`` (None, "Polynomial" or a function ``f(batch, total_batches)``
+returning the factor on the learning rate, ``batch`` counting from 1), and the per-array
+``"L2Regularization"`` (added to the gradient as ``lambda * w``), ``"GradientClipping"``
+(each gradient element clipped to [-c, c]) and ``"WeightClipping"`` (each weight clipped to
+[-c, c] after the update): a number, None, or rules ``[(array spec, value), ...]`` matched as
+LearningRateMultipliers are (see :mod:`netgraph.train.arrays`).
+
+The torch optimizers run their fused (or foreach) kernels where torch has them.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.optim import Optimizer
+
+from ..errors import OptionError, TrainingError, nearest
+from ..symbols import Automatic
+
+HEAD = "NetTrain"
+COMMON = {"LearningRate": Automatic, "LearningRateSchedule": None, "L2Regularization": None,
+          "GradientClipping": None, "WeightClipping": None}
+METHODS: dict[str, dict[str, Any]] = {
+    "ADAM": {"Beta1": 0.9, "Beta2": 0.999, "Epsilon": 1e-5},
+    "SGD": {"Momentum": 0.93, "LearningRateSchedule": "Polynomial"},
+    "SignSGD": {"Momentum": 0.93},
+    "RMSProp": {"Beta": 0.95, "Momentum": 0.9, "Epsilon": 1e-6},
+}
+DEFAULT_LR = {"ADAM": 0.001, "SGD": 0.01, "SignSGD": 0.01, "RMSProp": 0.001}
+ALIASES = {"Adam": "ADAM", "StochasticGradientDescent": "SGD", "RMSprop": "RMSProp"}
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A parsed Method: its WL name and every sub-option (defaults filled in)."""
+
+    name: str
+    sub: Mapping[str, Any]
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.sub["LearningRate"])
+
+
+def parse_method(method: Any, learning_rate: Any = Automatic) -> MethodSpec:
+    """``Method`` (and NetTrain's ``LearningRate`` option) -> a :class:`MethodSpec`.
+
+    >>> parse_method("SGD").sub["Momentum"], parse_method("SGD").learning_rate
+    (0.93, 0.01)
+    """
+    name, given = method, {}
+    if isinstance(method, tuple) and len(method) == 2 and isinstance(method[1], Mapping):
+        name, given = method
+    if name is Automatic:
+        name = "ADAM"
+    name = ALIASES.get(name, name)
+    if name not in METHODS:
+        raise OptionError(HEAD, f"unknown Method {name!r}.{nearest(str(name), METHODS)} Valid "
+                          f"methods are {', '.join(METHODS)}.")
+    sub = {**COMMON, **METHODS[name]}
+    given = {("LearningRate" if k == "InitialLearningRate" else k): v for k, v in given.items()}
+    for k in given:
+        if k not in sub:
+            raise OptionError(HEAD, f'unknown suboption "{k}" of Method "{name}".'
+                              f"{nearest(k, sub)} Valid suboptions are {', '.join(sub)}.")
+    sub.update(given)
+    if sub["LearningRate"] is Automatic:
+        sub["LearningRate"] = DEFAULT_LR[name] if learning_rate is Automatic else learning_rate
+    _check_number("LearningRate", sub["LearningRate"], positive=True)
+    return MethodSpec(name, sub)
+
+
+def _check_number(name: str, v: Any, positive: bool = False) -> None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (positive and v <= 0):
+        raise OptionError(HEAD, f"expected {name} to be a {'positive ' if positive else ''}"
+                          f"number, but received {v!r}.")
+
+
+Schedule = Callable[[int, int], float]
+
+
+def schedule_of(spec: Any) -> Schedule | None:
+    """LearningRateSchedule -> ``factor(batch, total)`` (batch from 1), or None (constant).
+
+    >>> f = schedule_of("Polynomial")
+    >>> f(1, 10), round(f(10, 10), 4)
+    (1.0, 0.3015)
+    """
+    if spec is None or spec is Automatic:
+        return None
+    if spec == "Polynomial":
+        return lambda b, total: math.sqrt(1.0 - min(b - 1, total) / (total + 1))
+    if callable(spec):
+        return spec  # type: ignore[no-any-return]
+    raise OptionError(HEAD, f'expected LearningRateSchedule to be None, "Polynomial" or a '
+                      f"function f(batch, totalBatches), but received {spec!r}.")
+
+
+class SignSGD(Optimizer):
+    """Signum (MXNet's signum_update): w -= lr * sign(momentum average of the gradient)."""
+
+    def __init__(self, params: Any, lr: float, momentum: float = 0.93,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure: Any = None) -> None:  # type: ignore[override]
+        for g in self.param_groups:
+            params = [p for p in g["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            if g["weight_decay"]:
+                grads = torch._foreach_add(grads, params, alpha=g["weight_decay"])
+            m = g["momentum"] or 0.0
+            if m:
+                bufs = [self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
+                        for p in params]
+                torch._foreach_mul_(bufs, m)
+                torch._foreach_add_(bufs, grads, alpha=1.0 - m)
+                grads = bufs
+            torch._foreach_add_(params, torch._foreach_sign(grads), alpha=-g["lr"])
+
+
+def torch_optimizer(spec: MethodSpec, groups: list[dict[str, Any]]) -> Optimizer:
+    """The torch optimizer of a method over parameter groups (each with lr, weight_decay)."""
+    s, lr = spec.sub, spec.learning_rate
+    fast = _fast_flag(groups)
+    if spec.name == "ADAM":
+        return torch.optim.Adam(groups, lr=lr, betas=(s["Beta1"], s["Beta2"]),
+                                eps=s["Epsilon"], **fast)
+    if spec.name == "SGD":
+        return torch.optim.SGD(groups, lr=lr, momentum=s["Momentum"] or 0.0, **fast)
+    if spec.name == "RMSProp":
+        return torch.optim.RMSprop(groups, lr=lr, alpha=s["Beta"], eps=s["Epsilon"],
+                                   momentum=s["Momentum"] or 0.0, centered=True, foreach=True)
+    return SignSGD(groups, lr=lr, momentum=s["Momentum"] or 0.0)
+
+
+def _fast_flag(groups: list[dict[str, Any]]) -> dict[str, bool]:
+    """fused=True where torch has fused kernels for these tensors, else foreach=True."""
+    params = [p for g in groups for p in g["params"]]
+    ok = params and all(p.dtype in (torch.float32, torch.float64, torch.float16,
+                                    torch.bfloat16) and p.device.type in ("cpu", "cuda")
+                        for p in params)
+    return {"fused": True} if ok else {"foreach": True}
+
+
+class Updater:
+    """The update half of a step: learning-rate schedule, gradient clipping, the torch
+    optimizer, weight clipping. ``count`` is the number of updates applied so far; the
+    schedule sees ``(count + 1, total)`` so it always knows the total number of batches."""
+
+    def __init__(self, optimizer: Optimizer, schedule: Schedule | None, total: int,
+                 grad_clip: list[tuple[list[torch.Tensor], float]],
+                 weight_clip: list[tuple[list[torch.Tensor], float]]) -> None:
+        self.optimizer, self.schedule, self.total = optimizer, schedule, total
+        self.grad_clip, self.weight_clip = grad_clip, weight_clip
+        self.count = 0
+        for g in optimizer.param_groups:
+            g.setdefault("base_lr", g["lr"])
+        self.step = self._plain if not (schedule or grad_clip or weight_clip) else self._full
+
+    def _plain(self) -> None:
+        self.optimizer.step()
+        self.count += 1
+
+    def _full(self) -> None:
+        if self.schedule is not None:
+            self.set_factor(self._factor())
+        for params, c in self.grad_clip:
+            torch.nn.utils.clip_grad_value_(params, c, foreach=True)
+        self.optimizer.step()
+        if self.weight_clip:
+            with torch.no_grad():
+                for params, c in self.weight_clip:
+                    torch._foreach_clamp_min_(params, -c)
+                    torch._foreach_clamp_max_(params, c)
+        self.count += 1
+
+    def _factor(self) -> float:
+        f = self.schedule(self.count + 1, self.total)  # type: ignore[misc]
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) \
+                or f < 0:
+            raise TrainingError(HEAD, f"the LearningRateSchedule function returned {f!r} for "
+                                f"batch {self.count + 1} of {self.total}; expected a "
+                                "nonnegative number (the factor on the learning rate).")
+        return float(f)
+
+    def set_factor(self, f: float) -> None:
+        for g in self.optimizer.param_groups:
+            g["lr"] = g["base_lr"] * f
+
+    @property
+    def learning_rate(self) -> float:
+        """The current learning rate of the first group (what the schedule last set)."""
+        g = self.optimizer.param_groups[0] if self.optimizer.param_groups else {"lr": 0.0}
+        return float(g["lr"])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer.state_dict(), "count": self.count}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.count = int(state["count"])

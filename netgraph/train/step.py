@@ -1,0 +1,85 @@
+"""One optimisation step, as close to a hand-written PyTorch loop as it can be.
+
+:func:`train_step` is the whole step: forward, batch loss, one host sync for the loss value,
+backward, update. :func:`make_objective` turns the loss terms into the batch loss: each loss
+port gives per-example losses ``(batch, ...)``; an array-valued one is summed per example; the
+batch loss of a port is the mean over the batch; the objective is the weighted sum. A port of
+weight 0 is computed (it is an output of the forward) but left out of the sum, so it changes
+nothing in the gradient, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import TrainingError
+from .losses import LossTerm
+
+Objective = Callable[[Mapping[str, Tensor]], Tensor]
+
+
+def apply_mirroring(module: nn.Module, mode: Any) -> nn.Module:
+    """The Mirroring option's hook (True, False or Automatic): activation recomputation.
+
+    Returns the module to train. It does nothing yet; memory-saving recomputation will wrap
+    the module here so the step itself never changes.
+    """
+    return module
+
+
+def port_loss(t: Tensor) -> Tensor:
+    """The batch loss of one loss port: per-example values ``(batch, ...)`` -> scalar."""
+    if t.dim() <= 1:
+        return t.mean()                                        # (batch,) -> ()
+    return t.reshape(t.shape[0], -1).sum(dim=1).mean()         # (batch, n...) -> ()
+
+
+def make_objective(terms: Sequence[LossTerm]) -> Objective:
+    """The batch loss as a function of the training net's outputs."""
+    active = [(t.name, float(t.weight)) for t in terms if t.weight != 0]
+    if not active:
+        raise TrainingError("NetTrain", "every loss has weight 0, so there is nothing to "
+                            "minimize; give at least one loss a nonzero Scaled weight.")
+    if len(active) == 1 and active[0][1] == 1.0:
+        name = active[0][0]
+        return lambda out: port_loss(out[name])
+
+    def objective(out: Mapping[str, Tensor]) -> Tensor:
+        total = None
+        for name, w in active:
+            term = port_loss(out[name])
+            term = term if w == 1.0 else term * w
+            total = term if total is None else total + term
+        return total  # type: ignore[return-value]
+    return objective
+
+
+def port_losses(terms: Sequence[LossTerm], out: Mapping[str, Tensor]) -> dict[str, float]:
+    """The unweighted batch loss of every loss port (weight-0 ones included), as floats."""
+    with torch.no_grad():
+        values = torch.stack([port_loss(out[t.name].detach()).float() for t in terms])
+    return dict(zip((t.name for t in terms), values.tolist(), strict=True))
+
+
+def train_step(forward: Callable[..., dict[str, Tensor]], objective: Objective,
+               optimizer: Any, update: Callable[[], None], feeds: Mapping[str, Tensor]
+               ) -> tuple[float, dict[str, Tensor]]:
+    """One step on one batch: returns (the batch loss, the training net's outputs).
+
+    A non-finite loss is returned without touching the weights or the optimizer state, so
+    the caller keeps the last finite net.
+    """
+    out = forward(**feeds)                 # {port: (batch, ...)}
+    loss = objective(out)                  # () weighted sum of the batch losses
+    value = loss.item()                    # the step's one host sync
+    if not math.isfinite(value):
+        return value, out
+    optimizer.zero_grad(set_to_none=True)
+    if loss.requires_grad:                 # False when every array is frozen
+        loss.backward()
+        update()
+    return value, out

@@ -1,0 +1,302 @@
+"""The "$Trainer": a training net, its optimizer and one worker thread.
+
+NetTrain drives a :class:`Trainer` directly, in the calling thread (:meth:`Trainer.step`).
+Once it is handed to the user (``NetTrain(..., "$Trainer")``), every operation runs on the
+trainer's one worker thread, in the order it was asked for: :func:`TrainerUpdate` queues a
+step and returns at once, everything else waits for the queued steps first. An exception
+raised by a queued step is kept and raised by the next call on the trainer.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..backend.lower import lower
+from ..backend.sync import arrays_from_module
+from ..errors import TrainingError, nearest
+from ..layers.base import Layer
+from .arrays import Settings, array_refs, param_groups, param_settings
+from .data import Feeder
+from .losses import NODE, Objective
+from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
+from .step import apply_mirroring, make_objective, port_losses, train_step
+
+PROPERTIES = ("Net", "OutputArrays", "CurrentLoss", "Optimizer", "LearningRate", "Round",
+              "Batch", "AbsoluteBatch", "BatchesPerRound", "TotalBatches", "States",
+              "TrainingNet", "Module", "Properties")
+
+
+@dataclass
+class TrainerSpec:
+    """Everything a trainer is built from (NetTrain assembles it)."""
+
+    net: Layer                      # the user's net, typed and initialized
+    objective: Objective            # the training net and its loss terms
+    method: MethodSpec
+    lrm: list                       # LearningRateMultipliers rules
+    per_array: dict[str, list]      # L2Regularization/GradientClipping/WeightClipping rules
+    device: str
+    dtype: torch.dtype
+    mixed: bool
+    mirroring: Any
+    transfer: dict[str, str]        # StateTransfer: output port -> input port
+
+
+class Trainer:
+    """The "$Trainer" of NetTrain: the training net, its optimizer and a worker thread.
+
+    Use it as WL's trainer::
+
+        TrainerUpdate(trainer, batch)   # queue one optimisation step; returns at once
+        TrainerCurrentLoss(trainer)     # wait for the queued steps -> {loss port: float}
+        trainer["Net"]                  # the current net, as a value
+
+    ``batch`` is a dict ``{port: array}`` as the "$TrainingGenerator" gives it (any NetTrain
+    data form works). Properties: "Net", "OutputArrays" (every output of the last step as
+    tensors, weight-0 loss ports included), "CurrentLoss", "Optimizer" (the torch optimizer),
+    "LearningRate", "Round" (the round the next update belongs to, from 1), "Batch" (updates
+    done in that round), "AbsoluteBatch", "BatchesPerRound", "TotalBatches" (what the
+    learning-rate schedule counts towards), "States", "TrainingNet", "Module".
+
+    With StateTransfer, the trainer carries the mapped outputs of each update into the
+    inputs of the next (detached: gradients stop at the batch boundary) and resets them to
+    zeros at the start of every round; ``trainer["States"]`` shows them and
+    ``trainer.reset_states()`` resets them by hand. A batch that gives a state input itself
+    overrides the carried value. Calls from several threads are safe; an exception raised by
+    a queued step is raised by the next call.
+    """
+
+    def __init__(self, spec: TrainerSpec) -> None:
+        self.spec = spec
+        self.net = spec.net
+        self.terms = spec.objective.terms
+        module = lower(spec.objective.net, spec.dtype, spec.device).train()
+        self.module = apply_mirroring(module, spec.mirroring)
+        self.keys = dict(zip(self.module.input_names, self.module.arg_names, strict=True))
+        self.forward = self._forward_fn(spec)
+        self.objective = make_objective(self.terms)
+        self.updater = self._updater(spec)
+        self.bpr = self.total = 1
+        self.feeder: Feeder | None = None
+        self.transfer = {o: self.keys[i] for o, i in spec.transfer.items()}
+        self.batches = 0
+        self.states: dict[str, Tensor] = {}
+        self.last_loss = float("nan")
+        self.last_out: dict[str, Tensor] = {}
+        self.rng_state: Tensor | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.RLock()
+        self._last: Future | None = None
+        self._error: BaseException | None = None
+
+    # -- construction ---------------------------------------------------------
+    def _forward_fn(self, spec: TrainerSpec) -> Callable[..., dict[str, Tensor]]:
+        forward = self.module.forward  # our own module: no hooks to run
+        if not spec.mixed:
+            return forward  # type: ignore[no-any-return]
+        kind = "cuda" if spec.device.startswith("cuda") else "cpu"
+
+        def mixed(**feeds: Tensor) -> dict[str, Tensor]:
+            with torch.autocast(kind, dtype=torch.bfloat16):
+                out = forward(**feeds)
+            return {k: v.float() for k, v in out.items()}
+        return mixed
+
+    def _updater(self, spec: TrainerSpec) -> Updater:
+        refs = list(array_refs(spec.net, self.module.layers[NODE]))
+        settings = param_settings(refs, spec.lrm, spec.per_array)
+        fallback = Settings(1.0, *(_plain(spec.method.sub[k]) for k in
+                                   ("L2Regularization", "GradientClipping", "WeightClipping")))
+        groups, gclip, wclip = param_groups(self.module, settings, spec.method.learning_rate,
+                                            fallback)
+        if not groups:
+            raise TrainingError("NetTrain", "every array of the net is frozen (learning rate "
+                                "multiplier 0 or None), so there is nothing to train.")
+        self.multipliers = {ref.full: settings[ref.params[0]][0].multiplier for ref in refs
+                            if ref.params}
+        return Updater(torch_optimizer(spec.method, groups),
+                       schedule_of(spec.method.sub["LearningRateSchedule"]), 1, gclip, wclip)
+
+    def set_schedule(self, batches_per_round: int, rounds: int) -> None:
+        """The round length and count: what Round/Batch and the schedule count against."""
+        self.bpr = max(1, batches_per_round)
+        self.total = self.updater.total = self.bpr * max(1, rounds)
+
+    def probe_time(self, feeds: Mapping[str, Tensor]) -> float:
+        """Seconds per step, from a forward and backward pass that changes nothing."""
+        import time
+        with torch.random.fork_rng(devices=[]):
+            times = []
+            for _ in range(2):
+                t0 = time.perf_counter()
+                loss = self.objective(self.forward(**feeds))
+                if loss.requires_grad:
+                    loss.backward()
+                times.append(time.perf_counter() - t0)
+            self.updater.optimizer.zero_grad(set_to_none=True)
+        return min(times) * 1.3  # the update and the loop's own work
+
+    # -- the step (caller's thread for NetTrain, the worker for TrainerUpdate) -----------
+    def step(self, feeds: Mapping[str, Tensor]) -> float:
+        """One optimisation step on a batch keyed by the forward's argument names."""
+        if self.transfer:
+            if self.batches % self.bpr == 0:
+                self.states = {}
+            feeds = {**self.states, **feeds}
+        self.last_loss, self.last_out = train_step(self.forward, self.objective,
+                                                   self.updater.optimizer, self.updater.step,
+                                                   feeds)
+        if self.transfer:
+            out = self.last_out
+            self.states = {k: out[o].detach() for o, k in self.transfer.items()}
+        self.batches += 1
+        return self.last_loss
+
+    def evaluate(self, batches: Any) -> float:
+        """The mean loss over batches without training (validation); states start at zero."""
+        total, count, states = 0.0, 0, {}
+        self.module.eval()
+        try:
+            with torch.no_grad():
+                for feeds in batches:
+                    out = self.forward(**{**states, **feeds})
+                    n = next(iter(out.values())).shape[0]
+                    total += self.objective(out).item() * n
+                    count += n
+                    states = {k: out[o] for o, k in self.transfer.items()}
+        finally:
+            self.module.train()
+        return total / max(count, 1)
+
+    def current_net(self) -> Layer:
+        return arrays_from_module(self.net, self.module.layers[NODE])
+
+    def losses(self) -> dict[str, float]:
+        """The unweighted loss of every loss port in the last step."""
+        if not self.last_out:
+            return {t.name: float("nan") for t in self.terms}
+        if len(self.terms) == 1 and self.terms[0].weight == 1:
+            return {self.terms[0].name: self.last_loss}
+        return port_losses(self.terms, self.last_out)
+
+    def reset_states(self) -> None:
+        """Set the carried StateTransfer states back to zeros (the start of a round)."""
+        self._run(lambda: self.states.clear())
+
+    # -- the worker ---------------------------------------------------------------
+    def update(self, batch: Any) -> None:
+        """Queue one step on ``batch`` (see :func:`TrainerUpdate`)."""
+        self._raise_pending()
+        if self.feeder is None:
+            raise TrainingError("TrainerUpdate", "this trainer has no data description yet.")
+        feeds = self.feeder(batch)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="netgraph-trainer")
+            self._last = self._pool.submit(self._queued_step, feeds)
+
+    def _queued_step(self, feeds: Mapping[str, Tensor]) -> None:
+        if self._error is not None:
+            return  # a failed step stops the queue until the error is reported
+        try:
+            with self._rng():
+                self.step(feeds)
+        except BaseException as e:  # kept for the next call; never lost
+            e.add_note("(raised by a step queued with TrainerUpdate)")
+            with self._lock:
+                self._error = e
+
+    def _rng(self) -> Any:
+        """Stochastic layers draw from the trainer's own torch generator state."""
+        if self.rng_state is None:
+            return nullcontext()
+        return _SwapRNG(self)
+
+    def _raise_pending(self) -> None:
+        with self._lock:
+            err, self._error = self._error, None
+        if err is not None:
+            raise err
+
+    def _run(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` after every queued step, on the worker when there is one."""
+        with self._lock:
+            pool = self._pool
+            fut = pool.submit(fn) if pool is not None else None
+        if fut is None:
+            with self._lock:
+                result = fn()
+        else:
+            result = fut.result()
+        self._raise_pending()
+        return result
+
+    def current_loss(self) -> dict[str, float]:
+        return self._run(self.losses)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Stop the worker thread (after the queued steps)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    # -- properties ---------------------------------------------------------------
+    def __getitem__(self, prop: str) -> Any:
+        if prop not in PROPERTIES:
+            raise TrainingError("Trainer", f'unknown property "{prop}".'
+                                f"{nearest(str(prop), PROPERTIES)} Properties are "
+                                f"{', '.join(PROPERTIES)}.")
+        return self._run(lambda: self._property(prop))
+
+    def _property(self, prop: str) -> Any:
+        names = {v: k for k, v in self.keys.items()}
+        return {
+            "Net": self.current_net, "CurrentLoss": self.losses,
+            "OutputArrays": lambda: {k: v.detach() for k, v in self.last_out.items()},
+            "Optimizer": lambda: self.updater.optimizer,
+            "LearningRate": lambda: self.updater.learning_rate,
+            "Round": lambda: self.batches // self.bpr + 1,
+            "Batch": lambda: self.batches % self.bpr, "AbsoluteBatch": lambda: self.batches,
+            "BatchesPerRound": lambda: self.bpr, "TotalBatches": lambda: self.total,
+            "States": lambda: {names[k]: v for k, v in self.states.items()},
+            "TrainingNet": lambda: self.spec.objective.net, "Module": lambda: self.module,
+            "Properties": lambda: list(PROPERTIES),
+        }[prop]()
+
+    def __repr__(self) -> str:
+        loss = ", ".join(t.name for t in self.terms)
+        return (f"Trainer[{self.net.head}, losses: {loss}, round {self.batches // self.bpr + 1}"
+                f", batch {self.batches % self.bpr}/{self.bpr}, "
+                f"{self.spec.method.name}]")
+
+    def __del__(self) -> None:
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+class _SwapRNG:
+    """Swap the trainer's torch generator state in for a step and back out after it."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        self.t = trainer
+
+    def __enter__(self) -> None:
+        self.saved = torch.get_rng_state()
+        torch.set_rng_state(self.t.rng_state)  # type: ignore[arg-type]
+
+    def __exit__(self, *exc: Any) -> None:
+        self.t.rng_state = torch.get_rng_state()
+        torch.set_rng_state(self.saved)
+
+
+def _plain(v: Any) -> Any:
+    return v if v is None or isinstance(v, (int, float)) else None
