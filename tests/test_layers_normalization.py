@@ -157,8 +157,11 @@ def test_batchnorm_old_array_names_and_channels_from_arrays():
     assert Information(g, "InputPorts") == {"Input": (2, 4)}
 
 
-def test_batchnorm_infers_backwards():
+def test_batchnorm_infers_backwards_and_repr():
     assert Information(BatchNormalizationLayer(Output=(2, 3)), "InputPorts") == {"Input": (2, 3)}
+    assert repr(BatchNormalizationLayer()).startswith("BatchNormalizationLayer()")
+    assert repr(BatchNormalizationLayer(Momentum=0.5, Interleaving=True)).startswith(
+        "BatchNormalizationLayer(Momentum=0.5, Interleaving=True)")
 
 
 @pytest.mark.parametrize("opts, match", [

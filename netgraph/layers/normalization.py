@@ -123,6 +123,14 @@ class BatchNormalizationLayer(Layer):
         self._init({"epsilon": eps, "momentum": momentum, "interleaving": inter,
                     "channels": _vector_size(head, arrays)}, opts, arrays)
 
+    def _param_repr(self) -> str:
+        p, parts = self.params, []
+        if p["epsilon"] != 0.001:
+            parts.append(f'Epsilon={p["epsilon"]:g}')
+        if p["momentum"] != 0.9:
+            parts.append(f'Momentum={p["momentum"]:g}')
+        return ", ".join(parts + (["Interleaving=True"] if p["interleaving"] else []))
+
     def channel_axis(self) -> int:
         """Axis of the channels in one example: 0, or -1 with Interleaving."""
         return -1 if self.params["interleaving"] else 0
