@@ -12,6 +12,7 @@ from ..layers import loss as L
 from ..layers import sequence as S
 from ..symbols import Symbol
 from .base import LayerModule, lowers, parameter
+from .lengths import last_within, masked_mean, reverse_within
 
 
 def _hard_sigmoid(x: Tensor) -> Tensor:
@@ -119,52 +120,60 @@ class SoftmaxModule(LayerModule):
 
 
 class SequenceModule(LayerModule):
+    uses_lengths = True   # padded batches: see backend/lengths.py
+
     def __init__(self, layer: object) -> None:
         super().__init__()
         self.kind = type(layer).__name__
 
-    def forward(self, x: Tensor) -> Tensor:                     # x: (batch, time, ...)
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
         if self.kind == "SequenceLastLayer":
-            return x[:, -1]
+            return x[:, -1] if lengths is None else last_within(x, lengths)
         if self.kind == "SequenceMostLayer":
             return x[:, :-1]
         if self.kind == "SequenceRestLayer":
             return x[:, 1:]
-        return torch.flip(x, dims=(1,))
+        return torch.flip(x, dims=(1,)) if lengths is None else reverse_within(x, lengths)
 
 
-def _per_example_mean(d: Tensor) -> Tensor:
-    """Mean over every dimension but the batch: one loss per example, (batch,)."""
+def _per_example_mean(d: Tensor, lengths: Tensor | None = None) -> Tensor:
+    """Mean over every dimension but the batch: one loss per example, (batch,); with
+    ``lengths``, over each example's own time steps only."""
+    if lengths is not None:
+        return masked_mean(d, lengths)
     return d.reshape(d.shape[0], -1).mean(dim=1)
 
 
 class LossModule(LayerModule):
+    uses_lengths = True
+
     def __init__(self, layer: object) -> None:
         super().__init__()
         self.kind = type(layer).__name__
         self.form = getattr(layer, "params", {}).get("form")
         self.margin = getattr(layer, "params", {}).get("margin", 1.0)
 
-    def forward(self, x: Tensor, t: Tensor) -> Tensor:          # -> (batch,)
+    def forward(self, x: Tensor, t: Tensor, lengths: Tensor | None = None) -> Tensor:
+        return _per_example_mean(self.elementwise(x, t), lengths)      # (batch,)
+
+    def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
+        """The loss of each element (class vectors count as one), before the mean."""
         if self.kind == "MeanSquaredLossLayer":
-            return _per_example_mean(torch.square(x - t))
+            return torch.square(x - t)
         if self.kind == "MeanAbsoluteLossLayer":
-            return _per_example_mean(torch.abs(x - t))
+            return torch.abs(x - t)
         if self.kind == "ContrastiveLossLayer":
             hinge = torch.clamp(self.margin - x, min=0)
-            return _per_example_mean((1 - t) * x + t * hinge)     # WL: t=True pushes x up
-        return self._cross_entropy(x, t)
-
-    def _cross_entropy(self, x: Tensor, t: Tensor) -> Tensor:
+            return (1 - t) * x + t * hinge     # WL: t=True pushes x up
         eps = 1e-15 if x.dtype == torch.float64 else 1e-7
         if self.form == "Index":
             p = torch.gather(x, -1, (t.long() - 1).unsqueeze(-1)).squeeze(-1)
-            return _per_example_mean(-torch.log(p.clamp_min(eps)))
+            return -torch.log(p.clamp_min(eps))
         if self.form == "Probabilities":
             ce = -(t * torch.log(x.clamp_min(eps)))
-            return _per_example_mean(ce.sum(-1) if ce.dim() > 1 else ce)
+            return ce.sum(-1) if ce.dim() > 1 else ce
         xc = x.clamp(eps, 1 - eps)
-        return _per_example_mean(-(t * torch.log(xc) + (1 - t) * torch.log(1 - xc)))
+        return -(t * torch.log(xc) + (1 - t) * torch.log(1 - xc))
 
 
 lowers(B.LinearLayer)(LinearModule)

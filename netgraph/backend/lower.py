@@ -117,6 +117,8 @@ def _build_graph(g: Container) -> GraphModule:
     module.input_names = tuple(g.params["inputs"])
     module.output_names = tuple(g.params["outputs"])
     module.arg_names = tuple(args)
+    from .extended import attach_extension
+    attach_extension(module, g, mods)
     return module
 
 
@@ -148,7 +150,7 @@ def optional_ports(net: Layer) -> set[str]:
 def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
                      ) -> tuple[str, list[str]]:
     """Python source of ``forward`` for graph ``g``, and its argument names in order."""
-    taken = {"self"}
+    taken = {"self", "_lengths", "_states"}
     args = {p: identifier(p, taken) for p in g.params["inputs"]}
     optional = _optional_inputs(g)
     var: dict[PortRef, str] = {PortRef(None, p): a for p, a in args.items()}
@@ -163,8 +165,12 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
             src = g.edges.get(PortRef(k, p))
             if src is not None:
                 last_use[var[src]] = i
-    sig = ", ".join(a + ("=None" if p in optional else "") for p, a in args.items())
-    lines = [f"def forward(self, {sig}):" if sig else "def forward(self):"]
+    sig = "".join(a + ("=None, " if p in optional else ", ") for p, a in args.items())
+    # Lengths or hidden states go to the generated forward_ext (backend/extended.py).
+    lines = [f"def forward(self, {sig}_lengths=None, _states=None):",
+             "    if _lengths is not None or _states is not None:",
+             f"        return self.forward_ext({''.join(a + ', ' for a in args.values())}"
+             "_lengths=_lengths, _states=_states)"]
     for i, k in enumerate(order):
         layer = g.nodes[k]
         ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None else "None"

@@ -271,6 +271,8 @@ def NetExtract(net: Layer, spec: Any) -> Any:
     >>> NetExtract(NetInitialize(chain), [(1, "Weights"), (1, "Biases")])[1]
     array([0., 0., 0.], dtype=float32)
     """
+    if not isinstance(net, Layer) and hasattr(net, "net_extract"):
+        return net.net_extract(spec)  # a NetStateObject: "States", "Net"
     if isinstance(spec, list):
         return [NetExtract(net, s) for s in spec]
     return _extract("NetExtract", net, spec if isinstance(spec, tuple) else (spec,))

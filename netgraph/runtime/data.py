@@ -59,8 +59,9 @@ def check_shape(head: str, spec: PortSpec, shape: tuple[int, ...], batched: bool
         if isinstance(d, int) and d != g:
             raise _shape_error(head, spec, shape, index)
         if d is VARYING and g == 0:
-            raise EvaluationError(head, f'port "{spec.name}": all sequences provided to the net '
-                                  "must have non-zero length.")
+            which = "" if index is None else f" (example {index + 1})"
+            raise EvaluationError(head, "All sequences provided to net must have non-zero "
+                                  f'length; port "{spec.name}" received an empty one{which}.')
 
 
 def _shape_error(head: str, spec: PortSpec, shape: tuple[int, ...], index: int | None

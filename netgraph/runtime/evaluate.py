@@ -12,6 +12,7 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
 from .data import (DTYPES, PortSpec, as_array, batch_rank, check_shape, to_plain, to_tensor)
+from .state import evaluate_with_states, wants_states
 
 EVAL_OPTIONS = ("TargetDevice", "WorkingPrecision", "BatchSize", "NetEvaluationMode",
                 "RandomSeeding")
@@ -124,12 +125,14 @@ def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
                 result = None
             if result is not None:
                 return result
+    if wants_states(data, ports):
+        return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     feeds = _feeds(ev, data)
     want = _selected_ports(ev, ports)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: as_array(head, k, v, _spec(ev, k).integer) for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
-        return _evaluate_ragged(ev, arrays, want, as_torch)
+        return _evaluate_ragged(ev, arrays, want, as_torch, options.get("BatchSize"))
     batched, n = _batching(ev, arrays)
     tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
@@ -247,36 +250,25 @@ def _result(ev: Evaluator, out: Mapping[str, torch.Tensor], want: Any, batched: 
     return {p: value(p) for p in names}
 
 
-def _evaluate_ragged(ev: Evaluator, arrays: dict[str, Any], want: Any, as_torch: bool) -> Any:
-    """A batch whose examples differ in shape (sequences of several lengths): evaluate each
-    group of equal shapes as one batch and put the results back in order."""
-    n = {len(v) if isinstance(v, list) else v.shape[0] for v in arrays.values()}
-    if len(n) != 1:
-        raise EvaluationError(ev.head, "the input batches have different lengths.")
-    count = n.pop()
-    examples = [{k: np.asarray(v[i], dtype=np.int64 if _spec(ev, k).integer else np.float64)
-                 if not isinstance(v[i], torch.Tensor) else v[i] for k, v in arrays.items()}
-                for i in range(count)]
-    groups: dict[tuple, list[int]] = {}
-    for i, ex in enumerate(examples):
-        for k, v in ex.items():
-            spec = _spec(ev, k)
-            if len(v.shape) != spec.rank:
-                raise EvaluationError(ev.head, f'port "{k}" expects {spec.type.describe()}, '
-                                      f"but example {i + 1} has dimensions {tuple(v.shape)}.")
-            check_shape(ev.head, spec, tuple(v.shape), False, i)
-        groups.setdefault(tuple(tuple(v.shape) for v in ex.values()), []).append(i)
-    results: list[Any] = [None] * count
-    for idx in groups.values():
-        batch = {k: np.stack([np.asarray(examples[i][k]) for i in idx]) for k in arrays}
-        tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
-                   for k, v in batch.items()}
-        out = ev.run(tensors)
-        for j, i in enumerate(idx):
-            results[i] = {p: t[j] for p, t in out.items()}
+def _evaluate_ragged(ev: Evaluator, arrays: dict[str, Any], want: Any, as_torch: bool,
+                     batch_size: Any = None) -> Any:
+    """A batch whose examples differ in shape (sequences of several lengths): length buckets,
+    each padded to its longest example and masked (runtime/sequences.py)."""
+    from .sequences import run_ragged
+    outs, _ = run_ragged(ev, arrays, None, _check_batch_size(ev, batch_size))
     names = want if isinstance(want, list) else ([want] if isinstance(want, str)
                                                  else ev.outputs)
-    per_port = {p: [to_plain(r[p], ev.scalar_out[p], as_torch) for r in results] for p in names}
+    per_port = {p: [to_plain(t, ev.scalar_out[p], as_torch) for t in outs[p]] for p in names}
     if isinstance(want, str) or (want is None and len(names) == 1):
         return per_port[names[0]]
     return per_port
+
+
+def _check_batch_size(ev: Evaluator, batch_size: Any) -> int | None:
+    from ..symbols import Automatic
+    if batch_size in (None, Automatic):
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise OptionError(ev.head, f"expected BatchSize to be a positive integer, but received "
+                          f"{batch_size!r}.")
+    return batch_size

@@ -1,0 +1,221 @@
+"""Per-example sequence lengths through a lowered net (see docs/sequences.md).
+
+A batch of sequences of several lengths is padded at the end to its longest example; each
+graph input whose first dimension is ``"Varying"`` may come with a ``lengths`` tensor
+``(batch,)`` of int64. At lowering time every sequence value of the graph gets a *length
+variable* ``(graph input port, offset)``: the value has, for each example, the length of that
+input plus the offset (``SequenceMostLayer`` subtracts one, for example); ``None`` means the
+value is not a sequence whose length varies within a batch.
+
+A layer that receives such a value is *mask-safe* when one of these holds:
+
+- its module sets ``uses_lengths = True`` and takes a ``lengths=`` keyword (recurrent layers,
+  sequence layers, losses, the Fold and Bidirectional operators);
+- it works on each time step alone (:data:`POINTWISE`): padding only produces padding;
+- an *adapter* makes it exact: the padding is filled with the identity of a reduction over
+  time before the call (``AggregationLayer``, ``SummationLayer``, ``SoftmaxLayer`` over time).
+
+A net with a layer that is none of these is not mask-safe; the evaluator then groups
+examples by exact length instead (correct, with more, smaller batches).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor, nn
+
+from ..graph.net import Container
+from ..layers.base import Layer
+from ..ports import PortRef
+from ..shapes import PortType
+
+LenVar = tuple[str, int] | None
+
+# Layers whose output length is their input's plus an offset.
+SHIFT = {"SequenceMostLayer": -1, "SequenceRestLayer": -1}
+
+# Layers that work on each time step of a sequence alone.
+POINTWISE = frozenset({
+    "ElementwiseLayer", "ThreadingLayer", "TotalLayer", "DropoutLayer", "EmbeddingLayer",
+    "LinearLayer", "NetMapOperator", "NetMapThreadOperator", "RecurrentStep",
+})
+
+REDUCTION_FILL = {"Total": 0.0, "Mean": 0.0, "Max": -math.inf, "Min": math.inf, "Times": 1.0}
+
+
+def is_sequence(t: PortType | None) -> bool:
+    return t is not None and t.is_sequence()
+
+
+def shifted(v: LenVar, by: int) -> LenVar:
+    return None if v is None else (v[0], v[1] + by)
+
+
+def first_var(layer: Layer, in_vars: Mapping[str, LenVar]) -> LenVar:
+    """The length variable of a layer's first sequence input whose length varies."""
+    for p in layer.input_ports():
+        v = in_vars.get(p)
+        if v is not None:
+            return v
+    return None
+
+
+def node_lengths(layer: Layer, in_vars: Mapping[str, LenVar]) -> dict[str, LenVar]:
+    """The length variable of each output port of ``layer`` given those of its inputs."""
+    if isinstance(layer, Container):
+        plan = graph_plan(layer, in_vars)
+        return {p: plan.get(layer.edges[PortRef(None, p)]) for p in layer.output_ports()}
+    v = shifted(first_var(layer, in_vars), getattr(layer, "length_shift", SHIFT.get(
+        layer.head, 0)))
+    return {p: v if is_sequence(layer.out_types.get(p)) else None
+            for p in layer.output_ports()}
+
+
+def graph_plan(g: Container, input_vars: Mapping[str, LenVar] | None = None
+               ) -> dict[PortRef, LenVar]:
+    """The length variable of every source (graph input, layer output) of ``g``.
+
+    ``input_vars`` defaults to each sequence input being its own variable ``(port, 0)``.
+    """
+    if input_vars is None:
+        input_vars = {p: (p, 0) if is_sequence(g.in_types.get(p)) else None
+                      for p in g.params["inputs"]}
+    var: dict[PortRef, LenVar] = {PortRef(None, p): input_vars.get(p)
+                                  for p in g.params["inputs"]}
+    for k in g.params["order"]:
+        layer = g.nodes[k]
+        ins = {p: var.get(s) if (s := g.edges.get(PortRef(k, p))) is not None else None
+               for p in layer.input_ports()}
+        for p, v in node_lengths(layer, ins).items():
+            var[PortRef(k, p)] = v
+    return var
+
+
+def input_vars_of(g: Container, k: str, plan: Mapping[PortRef, LenVar]) -> dict[str, LenVar]:
+    layer = g.nodes[k]
+    return {p: plan.get(s) if (s := g.edges.get(PortRef(k, p))) is not None else None
+            for p in layer.input_ports()}
+
+
+# -- mask safety ------------------------------------------------------------------------------
+def adapter(layer: Layer) -> tuple[float, bool] | None:
+    """``(fill value, mean fix)`` for a layer that reduces over time, made exact by filling
+    the padding with the reduction's identity; None when the layer does not reduce over time."""
+    x = layer.in_types.get("Input")
+    rank = len(x.dims or ()) if x is not None else 0
+    if layer.head == "SummationLayer":
+        return 0.0, False
+    if layer.head == "AggregationLayer":
+        try:
+            levels = layer.aggregated(rank)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - an unusual level spec: treat as unsafe
+            return math.nan, False
+        f = layer.params["function"].name
+        return (REDUCTION_FILL[f], f == "Mean") if 0 in levels else None
+    if layer.head == "SoftmaxLayer":
+        lv = layer.params["level"]
+        return (-math.inf, False) if (lv if lv > 0 else rank + lv + 1) == 1 else None
+    return None
+
+
+def handling(layer: Layer, module: nn.Module) -> str:
+    """How a layer copes with padded sequences: "aware", "pointwise", "adapter" or "unsafe"."""
+    if getattr(module, "uses_lengths", False):
+        return "aware"
+    safe = getattr(module, "mask_safe", None)
+    if safe is not None:       # graphs and operators know it from their parts
+        return "pointwise" if safe else "unsafe"
+    if layer.head in ("AggregationLayer", "SummationLayer", "SoftmaxLayer"):
+        a = adapter(layer)
+        if a is None:
+            return "pointwise"
+        return "unsafe" if math.isnan(a[0]) else "adapter"
+    if layer.head == "CatenateLayer":
+        return "pointwise" if _catenate_keeps_time(layer) else "unsafe"
+    return "pointwise" if layer.head in POINTWISE else "unsafe"
+
+
+def _catenate_keeps_time(layer: Layer) -> bool:
+    ranks = [len(layer.in_types[p].dims or ()) for p in layer.input_ports()]
+    try:
+        big, axis = layer.geometry(ranks)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001
+        return False
+    return axis != 0
+
+
+def unsafe_layers(g: Container, modules: Mapping[str, nn.Module],
+                  plan: Mapping[PortRef, LenVar]) -> list[str]:
+    """Heads of the layers of ``g`` that receive a padded sequence and cannot mask it."""
+    bad = []
+    for k in g.params["order"]:
+        if first_var(g.nodes[k], input_vars_of(g, k, plan)) is None:
+            continue
+        if handling(g.nodes[k], modules[k]) == "unsafe":
+            bad.append(g.nodes[k].head)
+    return bad
+
+
+# -- runtime helpers (used by modules and by the generated code) --------------------------------
+def time_mask(lengths: Tensor, steps: int) -> Tensor:
+    """(batch, steps) booleans: True where a step lies within its example's length."""
+    return torch.arange(steps, device=lengths.device) < lengths.unsqueeze(1)
+
+
+def _expand(mask: Tensor, like: Tensor) -> Tensor:
+    return mask.reshape(*mask.shape, *([1] * (like.dim() - mask.dim())))
+
+
+def mask_fill(x: Tensor, lengths: Tensor | None, value: float) -> Tensor:
+    """``x`` (batch, time, ...) with the steps beyond each example's length set to value."""
+    if lengths is None:
+        return x
+    m = _expand(time_mask(lengths.to(x.device), x.shape[1]), x)         # (batch, time, 1...)
+    return torch.where(m, x, torch.full((), value, dtype=x.dtype, device=x.device))
+
+
+def mean_fix(y: Tensor, lengths: Tensor | None, steps: int) -> Tensor:
+    """Rescale a mean over a padded time dimension to the mean over each example's length."""
+    if lengths is None:
+        return y
+    scale = steps / lengths.to(device=y.device, dtype=y.dtype)          # (batch,)
+    return y * scale.reshape(-1, *([1] * (y.dim() - 1)))
+
+
+def last_within(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Each example's last valid step: x (batch, time, ...) -> (batch, ...)."""
+    if lengths is None:
+        return x[:, -1]
+    idx = (lengths.to(x.device) - 1).clamp_min(0)
+    return x[torch.arange(x.shape[0], device=x.device), idx]
+
+
+def reverse_within(x: Tensor, lengths: Tensor | None) -> Tensor:
+    """Reverse each example within its own length; the padding stays at the end."""
+    if lengths is None:
+        return torch.flip(x, dims=(1,))
+    steps = x.shape[1]
+    t = torch.arange(steps, device=x.device).unsqueeze(0)              # (1, time)
+    n = lengths.to(x.device).unsqueeze(1)                              # (batch, 1)
+    idx = torch.where(t < n, n - 1 - t, t)                             # (batch, time)
+    idx = idx.reshape(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x)
+    return torch.gather(x, 1, idx)
+
+
+def masked_mean(e: Tensor, lengths: Tensor | None) -> Tensor:
+    """Per-example mean of e (batch, time, ...) over the valid steps and the other dims."""
+    if lengths is None:
+        return e.reshape(e.shape[0], -1).mean(dim=1)
+    m = _expand(time_mask(lengths.to(e.device), e.shape[1]), e)
+    total = torch.where(m, e, torch.zeros((), dtype=e.dtype, device=e.device))
+    per_step = math.prod(e.shape[2:])
+    count = lengths.to(device=e.device, dtype=e.dtype) * per_step       # (batch,)
+    return total.reshape(e.shape[0], -1).sum(dim=1) / count
+
+
+def uniform(lengths: Tensor | None, steps: int) -> bool:
+    """True when there is nothing to mask (no lengths, or every example is full length)."""
+    return lengths is None or bool((lengths == steps).all())
+
