@@ -239,3 +239,16 @@ def test_netarray_errors():
         NetArrayLayer(Output=2)()
     with pytest.raises(EvaluationError, match="the net has no input ports"):
         NetInitialize(NetArrayLayer(Output=2))([1, 2])
+
+
+def test_more_dot_errors():
+    with pytest.raises(LayerError, match="DotLayer: expected a list of transpose specs"):
+        DotLayer((1, 2))
+    with pytest.raises(ShapeError, match='DotLayer: port "Input1" expects an array of rank at '
+                                         "least 3"):
+        DotLayer([(1, 3), None], InputPorts=[(2, 3), 3])
+    with pytest.raises(ShapeError, match='"Output" expects an array of rank at least 2'):
+        DotLayer(InputPorts=[(2, 3, 4), None], Output="Real")
+    with pytest.raises(ShapeError, match='"Input3" expects no input: the product of the previous'
+                                         " inputs is a scalar"):
+        DotLayer(InputPorts=[3, 3, 3])

@@ -429,3 +429,30 @@ def test_sequence_lengths_change(layer):
     outs = layer(feeds)
     for i, o in enumerate(outs):
         close(o, layer({k: v[i] for k, v in feeds.items()}))
+
+
+def test_more_construction_errors():
+    with pytest.raises(LayerError, match="Span: expected the step to be a nonzero integer"):
+        Span(1, 2, 0)
+    with pytest.raises(ShapeError, match='CatenateLayer: port "Output" expects an array of '
+                                         "rank 1"):
+        CatenateLayer(InputPorts=[2, 3], Output=(5, 1))
+    with pytest.raises(ShapeError, match='"Output" expects size more than 3'):
+        CatenateLayer(InputPorts=[3, None], Output=3)
+    with pytest.raises(ShapeError, match='"Output" expects an array that is not "Varying"'):
+        CatenateLayer(InputPorts=[2, None], Output="Varying")
+    with pytest.raises(ShapeError, match='AppendLayer: port "Output" expects an array of rank 1'):
+        AppendLayer(Output="Real")
+    with pytest.raises(LayerError, match="expected at least one replication size"):
+        ReplicateLayer(())
+    with pytest.raises(ShapeError, match='"Output" expects an array of rank at least 2'):
+        ReplicateLayer((2, 3), Output=2)
+    with pytest.raises(ShapeError, match='"Output" expects an array of rank 2'):
+        ReplicateLayer(2, Input=3, Output=(2, 3, 3))
+    with pytest.raises(ShapeError, match='ReshapeLayer: port "Input" expects an array of rank '
+                                         "at least 2"):
+        ReshapeLayer((Inherited, Inherited, 2), Input=3)
+    with pytest.raises(ShapeError, match='"Output" expects an array of rank 2'):
+        ReshapeLayer((2, 3), Output=6)
+    with pytest.raises(LayerError, match="PartLayer: expected at least one part spec"):
+        PartLayer([])

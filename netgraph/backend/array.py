@@ -19,7 +19,7 @@ def _real(x: Tensor) -> Tensor:
     return x if x.is_floating_point() else x.to(torch.get_default_dtype())
 
 
-@lowers(A.TotalLayer)
+@lowers(A.TotalLayer)  # type: ignore[arg-type]
 class TotalModule(LayerModule):
     def __init__(self, layer: A.TotalLayer) -> None:
         super().__init__()
@@ -31,7 +31,7 @@ class TotalModule(LayerModule):
         return acc
 
 
-@lowers(A.DotLayer)
+@lowers(A.DotLayer)  # type: ignore[arg-type]
 class DotModule(LayerModule):
     def __init__(self, layer: A.DotLayer) -> None:
         super().__init__()
@@ -64,7 +64,7 @@ def _dot(a: Tensor, b: Tensor) -> Tensor:
     return torch.bmm(a2, b2).reshape(n, *left, *right)           # (batch, *left, *right)
 
 
-@lowers(A.AggregationLayer)
+@lowers(A.AggregationLayer)  # type: ignore[arg-type]
 class AggregationModule(LayerModule):
     def __init__(self, layer: A.AggregationLayer) -> None:
         super().__init__()
@@ -89,7 +89,7 @@ class AggregationModule(LayerModule):
         return x.sum(-1)
 
 
-@lowers(A.SummationLayer)
+@lowers(A.SummationLayer)  # type: ignore[arg-type]
 class SummationModule(LayerModule):
     def __init__(self, layer: A.SummationLayer) -> None:
         super().__init__()
@@ -98,7 +98,7 @@ class SummationModule(LayerModule):
         return _real(x).reshape(x.shape[0], -1).sum(1)           # (batch,)
 
 
-@lowers(A.NetArrayLayer)
+@lowers(A.NetArrayLayer)  # type: ignore[arg-type]
 class NetArrayModule(LayerModule):
     array_names = ("Array",)
 

@@ -7,6 +7,7 @@ sequence in place set ``mask_safe = True`` (see backend/lengths.py).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -21,7 +22,7 @@ def _rank(t: object) -> int:
     return len(getattr(t, "dims", None) or ())
 
 
-@lowers(R.ReshapeLayer)
+@lowers(R.ReshapeLayer)  # type: ignore[arg-type]
 class ReshapeModule(LayerModule):
     def __init__(self, layer: R.ReshapeLayer) -> None:
         super().__init__()
@@ -38,7 +39,7 @@ class ReshapeModule(LayerModule):
         return x.reshape(x.shape[0], *shape)                     # (batch, *dims)
 
 
-@lowers(R.FlattenLayer)
+@lowers(R.FlattenLayer)  # type: ignore[arg-type]
 class FlattenModule(LayerModule):
     def __init__(self, layer: R.FlattenLayer) -> None:
         super().__init__()
@@ -55,7 +56,7 @@ class FlattenModule(LayerModule):
         return x.reshape(x.shape[0], *sizes)                     # (batch, *merged)
 
 
-@lowers(R.TransposeLayer)
+@lowers(R.TransposeLayer)  # type: ignore[arg-type]
 class TransposeModule(LayerModule):
     def __init__(self, layer: R.TransposeLayer) -> None:
         super().__init__()
@@ -68,7 +69,7 @@ class TransposeModule(LayerModule):
         return x.permute(self.perm)                              # (batch, *transposed)
 
 
-def _slice(s: object) -> object:
+def _slice(s: Any) -> Any:
     """A WL part spec as a Python index (positive-step spans only)."""
     if s is All:
         return slice(None)
@@ -79,7 +80,7 @@ def _slice(s: object) -> object:
     return slice(start, stop, s.step)
 
 
-@lowers(R.PartLayer)
+@lowers(R.PartLayer)  # type: ignore[arg-type]
 class PartModule(LayerModule):
     def __init__(self, layer: R.PartLayer) -> None:
         super().__init__()
@@ -87,8 +88,8 @@ class PartModule(LayerModule):
         # spans with a negative step have no Python slice: gather them first (ranks unchanged)
         self.gathers = tuple((k, s) for k, s in enumerate(spec)
                              if isinstance(s, Span) and s.step < 0)
-        self.index = (slice(None), *[slice(None) if isinstance(s, Span) and s.step < 0
-                                     else _slice(s) for s in spec])
+        index = [slice(None) if isinstance(s, Span) and s.step < 0 else _slice(s) for s in spec]
+        self.index: tuple[Any, ...] = (slice(None), *index)
         if spec[0] is All:
             self.mask_safe = True  # every time step is kept, each one indexed alone
 

@@ -26,7 +26,7 @@ def _rank(t: object) -> int:
     return len(getattr(t, "dims", None) or ())
 
 
-@lowers(S.CatenateLayer)
+@lowers(S.CatenateLayer)  # type: ignore[arg-type]
 class CatenateModule(LayerModule):
     def __init__(self, layer: S.CatenateLayer) -> None:
         super().__init__()
@@ -48,7 +48,7 @@ class CatenateModule(LayerModule):
         return torch.cat(parts, dim=1 + self.axis)
 
 
-@lowers(S.AppendLayer, S.PrependLayer)
+@lowers(S.AppendLayer, S.PrependLayer)  # type: ignore[arg-type]
 class AppendModule(LayerModule):
     def __init__(self, layer: S.AppendLayer) -> None:
         super().__init__()
@@ -60,7 +60,7 @@ class AppendModule(LayerModule):
         return torch.cat([x, e] if self.at_end else [e, x], dim=1)
 
 
-@lowers(S.ReplicateLayer)
+@lowers(S.ReplicateLayer)  # type: ignore[arg-type]
 class ReplicateModule(LayerModule):
     def __init__(self, layer: S.ReplicateLayer) -> None:
         super().__init__()
@@ -88,7 +88,7 @@ def pad_index(n: int, before: int, after: int, method: str, device: torch.device
     return torch.where(j >= n, period - j, j)
 
 
-@lowers(S.PaddingLayer)
+@lowers(S.PaddingLayer)  # type: ignore[arg-type]
 class PaddingModule(LayerModule):
     def __init__(self, layer: S.PaddingLayer) -> None:
         super().__init__()

@@ -1,7 +1,7 @@
 """Array operation layers: TotalLayer, DotLayer, AggregationLayer, SummationLayer, NetArrayLayer."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import LayerError
 from ..shapes import REAL, Dim, PortType, UnifyError, parse, unify_dim
@@ -11,6 +11,7 @@ from .basic import _same_shape_all
 from .levels import (
     Span,
     as_span,
+    dims_list,
     level_count_error,
     parse_transposition,
     resolve_level,
@@ -23,7 +24,7 @@ from .levels import (
 )
 
 
-def _int(x: Any) -> bool:
+def _int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -106,12 +107,12 @@ class DotLayer(Layer):
         if ranks is None:
             return {}, {"Output": PortType(None, "Real")}
         srcs = [self.source(i, r) for i, r in enumerate(ranks)]
-        eff = [[t.dims[s] if t.dims is not None else None for s in src]
+        eff: list[list[Dim]] = [[t.dims[s] if t.dims is not None else None for s in src]
                for t, src in zip(types, srcs, strict=False)]
         refs, pairs = self._fold(ports, types, ranks)
         if y.rank is not None and y.rank != len(refs):
             raise PortMismatch("Output", f"an array of rank {len(refs)}", y.describe())
-        yd = list(y.dims) if y.dims is not None else [None] * len(refs)
+        yd = dims_list(y, len(refs))
         for j, (i, k) in enumerate(refs):
             yd[j] = eff[i][k] = unify_dims(ports[i], [eff[i][k]], [yd[j]], types[i])[0]
         for (i, k), (m, _) in pairs:
@@ -201,7 +202,7 @@ class AggregationLayer(Layer):
             f = Symbol(f)
         if f not in AGGREGATORS:
             raise LayerError("AggregationLayer", f"unknown aggregation function {f!r}; expected "
-                             f"one of {', '.join(s.name for s in AGGREGATORS)}.")
+                             f"one of {', '.join(map(repr, AGGREGATORS))}.")
         spec = Span(2, All) if levels is None else _levels_spec(levels)
         self._init({"function": f, "levels": spec, "default": levels is None}, opts)
 
@@ -246,8 +247,7 @@ class AggregationLayer(Layer):
         keep = [k for k in range(rank) if k not in agg]
         if y.rank is not None and y.rank != len(keep):
             raise PortMismatch("Output", f"an array of rank {len(keep)}", y.describe())
-        xd = list(x.dims) if x.dims is not None else [None] * rank
-        yd = list(y.dims) if y.dims is not None else [None] * len(keep)
+        xd, yd = dims_list(x, rank), dims_list(y, len(keep))
         kept = unify_dims("Input", [xd[k] for k in keep], yd, x)
         for k, d in zip(keep, kept, strict=False):
             xd[k] = d

@@ -7,7 +7,7 @@ negative positions count from the end, and ``All`` as an end means "to the end".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import LayerError
 from ..shapes import VARYING, Dim, PortType, UnifyError, unify_dim
@@ -21,7 +21,7 @@ from .base import PortMismatch
 UNTIED_LENGTH = 1 << 40
 
 
-def _is_int(x: Any) -> bool:
+def _is_int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -124,6 +124,11 @@ def unify_dims(port: str, a: list[Dim], b: list[Dim], t: PortType, why: str = ""
     except UnifyError:
         want = PortType(tuple(b), t.kind).describe()
         raise PortMismatch(port, want + why, t.describe()) from None
+
+
+def dims_list(t: PortType, rank: int) -> list[Dim]:
+    """A port's dimensions as a list, all unknown when its rank is not known yet."""
+    return list(t.dims) if t.dims is not None else [None] * rank
 
 
 def known(dims: list[Dim]) -> bool:

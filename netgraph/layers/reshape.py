@@ -6,7 +6,7 @@ spec allows it. Levels are WL levels of one example: 1-based, negative from the 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import LayerError
 from ..shapes import VARYING, Dim, PortType, unify_dim
@@ -16,6 +16,7 @@ from .levels import (
     UNTIED_LENGTH,
     Span,
     as_span,
+    dims_list,
     level_count_error,
     parse_transposition,
     product,
@@ -29,12 +30,8 @@ from .levels import (
 Entry = tuple  # ("int", n) | ("in", i) | ("auto",): how one output dimension is made
 
 
-def _int(x: Any) -> bool:
+def _int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
-
-
-def _dims_or(t: PortType, rank: int) -> list[Dim]:
-    return list(t.dims) if t.dims is not None else [None] * rank
 
 
 def _pass(x: PortType, y: PortType) -> tuple[Types, Types]:
@@ -104,7 +101,7 @@ class ReshapeLayer(Layer):
         if lay is None:
             return _pass(x, y)
         _check_rank("Output", y, len(lay))
-        yd = _dims_or(y, len(lay))
+        yd = dims_list(y, len(lay))
         for j, e in enumerate(lay):
             if e[0] == "int":
                 yd[j] = unify_dims("Output", [yd[j]], [e[1]], y)[0]
@@ -236,7 +233,7 @@ class FlattenLayer(Layer):
             return _pass(x, y)
         groups = self.groups(rank)
         _check_rank("Output", y, len(groups))
-        xd, yd = _dims_or(x, rank), _dims_or(y, len(groups))
+        xd, yd = dims_list(x, rank), dims_list(y, len(groups))
         for j, g in enumerate(groups):
             if len(g) == 1:
                 yd[j] = xd[g[0]] = unify_dims("Input", [xd[g[0]]], [yd[j]], x)[0]
@@ -283,7 +280,7 @@ class TransposeLayer(Layer):
             port, t = ("Input", x) if x.rank is not None else ("Output", y)
             raise level_count_error(port, transposition_rank(self.params["spec"]), t)
         _check_rank("Output", y, rank)
-        xd, yd = _dims_or(x, rank), _dims_or(y, rank)
+        xd, yd = dims_list(x, rank), dims_list(y, rank)
         for j, i in enumerate(src):
             yd[j] = xd[i] = unify_dims("Input", [xd[i]], [yd[j]], x)[0]
         return {"Input": same(y, tuple(xd))}, {"Output": same(x, tuple(yd))}
@@ -331,7 +328,7 @@ class PartLayer(Layer):
             port, t = ("Input", x) if x.rank is not None else ("Output", y)
             raise level_count_error(port, len(spec), t)
         _check_rank("Output", y, rank - drops)
-        xd, yd = _dims_or(x, rank), _dims_or(y, rank - drops)
+        xd, yd = dims_list(x, rank), dims_list(y, rank - drops)
         j = 0
         for k, s in enumerate(spec):
             if _int(s):

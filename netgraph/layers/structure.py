@@ -5,13 +5,14 @@ Levels are WL levels of one example (the batch is not a level): 1-based, negativ
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import LayerError
 from ..shapes import VARYING, Dim, PortType, UnifyError, unify_dim
 from ..symbols import Automatic
 from .base import Layer, PortMismatch, Types
 from .levels import (
+    dims_list,
     known,
     level_count_error,
     same,
@@ -21,7 +22,7 @@ from .levels import (
 )
 
 
-def _int(x: Any) -> bool:
+def _int(x: Any) -> TypeGuard[int]:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -82,8 +83,8 @@ class CatenateLayer(Layer):
         big, axis = self.geometry(ranks)  # type: ignore[arg-type]
         if out.rank is not None and out.rank != big:
             raise PortMismatch("Output", f"an array of rank {big}", out.describe())
-        odims = list(out.dims) if out.dims is not None else [None] * big
-        dims = [list(t.dims or ()) for t in types]
+        odims = dims_list(out, big)
+        dims = [dims_list(t, 0) for t in types]
         shift = [big - r for r in ranks]  # type: ignore[operator]
         for p in range(big):
             if p == axis:
@@ -246,8 +247,7 @@ class ReplicateLayer(Layer):
         if rank is None:
             return {"Input": same(y, None)}, {"Output": same(x, None)}
         pos = self.position(rank)
-        xd = list(x.dims) if x.dims is not None else [None] * rank
-        yd = list(y.dims) if y.dims is not None else [None] * (rank + k)
+        xd, yd = dims_list(x, rank), dims_list(y, rank + k)
         if len(yd) != rank + k:
             raise PortMismatch("Output", f"an array of rank {rank + k}", y.describe())
         both = unify_dims("Input", xd, yd[:pos] + yd[pos + k:], x)
@@ -297,8 +297,7 @@ class PaddingLayer(Layer):
         if rank < max(1, len(pads)):
             port, t = ("Input", x) if x.rank is not None else ("Output", y)
             raise level_count_error(port, max(1, len(pads)), t)
-        xd = list(x.dims) if x.dims is not None else [None] * rank
-        yd = list(y.dims) if y.dims is not None else [None] * rank
+        xd, yd = dims_list(x, rank), dims_list(y, rank)
         grow = [a + b for a, b in pads] + [0] * (rank - len(pads))
         back = unify_dims("Input", xd, [_grow(d, -g) for d, g in zip(yd, grow, strict=False)], x)
         if any(_int(d) and d < 1 for d in back):
