@@ -117,7 +117,8 @@ class PortType:
     def describe(self) -> str:
         """WL-style words: "a vector of size 3", "a sequence of vectors of size 2"."""
         if self.dims is None:
-            return "an array of unknown shape" if self.kind != "Integer" else "integers"
+            return {"Integer": "integers", "Real": "an array of real numbers"}.get(
+                self.kind or "", "an array of unknown shape")
         elem = _elem_words(self)
         dims = self.dims
         if dims and dims[0] is VARYING:
@@ -125,6 +126,8 @@ class PortType:
             return "a sequence of " + _plural(inner.describe())
         if not dims:
             return elem
+        if all(d is None for d in dims) and len(dims) <= 2:
+            return ("a vector", "a matrix")[len(dims) - 1]
         if any(d is None for d in dims):
             return f"an array of rank {len(dims)} with dimensions " + _dims_str(dims)
         if len(dims) == 1:

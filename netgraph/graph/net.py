@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import OptionError, ShapeError, nearest
+from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
 from ..ports import PortRef
 from ..shapes import PortType, parse
@@ -71,6 +71,10 @@ def _finish(cls: type, head: str, nodes: dict[str, Layer], edges: dict[PortRef, 
             named: bool, ports: Mapping[str, Any], extra: Mapping[str, Any]) -> Container:
     """Expose loose ports, check options, order the layers and infer all shapes."""
     inputs, outputs = expose_ports(nodes, edges)
+    both = [p for p in inputs if p in outputs]
+    if both:
+        raise ConnectionError_(head, f'"{both[0]}" names both an input and an output port of '
+                               "the graph; give them different names.")
     order = topological_order(head, nodes, edges)
     for k in ports:
         if k not in inputs and k not in outputs:
@@ -107,8 +111,8 @@ class NetGraph(Container):
         if isinstance(connections, tuple) and connections and not isinstance(connections[0], tuple):
             connections = [connections]
         if not isinstance(connections, (list, tuple)):
-            raise ShapeError(head, f"expected a list of connections, but received "
-                             f"{connections!r}.")
+            raise ConnectionError_(head, f"expected a list of connections, but received "
+                                   f"{connections!r}.")
         b = EdgeBuilder(head, nodes)
         for c in connections:
             b.connect(c)

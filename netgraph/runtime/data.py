@@ -39,8 +39,9 @@ def as_array(head: str, port: str, value: Any, integer: bool) -> np.ndarray | to
     try:
         arr = np.asarray(value, dtype=np.int64 if integer else np.float64)
     except (ValueError, TypeError):
-        if isinstance(value, (list, tuple)) and value:
-            return list(value)
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, (list, tuple, np.ndarray, torch.Tensor)) for v in value):
+            return list(value)  # examples of different shapes
         raise EvaluationError(head, f'port "{port}" expects numeric data, but received '
                               f"{_short(value)}.") from None
     return arr
