@@ -456,3 +456,13 @@ def test_more_construction_errors():
         ReshapeLayer((2, 3), Output=6)
     with pytest.raises(LayerError, match="PartLayer: expected at least one part spec"):
         PartLayer([])
+
+
+def test_reprs_read_like_the_call():
+    assert repr(ReplicateLayer((2, Automatic), 2)).startswith("ReplicateLayer((2, Automatic), 2)")
+    assert repr(CatenateLayer(-1)) == "CatenateLayer(-1)"
+    assert repr(FlattenLayer(-2)) == "FlattenLayer(-2)"
+    assert repr(ReshapeLayer((Inherited, Automatic))).startswith(
+        "ReshapeLayer((Inherited, Automatic))")
+    assert repr(PaddingLayer([(1, 2)], Padding="Fixed")) == \
+        "PaddingLayer([(1, 2)], Padding='Fixed')"

@@ -256,9 +256,10 @@ class ReplicateLayer(Layer):
                 {"Output": same(x, tuple(both[:pos] + mid + both[pos:]))})
 
     def _param_repr(self) -> str:
-        n = self.params["spec"]
-        n = "Automatic" if n is None else (list(n) if isinstance(n, list) else n)
-        return f"{n!r}" + ("" if self.params["level"] == 1 else f", {self.params['level']}")
+        dims = ["Automatic" if d is None else str(d) for d in self.params["dims"]]
+        n = dims[0] if not isinstance(self.params["spec"], (tuple, list)) else (
+            "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")")
+        return n + ("" if self.params["level"] == 1 else f", {self.params['level']}")
 
 
 PADDING_METHODS = ("Fixed", "Reflected")
