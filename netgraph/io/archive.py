@@ -95,6 +95,8 @@ def _meta_bytes(meta: Any) -> bytes:
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
     except (TypeError, ValueError) as e:
         raise NetExportError("Export", f"the file's metadata is not JSON data: {e}.") from None
+    except RecursionError:
+        raise NetExportError("Export", "the file's metadata is nested too deeply.") from None
 
 
 def _arrays_bytes(arrays: Any) -> bytes:
@@ -171,7 +173,7 @@ def read_archive(path: str | os.PathLike, head: str = "Import"
             arrays = _parse_arrays(_read_member(z, infos[ARRAYS_MEMBER], MAX_ARRAYS_BYTES))
     except _Refused as e:
         raise NetImportError(head, f'the file "{path}" is not a valid netgraph file: '
-                             f"{e}.") from None
+                             f"{e}.") from None  # _Refused messages carry no full stop
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError) as e:
         raise NetImportError(head, f'the file "{path}" is not a valid netgraph file: it is '

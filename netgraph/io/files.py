@@ -99,8 +99,11 @@ def Import(path: str | os.PathLike, element: str = "Net") -> Any:
     if element == "UninitializedNet":
         return strip_arrays(net)
     if element in ("ArrayAssociation", "ArrayList"):
+        import numpy as np
+
         from ..info import Information
-        found = {k: a for k, a in Information(net, "Arrays").items() if a is not None}
+        found = {k: a for k, a in Information(net, "Arrays").items()
+                 if isinstance(a, np.ndarray)}
         return found if element == "ArrayAssociation" else list(found.values())
     return net
 

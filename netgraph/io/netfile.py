@@ -239,8 +239,7 @@ class _Decoder:
         cls = self.registry.get(head) if isinstance(head, str) else None
         if cls is None:
             hint = nearest(head, self.registry) if isinstance(head, str) else ""
-            raise _Refused(f"{_label(path, repr(head))} has an unknown head {head!r}.{hint}"
-                           .rstrip("."))
+            raise _Refused(f"{_label(path, repr(head))} has an unknown head {head!r}.{hint}")
         where = _label(path, head)
         params = self.value(d["params"], where, path, cls)
         if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
@@ -282,8 +281,7 @@ class _Decoder:
                 items = [self.value(e, where, path + (str(i),)) for i, e in enumerate(_list(x))]
                 return items if tag == "$list" else frozenset(items)
             if tag == "$dict":
-                return {self.value(_pair(e)[0], where, path):
-                        self.value(e[1], where, _sub(cls, path, str(e[0]))) for e in _list(x)}
+                return self.dict_items(x, where, path, cls)
             if tag == "$array":
                 return self.take(x, f"{where}, a parameter,")
             if tag == "$netport":
@@ -291,6 +289,15 @@ class _Decoder:
             return decode_atom(tag, x, where)
         except (NetGraphError, TypeError) as e:
             raise _Refused(f"{where} has a malformed {tag} value ({e})") from None
+
+    def dict_items(self, x: Any, where: str, path: Path, cls: type | None) -> dict:
+        out: dict = {}
+        for e in _list(x):
+            k = self.value(_pair(e)[0], where, path)
+            if k in out:
+                raise _Refused(f"{where} has the key {k!r} twice in one dict")
+            out[k] = self.value(e[1], where, _sub(cls, path, str(e[0])))
+        return out
 
     def dataclass(self, v: dict, where: str, path: Path) -> Any:
         cls = self.dataclasses.get(v["$dataclass"]) if isinstance(v["$dataclass"], str) else None
@@ -375,7 +382,7 @@ def _rebuild(cls: type, params: dict, ins: dict, outs: dict, arrays: dict, where
     except _Refused:
         raise
     except NetGraphError as e:
-        raise _Refused(f"{where} is inconsistent: {e}") from None
+        raise _Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
     except Exception as e:  # noqa: BLE001 - a tampered file must not crash Import
         raise _Refused(f"{where} has malformed parameters ({type(e).__name__}: {e})") from None
 
@@ -456,6 +463,13 @@ def _dims(shape: Any) -> str:
     return "{" + ", ".join("?" if d is None else str(d) for d in shape) + "}"
 
 
+def sentence(text: str) -> str:
+    """``text`` ending with one full stop (messages nest other messages), kept short."""
+    if len(text) > 600:  # a hostile file's values can be huge; the start says enough
+        text = text[:600] + " ..."
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def net_from_archive(meta: dict, arrays: dict[str, np.ndarray], head: str = "Import") -> Layer:
     """The layer value ``meta``/``arrays`` represent (as :func:`read_archive` returns them).
 
@@ -471,12 +485,12 @@ def net_from_archive(meta: dict, arrays: dict[str, np.ndarray], head: str = "Imp
             raise _Refused('the metadata has no "net" entry')
         dec = _Decoder(arrays)
         net = dec.layer(meta["net"], ())
+        _check_arrays(net)
         unused = sorted(set(arrays) - dec.used)
         if unused:
             raise _Refused(f'it holds the array "{unused[0]}", which no layer uses')
-        _check_arrays(net)
     except _Refused as e:
-        raise NetImportError(head, f"invalid net data: {e}.") from None
+        raise NetImportError(head, f"invalid net data: {sentence(str(e))}") from None
     except RecursionError:
         raise NetImportError(head, "invalid net data: it is nested too deeply.") from None
     return net
