@@ -24,6 +24,8 @@ from .layers.levels import Span
 from .layers.loss import (ContrastiveLossLayer, CrossEntropyLossLayer, MeanAbsoluteLossLayer,
                           MeanSquaredLossLayer)
 from .layers.normalization import BatchNormalizationLayer, DropoutLayer, NormalizationLayer
+from .layers.operators import (NetBidirectionalOperator, NetFoldOperator, NetMapOperator,
+                               NetMapThreadOperator, NetNestOperator, NetUnfold)
 from .layers.recurrent import (BasicRecurrentLayer, GatedRecurrentLayer,
                                LongShortTermMemoryLayer)
 from .layers.reshape import FlattenLayer, PartLayer, ReshapeLayer, TransposeLayer
@@ -33,6 +35,7 @@ from .layers.structure import (AppendLayer, CatenateLayer, PaddingLayer, Prepend
                                ReplicateLayer)
 from .normal import Normal
 from .ports import NetPort
+from .runtime.state import NetStateObject
 from .shapes import Restricted
 from .symbols import (ELU, GELU, SELU, Abs, All, Automatic, Catenate, Cos, Divide, Erf, Exp,
                       HardSigmoid, HardTanh, Identity, Inherited, Log, LogisticSigmoid, Max,
@@ -52,6 +55,7 @@ __all__ = [
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete",
     "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",
+    "NetStateObject", "NetUnfold",
     # layers
     "LinearLayer", "ElementwiseLayer", "ThreadingLayer", "SoftmaxLayer",
     "LongShortTermMemoryLayer", "GatedRecurrentLayer", "BasicRecurrentLayer",
@@ -63,6 +67,8 @@ __all__ = [
     "CatenateLayer", "AppendLayer", "PrependLayer", "ReplicateLayer", "PaddingLayer",
     "ReshapeLayer", "FlattenLayer", "TransposeLayer", "PartLayer", "TotalLayer", "DotLayer",
     "AggregationLayer", "SummationLayer", "NetArrayLayer", "Span",
+    "NetMapOperator", "NetMapThreadOperator", "NetFoldOperator", "NetNestOperator",
+    "NetBidirectionalOperator",
     # symbols
     "Automatic", "All", "Inherited", "Scaled", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",

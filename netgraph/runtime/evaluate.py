@@ -12,7 +12,8 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
 from .data import (DTYPES, PortSpec, as_array, batch_rank, check_shape, to_plain, to_tensor)
-from .state import evaluate_with_states, wants_states
+from .state import wants_states
+from .stateful import evaluate_with_states
 
 EVAL_OPTIONS = ("TargetDevice", "WorkingPrecision", "BatchSize", "NetEvaluationMode",
                 "RandomSeeding")
@@ -53,7 +54,7 @@ class Evaluator:
         from ..backend.lower import lower, optional_ports
         g = wrap(net)
         self.head = g.head if isinstance(net, Container) else net.head
-        self.module = lower(g, dtype, device).eval()
+        self.module = lower(net, dtype, device).eval()  # errors name net's head
         self.device, self.dtype = device, dtype
         self.inputs = [PortSpec(p, g.in_types[p], g.in_types[p].kind == "Integer")
                        for p in g.params["inputs"]]
