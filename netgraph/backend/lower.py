@@ -100,7 +100,7 @@ def build_module(net: Layer) -> nn.Module:
 def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -> GraphModule:
     """A fresh module for ``net`` (a standalone layer is wrapped in a one-layer graph)."""
     g = wrap(net)
-    check_ready(g, net.head)
+    check_ready(g if isinstance(net, Container) else net, net.head)
     return build_module(g).to(device=device, dtype=dtype)  # type: ignore[return-value]
 
 
