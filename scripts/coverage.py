@@ -6,7 +6,9 @@ options of section 7.4 and its properties of section 7.3). Whether netgraph supp
 is never written by hand: it is read from the code each time this script runs.
 
 - A head or function is supported when its name is in ``netgraph.__all__``.
-- A NetTrain option or property is supported when NetTrain accepts it: the names are read
+- A NetTrain option or property is supported when NetTrain accepts it (an option that is
+  accepted but never read is marked "accepted, no effect yet", one whose placeholder says
+  "<Option> is not available yet" is marked "not yet (refused)"): the names are read
   from the tables of the ``netgraph.train`` package (any module-level dict, tuple, list or
   set of names that contains ``"MaxTrainingRounds"`` is a table of options; one that
   contains ``"RoundLossList"`` is a table of properties).
@@ -16,6 +18,7 @@ Run ``python scripts/coverage.py`` to rewrite docs/coverage.md, ``--check`` to o
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sys
@@ -147,6 +150,7 @@ OPTIONS: list[tuple[str, str, str]] = [
     ("WorkingPrecision", "Automatic", "\"Real32\", \"Real64\", \"Mixed\""),
     ("StateTransfer", "(netgraph)", "output ports fed into input ports across batches"),
     ("Mirroring", "(netgraph)", "recompute activations to save memory"),
+    ("ResumeFrom", "(netgraph)", "continue a run from a checkpoint"),
 ]
 
 # (property, what it gives). Section 7.3: NetTrainResultsObject's properties, the extra and
@@ -204,8 +208,9 @@ def _public_names() -> list[str]:
     return list(netgraph.__all__)
 
 
-def _string_tables() -> Iterable[set[str]]:
-    """Every module-level collection of strings in the netgraph.train package."""
+def _string_tables() -> Iterable[tuple[set[str], dict[str, str]]]:
+    """Every module-level collection of strings in the netgraph.train package, with its
+    mapping when it is a dict of strings (old names -> new names)."""
     try:
         package = importlib.import_module("netgraph.train")
     except ImportError:
@@ -218,15 +223,81 @@ def _string_tables() -> Iterable[set[str]]:
             if isinstance(value, (dict, tuple, list, set, frozenset)):
                 items = set(value)
                 if items and all(isinstance(x, str) for x in items):
-                    yield items
+                    renames = {k: v for k, v in value.items() if isinstance(v, str)} if (
+                        isinstance(value, dict)) else {}
+                    yield items, renames
 
 
-def _accepted(marker: str) -> set[str]:
+@functools.lru_cache(maxsize=4)
+def _accepted(marker: str) -> frozenset[str]:
+    """The names of every table that holds ``marker``, and the old names of a table of
+    renames into them (WL's legacy property names)."""
+    tables = list(_string_tables())
     found: set[str] = set()
-    for table in _string_tables():
-        if marker in table:
-            found |= table
-    return found
+    for items, _ in tables:
+        if marker in items:
+            found |= items
+    for items, renames in tables:
+        if renames and len(renames) == len(items) and set(renames.values()) <= found:
+            found |= items
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=1)
+def _source() -> str:
+    """netgraph's source, one module after another, each headed by its path."""
+    return "\n".join(f"# FILE {p}\n" + p.read_text()
+                     for p in sorted((ROOT / "netgraph").rglob("*.py")))
+
+
+@functools.lru_cache(maxsize=1)
+def _unused_options() -> frozenset[str]:
+    """Options NetTrain accepts but never reads: in a table ``{option: (field, default)}``,
+    an option that no other module of netgraph reads, neither as ``.field`` nor by its
+    quoted name."""
+    try:
+        module = importlib.import_module("netgraph.train.options")
+    except ImportError:
+        return frozenset()
+    table = getattr(module, "OPTIONS", None)
+    if not isinstance(table, dict):
+        return frozenset()
+    own = Path(module.__file__).resolve()
+    source = "\n".join(p.read_text() for p in sorted((ROOT / "netgraph").rglob("*.py"))
+                       if p.resolve() != own)
+    unused = set()
+    for name, value in table.items():
+        field = value[0] if isinstance(value, tuple) and value else None
+        if isinstance(field, str) and f".{field}" not in source and f'"{name}"' not in source:
+            unused.add(name)
+    return frozenset(unused)
+
+
+def _unavailable_options(accepted: set[str]) -> set[str]:
+    """Options NetTrain accepts only to refuse: netgraph's source says "<Option> is not
+    available yet" (the message of a placeholder)."""
+    return {o for o in accepted if f"{o} is not available yet" in _source()}
+
+
+def option_status(name: str) -> str:
+    """"yes", "no", "accepted, no effect yet" or "not yet (refused)" for a NetTrain option."""
+    if "NetTrain" not in _public_names():
+        return "no"
+    options = _accepted("MaxTrainingRounds")
+    if name not in options:
+        return "no"
+    if name in _unavailable_options(options):
+        return "not yet (refused)"
+    return "accepted, no effect yet" if name in _unused_options() else "yes"
+
+
+def available(name: str) -> bool:
+    """Whether ``name`` (a public name, a NetTrain option or property) works now."""
+    if name in _public_names():
+        return True
+    if "NetTrain" not in _public_names():
+        return False
+    return option_status(name) == "yes" or name in _accepted("RoundLossList")
 
 
 def _mark(ok: bool) -> str:
@@ -273,6 +344,11 @@ def _other_names(public: list[str]) -> list[list[str]]:
     return [[kind, ", ".join(names)] for kind, names in grouped.items()]
 
 
+def _others(label: str, accepted: set[str], listed: set[str]) -> list[str]:
+    extra = sorted(accepted - listed)
+    return [f"{label}: " + ", ".join(f"`{x}`" for x in extra) + ".", ""] if extra else []
+
+
 def render() -> str:
     """The text of docs/coverage.md for the netgraph that is importable now."""
     public = set(_public_names())
@@ -281,7 +357,7 @@ def render() -> str:
         options, properties = _accepted("MaxTrainingRounds"), _accepted("RoundLossList")
     layers = [[f"`{h}`", g, _mark(h in public), note] for h, g, note in LAYERS]
     funcs = [[f"`{h}`", _mark(h in public), note] for h, note in FUNCTIONS]
-    opts = [[f"`{o}`", d, _mark(o in options), note] for o, d, note in OPTIONS]
+    opts = [[f"`{o}`", d, option_status(o), note] for o, d, note in OPTIONS]
     props = [[f'`"{p}"`', _mark(p in properties), note] for p, note in PROPERTIES]
     out = [
         "# Coverage of the Wolfram Language",
@@ -292,30 +368,40 @@ def render() -> str:
         "their notes are kept by hand in `scripts/coverage.py`; the **netgraph** column is read",
         "from the code each time the script runs: a head or function is supported when",
         "`from netgraph import *` brings it, a NetTrain option or property when NetTrain",
-        "accepts it. A test fails when this page is out of date. How each construct is",
+        "accepts it (\"accepted, no effect yet\": NetTrain takes the option but does not use",
+        "it yet; \"not yet (refused)\": NetTrain knows the option but refuses it as not yet",
+        "available). A test fails when this page is out of date. How each construct is",
         "spelled in Python is in [Porting from Mathematica](porting.md).",
         "",
-        f"## Layers, containers and operators ({_count(layers, 2)})",
+        "## Layers, containers and operators",
+        "",
+        f"netgraph has {_count(layers, 2)} of WL's layer heads.",
         "",
         *_table(["WL head", "group", "netgraph", "what it does in WL"], layers),
         "",
-        f"## Net functions ({_count(funcs, 1)})",
+        "## Net functions",
+        "",
+        f"netgraph has {_count(funcs, 1)} of these functions.",
         "",
         *_table(["WL head", "netgraph", "what it does in WL"], funcs),
         "",
-        f"## NetTrain options ({_count(opts, 2)})",
+        "## NetTrain options",
         "",
-        "`StateTransfer` and `Mirroring` are netgraph's own options (see the",
-        "[contract of stateful training](guide/stateful.md)).",
+        f"NetTrain accepts {_count(opts, 2)} of these options. `StateTransfer`, `Mirroring`",
+        "and `ResumeFrom` are netgraph's own (see [Stateful nets](guide/stateful.md) and",
+        "[Training with NetTrain](guide/training.md)).",
         "",
         *_table(["option", "WL default", "netgraph", "what it does"], opts),
         "",
-        f"## NetTrain properties ({_count(props, 1)})",
+        *_others("Other options NetTrain accepts", options, {o for o, *_ in OPTIONS}),
+        "## NetTrain properties",
         "",
-        "The third argument of `NetTrain(net, data, prop)`.",
+        f"NetTrain accepts {_count(props, 1)} of these properties, which are the third",
+        "argument of `NetTrain(net, data, prop)`.",
         "",
         *_table(["property", "netgraph", "what it gives"], props),
         "",
+        *_others("Other properties NetTrain accepts", properties, {p for p, _ in PROPERTIES}),
         "## Other public names",
         "",
         "Names that `from netgraph import *` brings besides the WL heads above.",
