@@ -56,7 +56,9 @@ def layer_call(layer: Layer) -> str:
 
 def _count_text(net: Layer) -> str:
     total = Information(net, "ArraysTotalElementCount")
-    return "" if total is None or not _array_items(net) else f"{total:,} parameter{'s' if total != 1 else ''}, "
+    if total is None or not _array_items(net):
+        return ""
+    return f"{total:,} parameter{'s' if total != 1 else ''}, "
 
 
 def _status(net: Layer) -> str:
@@ -76,12 +78,16 @@ def layer_repr(layer: Layer) -> str:
     outs = [f"{p}: {shape_text(layer.out_types.get(p))}" for p in layer.visible_outputs()]
     known = any(port_spec(t) is not Automatic for t in (*layer.in_types.values(),
                                                          *layer.out_types.values()))
-    if not known and not layer.arrays:
+    if not known and not _array_items(layer):
         return layer_call(layer)
     extra = ""
-    if layer.arrays:
+    if _array_items(layer):  # its own arrays, or those of the nets inside an operator
         extra = ", " + _count_text(layer) + _status(layer)
-    return _fit(f"{layer_call(layer)}  <{', '.join(ins)} -> {', '.join(outs)}{extra}>")
+    text = f"{layer_call(layer)}  <{', '.join(ins)} -> {', '.join(outs)}{extra}>"
+    if len(text) > WIDTH and len(ins) == len(outs) == 1:  # drop the port names to fit
+        text = f"{layer_call(layer)}  <{ins[0].split(': ', 1)[1]} -> " \
+               f"{outs[0].split(': ', 1)[1]}{extra}>"
+    return _fit(text)
 
 
 def _source_text(s: PortRef) -> str:
@@ -97,7 +103,7 @@ def _layer_rows(net: Any, indent: int = 0) -> list[tuple[str, str, str, str]]:
     for k, layer in net.nodes.items():
         outs = [shape_text(layer.out_types.get(p)) for p in layer.visible_outputs()]
         if len(outs) > 1:
-            outs = [f"{p}: {o}" for p, o in zip(layer.visible_outputs(), outs)]
+            outs = [f"{p}: {o}" for p, o in zip(layer.visible_outputs(), outs, strict=True)]
         srcs = ""
         if isinstance(net, NetGraph):
             feeds = [net.edges.get(PortRef(k, p)) for p in layer.input_ports()]

@@ -60,7 +60,7 @@ def _layout(G: Any, labels: dict[tuple, str]) -> tuple[dict[tuple, tuple[float, 
         width = max(len(line) for n in column for line in labels[n].split("\n")) * CHAR_IN
         sizes = [(labels[n].count("\n") + 1) * LINE_IN + GAP_Y for n in column]
         y = sum(sizes) / 2
-        for n, h in zip(column, sizes):
+        for n, h in zip(column, sizes, strict=True):
             pos[n] = (x + width / 2, y - h / 2)
             y -= h
         height = max(height, sum(sizes))

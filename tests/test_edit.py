@@ -173,6 +173,18 @@ def test_replace_rule_spelling_errors():
         NetReplacePart(chain(), ("Input", "Vector"))
 
 
+def test_replace_inside_an_operator():
+    m = NetInitialize(NetMapOperator(LinearLayer(3), Input=("Varying", 2)))
+    assert NetExtract(m, ("Net", "Weights")).shape == (3, 2)
+    r = NetReplacePart(m, (("Net", "Weights"), np.arange(6.0).reshape(3, 2)))
+    np.testing.assert_allclose(r(np.ones((4, 2)))[0], [1, 5, 9])
+    bigger = NetReplacePart(m, ("Net", LinearLayer(4)))
+    assert Information(bigger, "OutputPorts") == {"Output": ("Varying", 4)}
+    with pytest.raises(ShapeError, match='NetReplacePart: NetMapOperator: port "Input" expects '
+                       "a vector of size 3, but received a vector of size 2"):
+        NetReplacePart(m, ("Net", LinearLayer(4, Input=3)))
+
+
 # -- NetTake, NetDrop ------------------------------------------------------------------------
 def test_take_and_drop_chain_compose_back():
     c = NetInitialize(chain())

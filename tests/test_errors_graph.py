@@ -217,10 +217,10 @@ def test_unknown_options_suggest_the_nearest(call, fragment):
      "'foo'; expected a layer such as LinearLayer(3)"),
     ([2.5], ConnectionError_, "NetChain: layer 1 is not a layer: received 2.5"),
     ([None], ConnectionError_, "NetChain: layer 1 is not a layer: received None"),
-    ([LinearLayer, Tanh], ConnectionError_, "NetChain: layer 1 is not a layer: received LinearLayer (the "
-     "class itself: call it, as in LinearLayer(...))"),
-    ([LinearLayer(2), Plus], ConnectionError_, "NetChain: layer 2 is not a layer: received Plus (Plus "
-     "combines several inputs, which a NetChain cannot give; use a NetGraph)"),
+    ([LinearLayer, Tanh], ConnectionError_, "NetChain: layer 1 is not a layer: received "
+     "LinearLayer (the class itself: call it, as in LinearLayer(...))"),
+    ([LinearLayer(2), Plus], ConnectionError_, "NetChain: layer 2 is not a layer: received Plus "
+     "(Plus combines several inputs, which a NetChain cannot give; use a NetGraph)"),
     ([3, 0], LayerError, "NetChain: layer 2 (0) is not a valid size: expected a positive "
      "integer, but received 0"),
     ({"a": Tanh, "b": "x"}, ConnectionError_, 'NetChain: layer "b" is not a layer: received \'x\''),

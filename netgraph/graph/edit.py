@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConnectionError_, NetGraphError, OptionError, ShapeError, nearest
-from ..layers.base import Layer, _freeze_array
+from ..layers.base import Layer, PortMismatch, _freeze_array
 from ..ports import NetPort, PortRef
 from ..shapes import PortType, parse
 from ..symbols import All, Automatic
@@ -319,6 +319,9 @@ def replace_parts(head: str, net: Layer, items: list[tuple[tuple, Any]],
     """``net`` with the parts replaced, and whether shapes may have changed (not only arrays)."""
     if isinstance(net, _container_cls()):
         return _replace_in_container(head, net, items, path)
+    inner = _children(net)
+    if any(part[0] in inner for part, _ in items):
+        return _replace_in_operator(head, net, items, path)
     arrays, ports = dict(net.arrays), {}
     for part, value in items:
         name = part[0]
@@ -336,6 +339,34 @@ def replace_parts(head: str, net: Layer, items: list[tuple[tuple, Any]],
         new = _retyped(head, new, ports)
         check_arrays(head, new)
     return new, bool(ports)
+
+
+def _replace_in_operator(head: str, net: Layer, items: list[tuple[tuple, Any]],
+                         path: tuple[str, ...]) -> tuple[Layer, bool]:
+    """Replace parts of the nets inside an operator (NetMapOperator, NetFoldOperator, ...)."""
+    from .specs import to_layer
+    inner = _children(net)
+    new, reshaped = dict(inner), False
+    for part, value in items:
+        if part[0] not in inner:
+            raise ConnectionError_(head, f"{where(path, net)}: only the nets inside it can be "
+                                   f"replaced, not {part!r}; they are {', '.join(inner)}.")
+        if len(part) == 1:
+            new[part[0]], reshaped = to_layer(head, value, part[0]), True
+        else:
+            new[part[0]], r = replace_parts(head, new[part[0]], [(part[1:], value)],
+                                            path + (part[0],))
+            reshaped = reshaped or r
+    out = net.map_inner(lambda k, sub: new[k])  # type: ignore[attr-defined]
+    if reshaped:  # the outputs follow the new inner nets; the inputs keep their shapes
+        try:
+            out = out.specialize(dict(net.in_types), {p: PortType() for p in net.output_ports()})
+        except ShapeError as e:
+            raise rehead(head, e) from None
+        except PortMismatch as e:
+            raise ShapeError(head, f'{where(path, net)}: port "{e.port}" expects {e.expected}'
+                             + (f", but received {e.received}." if e.received else ".")) from None
+    return out, reshaped
 
 
 def _checked_array(head: str, layer: Layer, name: str, value: Any, path: tuple) -> Any:
@@ -454,7 +485,8 @@ def NetRename(net: Layer, rules: Any, level: Any = None) -> Layer:
     giving the new one. By default only the outermost level is renamed; ``level`` is n
     (levels 1 to n), ``[n]`` (level n only), ``[n1, n2]`` or ``All``.
 
-    >>> net = NetRename(NetChain([LinearLayer(3), Tanh]), [(1, "lin"), (NetPort("Output"), NetPort("y"))])
+    >>> rules = [(1, "lin"), (NetPort("Output"), NetPort("y"))]
+    >>> net = NetRename(NetChain([LinearLayer(3), Tanh]), rules)
     >>> list(Normal(net)), Information(net, "OutputPortNames")
     (['lin', '2'], ['y'])
     """

@@ -5,6 +5,7 @@ stay as they were (new connections must be compatible with them) and so do their
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from typing import Any
 
 from ..errors import ConnectionError_, ShapeError
@@ -44,7 +45,7 @@ def chain_parts(head: str, items: list[tuple[str, Layer]], named: bool,
         raise ConnectionError_(head, "the layers of a NetChain need distinct names.")
     b = EdgeBuilder(head, nodes)
     keys = list(nodes)
-    for a, c in zip(keys, keys[1:]):
+    for a, c in pairwise(keys):
         b.add(b.destinations(c, 1)[0], b.source(a))
     return Parts(NetChain, nodes, dict(b.edges), named=named,
                  extra=dict(extra or {"lrm": None})).renumbered()
