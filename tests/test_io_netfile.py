@@ -69,7 +69,23 @@ SAMPLES = {
     "NetArrayLayer": lambda: NetArrayLayer(Array=[[1.0, 2.0], [3.0, 4.0]]),
     "NetChain": lambda: NetChain([LinearLayer(3), Ramp, LinearLayer(1)], Input=2),
     "NetGraph": seed_graph,
+    "NetMapOperator": lambda: ops().NetMapOperator(LinearLayer(2, Input=3)),
+    "NetMapThreadOperator": lambda: ops().NetMapThreadOperator(
+        ThreadingLayer(Plus, InputPorts=2, Input1=2)),
+    "NetNestOperator": lambda: ops().NetNestOperator(LinearLayer(3, Input=3), 4),
+    "NetBidirectionalOperator": lambda: ops().NetBidirectionalOperator(
+        GatedRecurrentLayer(3), Input=("Varying", 2)),
+    "NetFoldOperator": lambda: ops().NetFoldOperator(NetGraph(
+        {"s": ThreadingLayer(Plus),
+         "f": NetGraph([LinearLayer(2), Tanh], [(NetPort("Input"), 1), (1, 2)], Input=3)},
+        [(NetPort("Input"), "f"), (["f", NetPort("State")], "s")])),
+    "RecurrentStep": lambda: ops().RecurrentStep("LongShortTermMemoryLayer", 2, Input=3),
 }
+
+
+def ops():
+    import netgraph.layers.operators as operators
+    return operators
 GENERIC_ARGS = [(), (2,), (Tanh,), (Plus,), (Max,), (2, 2), ("Real",)]
 
 
@@ -77,7 +93,7 @@ def sample(head):
     if head in SAMPLES:
         try:
             return SAMPLES[head]()
-        except NetGraphError:
+        except (NetGraphError, ImportError, AttributeError):
             pass  # the layer's arguments changed: fall back to the generic guesses
     cls = layer_registry()[head]
     for args in GENERIC_ARGS:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -112,13 +111,7 @@ def _export_dynamo(module: nn.Module, args: tuple, path: str, g: Any,
         module, args, None, dynamo=True, input_names=list(g.params["inputs"]),
         output_names=list(g.params["outputs"]), dynamic_shapes=(shapes,) if shapes else None,
         opset_version=opset, verbose=False)
-    tmp = path + ".tmp"
-    try:
-        program.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    program.save(path)  # not via a renamed temp file: large models refer to "<name>.data"
 
 
 def _export_torchscript(module: nn.Module, args: tuple, path: str, g: Any,
