@@ -44,28 +44,46 @@ def _graph(net: Layer) -> tuple[Any, dict[tuple, str]]:
 
 CHAR_IN, LINE_IN = 0.062, 0.16   # size of one monospace character / text line at 7 pt
 GAP_X, GAP_Y = 0.9, 0.35         # inches between columns / between boxes in a column
+ROW = 10                          # columns per row: a long chain wraps onto further rows
+
+
+def _columns(G: Any, labels: dict[tuple, str]) -> list[tuple[list, float, list[float]]]:
+    """Topological columns (nodes, width, box heights), each sorted by the mean height of its
+    nodes' sources so that edges cross less."""
+    import networkx as nx
+    y: dict[tuple, float] = {}
+    rank = {n: i for i, n in enumerate(labels)}
+    out = []
+    for column in nx.topological_generations(G):
+        column = sorted(column, key=lambda n: (
+            -sum(y[m] for m in G.predecessors(n)) / max(1, G.in_degree(n)), rank[n]))
+        width = max(len(line) for n in column for line in labels[n].split("\n")) * CHAR_IN
+        sizes = [(labels[n].count("\n") + 1) * LINE_IN + GAP_Y for n in column]
+        top = sum(sizes) / 2
+        for n, h in zip(column, sizes, strict=True):
+            y[n], top = top - h / 2, top - h
+        out.append((column, width, sizes))
+    return out
 
 
 def _layout(G: Any, labels: dict[tuple, str]) -> tuple[dict[tuple, tuple[float, float]],
                                                       float, float]:
-    """Positions in inches: topological columns left to right, sized to their boxes; within a
-    column, nodes sorted by the mean height of their sources (fewer crossings)."""
-    import networkx as nx
+    """Positions in inches (x right, y down from 0), and the drawing's width and height."""
+    columns = _columns(G, labels)
     pos: dict[tuple, tuple[float, float]] = {}
-    rank = {n: i for i, n in enumerate(labels)}
-    x, height = 0.0, 0.0
-    for column in nx.topological_generations(G):
-        column = sorted(column, key=lambda n: (
-            -sum(pos[m][1] for m in G.predecessors(n)) / max(1, G.in_degree(n)), rank[n]))
-        width = max(len(line) for n in column for line in labels[n].split("\n")) * CHAR_IN
-        sizes = [(labels[n].count("\n") + 1) * LINE_IN + GAP_Y for n in column]
-        y = sum(sizes) / 2
-        for n, h in zip(column, sizes, strict=True):
-            pos[n] = (x + width / 2, y - h / 2)
-            y -= h
-        height = max(height, sum(sizes))
-        x += width + GAP_X
-    return pos, x - GAP_X, height
+    width, top = 0.0, 0.0
+    for r in range(0, len(columns), ROW):
+        row = columns[r:r + ROW]
+        height = max(sum(sizes) for _, _, sizes in row)
+        x = 0.0
+        for column, w, sizes in row:
+            y = top - (height - sum(sizes)) / 2
+            for n, h in zip(column, sizes, strict=True):
+                pos[n] = (x + w / 2, y - h / 2)
+                y -= h
+            x += w + GAP_X
+        width, top = max(width, x - GAP_X), top - height - GAP_Y
+    return pos, width, -top - GAP_Y
 
 
 def summary_graphic(net: Layer) -> Any:
@@ -76,7 +94,7 @@ def summary_graphic(net: Layer) -> Any:
     fig = Figure(figsize=(width + 0.6, height + 0.6))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(-0.3, width + 0.3)
-    ax.set_ylim(-height / 2 - 0.3, height / 2 + 0.3)
+    ax.set_ylim(-height - 0.3, 0.3)
     ax.set_axis_off()
     boxes = {n: ax.text(x, y, labels[n], fontsize=7, ha="center", va="center",
                         family="monospace", bbox={"boxstyle": "round,pad=0.4",
@@ -84,7 +102,10 @@ def summary_graphic(net: Layer) -> Any:
              for n, (x, y) in pos.items()}
     for a, b, data in G.edges(data=True):
         ya, yb = _anchor(G.out_edges(a), b, pos, 1), _anchor(G.in_edges(b), a, pos, 0)
-        ax.annotate("", xy=(0, yb), xycoords=boxes[b], xytext=(1, ya), textcoords=boxes[a],
+        start, end = (1, ya), (0, yb)
+        if pos[a][0] > pos[b][0]:  # onto the next row: from below the box to above the next
+            start, end = (0.5, 0), (0.5, 1)
+        ax.annotate("", xy=end, xycoords=boxes[b], xytext=start, textcoords=boxes[a],
                     arrowprops={"arrowstyle": "-|>", "color": "#555555", "lw": 0.9,
                                 "shrinkA": 2, "shrinkB": 2})
         if data["label"]:  # at the end where it does not crowd other labels

@@ -364,6 +364,8 @@ def test_rename_layers_ports_functions_and_levels():
         NetRename(nested, ("inner", "x"))
     with pytest.raises(ConnectionError_, match="unique layer names, but 'a' would name both"):
         NetRename(NetChain({"a": Tanh, "b": Ramp}), ("b", "a"))
+    with pytest.raises(ConnectionError_, match='"Input" would name both an input and an output'):
+        NetRename(c, (NetPort("Output"), NetPort("Input")))
 
 
 def test_rename_keeps_evaluation():

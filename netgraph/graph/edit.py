@@ -557,6 +557,11 @@ def _rename_maps(net: Layer, rules: Any, used: set[int]
     _check_unique(keys, keymap, "layer")
     _check_unique(list(net.input_ports()), portmap, "input port")
     _check_unique(list(net.output_ports()), portmap, "output port")
+    both = {portmap.get(q, q) for q in net.input_ports()} & {
+        portmap.get(q, q) for q in net.output_ports()}
+    if both:
+        raise ConnectionError_("NetRename", f'"{min(both)}" would name both an input and an '
+                               "output port; give them different names.")
     return keymap, portmap
 
 
