@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import OptionError, nearest
 from .graph.edit import label, port_spec
+from .graph.net import Container, NetGraph
 from .graph.walk import leaves
 from .layers.base import Layer
 from .ports import PortRef
@@ -22,11 +23,6 @@ from .symbols import Automatic
 
 WIDTH = 100
 HEAD_LINES, TAIL_LINES = 12, 6  # layer lines shown around the cut in a long net
-
-
-def _container_cls() -> type:
-    from .graph.net import Container
-    return Container
 
 
 def shape_text(t: PortType | None) -> str:
@@ -48,7 +44,7 @@ def _fit(s: str, width: int = WIDTH) -> str:
 
 def layer_call(layer: Layer) -> str:
     """The layer as a call: LinearLayer(3); a nested net as NetChain[2 layers]."""
-    if isinstance(layer, _container_cls()):
+    if isinstance(layer, Container):
         n = len(layer.nodes)  # type: ignore[attr-defined]
         return f"{layer.head}[{n} layer{'s' if n != 1 else ''}]"
     return f"{layer.head}({layer._param_repr()})"
@@ -72,7 +68,7 @@ def _status(net: Layer) -> str:
 
 def layer_repr(layer: Layer) -> str:
     """``repr`` of any layer value; containers get the multi-line summary."""
-    if isinstance(layer, _container_cls()):
+    if isinstance(layer, Container):
         return container_repr(layer)
     ins = [f"{p}: {shape_text(layer.in_types.get(p))}" for p in layer.visible_inputs()]
     outs = [f"{p}: {shape_text(layer.out_types.get(p))}" for p in layer.visible_outputs()]
@@ -98,7 +94,6 @@ def _source_text(s: PortRef) -> str:
 
 def _layer_rows(net: Any, indent: int = 0) -> list[tuple[str, str, str, str]]:
     """(key, call, outputs, sources) for each layer, nested nets' layers after their row."""
-    from .graph.net import NetGraph
     rows = []
     for k, layer in net.nodes.items():
         outs = [shape_text(layer.out_types.get(p)) for p in layer.visible_outputs()]
@@ -109,7 +104,7 @@ def _layer_rows(net: Any, indent: int = 0) -> list[tuple[str, str, str, str]]:
             feeds = [net.edges.get(PortRef(k, p)) for p in layer.input_ports()]
             srcs = "<- " + ", ".join(_source_text(s) for s in feeds if s is not None)
         rows.append((" " * indent + label(k), layer_call(layer), ", ".join(outs), srcs))
-        if isinstance(layer, _container_cls()) and indent < 6:
+        if isinstance(layer, Container) and indent < 6:
             rows += _layer_rows(layer, indent + 3)
     return rows
 
@@ -150,7 +145,7 @@ def _q(p: str) -> str:
 def html_repr(layer: Layer) -> str:
     """An HTML table for notebooks: ports and layers with their shapes."""
     e = html.escape
-    if not isinstance(layer, _container_cls()):
+    if not isinstance(layer, Container):
         return f"<pre>{e(repr(layer))}</pre>"
     net: Any = layer
     n = len(net.nodes)

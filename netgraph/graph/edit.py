@@ -20,12 +20,8 @@ from ..ports import NetPort, PortRef
 from ..shapes import PortType, parse
 from ..symbols import All, Automatic
 from .build import expose_ports, resolve_variadic, topological_order
+from .net import Container
 from .walk import leaves, path_label
-
-
-def _container_cls() -> type:
-    from .net import Container
-    return Container
 
 
 def label(key: str) -> str:
@@ -64,10 +60,9 @@ class Parts:
 
     @classmethod
     def of(cls, net: Layer) -> Parts:
-        extra = {k: v for k, v in net.params.items()
-                 if k not in ("nodes", "edges", "inputs", "outputs", "order", "named")}
         return cls(type(net), dict(net.nodes), dict(net.edges),  # type: ignore[attr-defined]
-                   dict(net.in_types), dict(net.out_types), bool(net.params["named"]), extra)
+                   dict(net.in_types), dict(net.out_types), bool(net.params["named"]),
+                   extra_params(net))
 
     def renumbered(self) -> Parts:
         """Positional layers numbered 1, 2, ... again after some were added or removed."""
@@ -76,6 +71,12 @@ class Parts:
         keymap = {k: str(i + 1) for i, k in enumerate(self.nodes)}
         return replace(self, nodes={keymap[k]: v for k, v in self.nodes.items()},
                        edges=remap_edges(self.edges, keymap))
+
+
+def extra_params(net: Layer) -> dict[str, Any]:
+    """A container's parameters besides its structure (e.g. its LearningRateMultipliers)."""
+    return {k: v for k, v in net.params.items()
+            if k not in ("nodes", "edges", "inputs", "outputs", "order", "named")}
 
 
 def remap_edges(edges: Mapping[PortRef, PortRef], keymap: Mapping[str, str]
@@ -140,7 +141,7 @@ def relax(layer: Layer) -> Layer:
     A layer holding learned arrays keeps its types (the arrays pin them); any other layer
     goes back to what its own parameters say, so that re-inference can give it new shapes.
     """
-    if isinstance(layer, _container_cls()):
+    if isinstance(layer, Container):
         nodes = {k: relax(v) for k, v in layer.nodes.items()}  # type: ignore[attr-defined]
         unknown = {p: PortType() for p in layer.input_ports()}
         out_unknown = {p: PortType() for p in layer.output_ports()}
@@ -168,7 +169,7 @@ def layer_key(head: str, net: Layer, part: Any) -> str:
 
 
 def unknown_part(head: str, net: Layer, part: Any) -> ConnectionError_:
-    keys = list(net.nodes) if isinstance(net, _container_cls()) else []  # type: ignore
+    keys = list(net.nodes) if isinstance(net, Container) else []  # type: ignore
     ports = [*net.input_ports(), *net.output_ports()]
     hint = nearest(part, [*keys, *ports]) if isinstance(part, str) else ""
     layers = (f"its layers are {', '.join(label(k) for k in keys)} (positions 1 to "
@@ -206,7 +207,7 @@ def _leaf_part(head: str, layer: Layer, name: Any) -> Any:
 
 def _everything(net: Layer) -> Any:
     """NetExtract(net, All): a container's layers; a layer's ports, parameters and arrays."""
-    if isinstance(net, _container_cls()):
+    if isinstance(net, Container):
         nodes = net.nodes  # type: ignore[attr-defined]
         return dict(nodes) if net.params["named"] else list(nodes.values())
     out: dict[str, Any] = {p: port_spec(net.in_types.get(p)) for p in net.input_ports()}
@@ -220,7 +221,7 @@ def _everything(net: Layer) -> Any:
 
 
 def _children(net: Layer) -> dict[Any, Layer]:
-    if isinstance(net, _container_cls()):
+    if isinstance(net, Container):
         return {int(k) if k.isdigit() else k: v for k, v in net.nodes.items()}  # type: ignore
     inner = getattr(net, "inner_nets", None)
     return dict(inner()) if inner is not None else {}
@@ -240,7 +241,7 @@ def _extract(head: str, net: Layer, path: tuple) -> Any:
             except ConnectionError_:
                 continue  # WL: (All, "Weights") gives the layers that have weights
         return found
-    if isinstance(net, _container_cls()):
+    if isinstance(net, Container):
         if isinstance(part, str) and part not in net.nodes and not rest and (  # type: ignore
                 part in net.input_ports() or part in net.output_ports()):
             return _leaf_part(head, net, part)
@@ -317,7 +318,7 @@ def NetReplacePart(net: Layer, rules: Any) -> Layer:
 def replace_parts(head: str, net: Layer, items: list[tuple[tuple, Any]],
                   path: tuple[str, ...]) -> tuple[Layer, bool]:
     """``net`` with the parts replaced, and whether shapes may have changed (not only arrays)."""
-    if isinstance(net, _container_cls()):
+    if isinstance(net, Container):
         return _replace_in_container(head, net, items, path)
     inner = _children(net)
     if any(part[0] in inner for part, _ in items):
@@ -490,7 +491,7 @@ def NetRename(net: Layer, rules: Any, level: Any = None) -> Layer:
     >>> list(Normal(net)), Information(net, "OutputPortNames")
     (['lin', '2'], ['y'])
     """
-    if not isinstance(net, _container_cls()):
+    if not isinstance(net, Container):
         raise ConnectionError_("NetRename", f"expected a NetChain or NetGraph, but received a "
                                f"{net.head}.")
     pairs = None if callable(rules) else rules_of("NetRename", rules)
@@ -509,7 +510,7 @@ def _rename(net: Layer, rules: Any, at: Callable[[int], bool], depth: int, used:
     p = Parts.of(net)
     portmaps: dict[str, dict[str, str]] = {}
     for k, v in p.nodes.items():
-        if isinstance(v, _container_cls()) and depth < 64:
+        if isinstance(v, Container) and depth < 64:
             p.nodes[k], portmaps[k] = _rename(v, rules, at, depth + 1, used)
     p.edges = {PortRef(d.node, portmaps.get(d.node, {}).get(d.port, d.port)):
                PortRef(s.node, portmaps.get(s.node or "", {}).get(s.port, s.port))

@@ -13,7 +13,7 @@ from ..layers.base import Layer
 from ..ports import NetPort, PortRef
 from ..symbols import All
 from .build import EdgeBuilder
-from .edit import Parts, assemble, label, layer_key, rehead
+from .edit import Parts, assemble, extra_params, label, layer_key, rehead
 from .net import Container, NetChain, NetGraph, wrap
 
 
@@ -181,7 +181,7 @@ def _rechain(head: str, c: Container, items: list[tuple[str, Layer]],
              ports: Mapping[str, Any], hint: str = "") -> Layer:
     if not items:
         raise ConnectionError_(head, "no layers would be left.")
-    p = chain_parts(head, items, bool(c.params["named"]), _extra(c))
+    p = chain_parts(head, items, bool(c.params["named"]), extra_params(c))
     if p.nodes[next(iter(p.nodes))] is c.nodes[next(iter(c.nodes))]:
         p.ins = dict(c.in_types)
     if p.nodes[next(reversed(p.nodes))] is c.nodes[next(reversed(c.nodes))]:
@@ -190,11 +190,6 @@ def _rechain(head: str, c: Container, items: list[tuple[str, Layer]],
         return assemble(head, p, ports)
     except ShapeError as e:
         raise rehead(head, e, hint) from None
-
-
-def _extra(c: Container) -> dict[str, Any]:
-    return {k: v for k, v in c.params.items()
-            if k not in ("nodes", "edges", "inputs", "outputs", "order", "named")}
 
 
 # -- NetAppend, NetPrepend, NetJoin, NetInsert ----------------------------------------------
@@ -315,7 +310,7 @@ def NetInsert(net: Layer, layer: Any, pos: Any) -> Layer:
     items = [(k, c.nodes[k]) for k in keys]
     items.insert(at, (key, inserted))
     named = bool(c.params["named"] or new.params["named"])
-    p = chain_parts(head, items, named, _extra(c))
+    p = chain_parts(head, items, named, extra_params(c))
     p.ins, p.outs = (dict(c.in_types) if at else {}), (dict(c.out_types) if at < len(keys) else {})
     return assemble(head, p)
 
@@ -435,7 +430,7 @@ def _flatten(net: Container, depth: int) -> Layer:
     edges = _flat_edges(net, subs, keys)
     cls = NetChain if isinstance(net, NetChain) and all(
         isinstance(s, NetChain) for s in subs.values()) else NetGraph
-    p = Parts(cls, flat, edges, dict(net.in_types), dict(net.out_types), named, _extra(net))
+    p = Parts(cls, flat, edges, dict(net.in_types), dict(net.out_types), named, extra_params(net))
     return assemble("NetFlatten", p)
 
 
