@@ -255,7 +255,7 @@ def test_append_to_graph_with_one_output():
     x = {"x": [1.0, 2.0], "y": [0.5, 0.1, -1.0, 2.0]}
     w, b = NetExtract(a, (5, "Weights")), NetExtract(a, (5, "Biases"))
     np.testing.assert_allclose(a(x), w @ g(x) + b, rtol=1e-5)
-    with pytest.raises(ConnectionError_, match=r"NetAppend: net 1 \(NetGraph\) has 3 output "
+    with pytest.raises(ConnectionError_, match=r"NetAppend: the net \(NetGraph\) has 3 output "
                        r"ports \(FinalState, FinalCellState, Output\)"):
         NetAppend(seed_graph(), Tanh)
     with pytest.raises(ConnectionError_, match="all new layers a name"):

@@ -27,14 +27,13 @@ def _container(head: str, net: Any, chain_only: bool = False) -> Container:
 
 
 def _fresh(name: str, taken: Iterable[str]) -> str:
-    """``name``, or ``name`` with the first number that makes it unused."""
+    """``name``, or ``name`` numbered (Input1, lin_2, ...) where it is taken."""
     taken = set(taken)
-    if name not in taken:
-        return name
-    i = 1 if name.isalpha() else 2
-    while f"{name}{'' if name.isalpha() else '_'}{i}" in taken:
-        i += 1
-    return f"{name}{'' if name.isalpha() else '_'}{i}"
+    sep, i = ("", 1) if name.isalpha() else ("_", 2)
+    fresh = name
+    while fresh in taken:
+        fresh, i = f"{name}{sep}{i}", i + 1
+    return fresh
 
 
 def chain_parts(head: str, items: list[tuple[str, Layer]], named: bool,
@@ -61,10 +60,12 @@ def _cut(p: Parts, keep: set[str]) -> Parts:
     names: dict[PortRef, str] = {}
     kept = {s.port for d, s in p.edges.items() if s.node is None and d.node in keep}
     for d, s in p.edges.items():
-        if (d.node is not None and d.node not in keep) or (d.node is None and s.node not in keep
-                                                           and s.node is not None):
-            continue
-        if s.node is not None and s.node not in keep:
+        if d.node is not None and d.node not in keep:
+            continue  # it fed a dropped layer
+        dropped_source = s.node is not None and s.node not in keep
+        if d.node is None and dropped_source:
+            continue  # an output of the net that a dropped layer computed
+        if dropped_source:
             if s not in names:
                 names[s] = _fresh(d.port, kept | set(names.values()))
             s = PortRef(None, names[s])
@@ -207,16 +208,17 @@ def _new_layers(head: str, layers: Any) -> Container:
     return NetChain(list(items))
 
 
-def _one_port(head: str, i: int, piece: Container, side: str) -> str:
+def _one_port(head: str, what: str, piece: Container, side: str) -> str:
     ports = piece.params["inputs" if side == "input" else "outputs"]
     if len(ports) != 1:
-        raise ConnectionError_(head, f"net {i} ({piece.head}) has {len(ports)} {side} ports "
+        raise ConnectionError_(head, f"{what} ({piece.head}) has {len(ports)} {side} ports "
                                f"({', '.join(ports) or 'none'}); the nets joined must have one "
                                f"{side} port where they meet.")
     return ports[0]
 
 
-def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None) -> Layer:
+def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None,
+          names: list[str] | None = None) -> Layer:
     """Nets joined end to end: the one output of each feeds the one input of the next.
 
     Layers keep their names (a clash gets a number) and positional layers are numbered on;
@@ -227,6 +229,7 @@ def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None) 
     nodes: dict[str, Layer] = {}
     edges: dict[PortRef, PortRef] = {}
     prev: PortRef | None = None
+    names = names or [f"net {i + 1}" for i in range(len(pieces))]
     for i, piece in enumerate(pieces):
         keymap = {}
         for k, layer in piece.nodes.items():
@@ -234,10 +237,10 @@ def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None) 
             keymap[k], nodes[key] = key, layer
         own = {_mapped(d, keymap): _mapped(s, keymap) for d, s in piece.edges.items()}
         if prev is not None:
-            feed = PortRef(None, _one_port(head, i + 1, piece, "input"))
+            feed = PortRef(None, _one_port(head, names[i], piece, "input"))
             own = {d: prev if s == feed else s for d, s in own.items()}
         if i < len(pieces) - 1:
-            prev = own.pop(PortRef(None, _one_port(head, i + 1, piece, "output")))
+            prev = own.pop(PortRef(None, _one_port(head, names[i], piece, "output")))
         edges.update(own)
     cls = NetChain if all(isinstance(p, NetChain) for p in pieces) else NetGraph
     p = Parts(cls, nodes, edges, dict(pieces[0].in_types), dict(pieces[-1].out_types), named)
@@ -256,7 +259,8 @@ def NetAppend(net: Layer, layers: Any, **ports: Any) -> Layer:
     >>> Information(NetAppend(NetChain([LinearLayer(3)], Input=2), [Tanh, 4]), "OutputPorts")
     {'Output': 4}
     """
-    return merge("NetAppend", [net, _new_layers("NetAppend", layers)], ports)
+    return merge("NetAppend", [net, _new_layers("NetAppend", layers)], ports,
+                 ["the net", "the new layers"])
 
 
 def NetPrepend(net: Layer, layers: Any, **ports: Any) -> Layer:
@@ -265,7 +269,8 @@ def NetPrepend(net: Layer, layers: Any, **ports: Any) -> Layer:
     >>> Information(NetPrepend(NetChain([Tanh], Input=3), LinearLayer(3), Input=2), "InputPorts")
     {'Input': 2}
     """
-    return merge("NetPrepend", [_new_layers("NetPrepend", layers), net], ports)
+    return merge("NetPrepend", [_new_layers("NetPrepend", layers), net], ports,
+                 ["the new layers", "the net"])
 
 
 def NetJoin(*nets: Layer, **ports: Any) -> Layer:
