@@ -236,3 +236,24 @@ def test_parse_mode():
     assert parse_mode((Automatic, {"MemoryLimit": 5})) == (Automatic, 5)
     with pytest.raises(OptionError, match="expected Mirroring to be True, False or Automatic"):
         parse_mode("Sometimes")
+
+
+def test_nettrain_mirroring_trains_the_same_net():
+    import numpy as np
+
+    from netgraph import NetExtract, NetTrain
+    rs = np.random.RandomState(0)
+    data = {"Input": rs.randn(16, 9, 2), "Output": rs.randn(16)}
+    net = NetChain([LongShortTermMemoryLayer(3), SequenceLastLayer(), LinearLayer()],
+                   Input=(9, 2), Output="Real")
+    trained = {mode: NetTrain(net, data, BatchSize=8, MaxTrainingRounds=2, Mirroring=mode,
+                              TrainingProgressReporting=None, WorkingPrecision="Real64",
+                              RandomSeeding=3)
+               for mode in (False, True, Automatic)}
+    w = {k: NetExtract(t, (1, "InputGateStateWeights")) for k, t in trained.items()}
+    np.testing.assert_allclose(w[True], w[False], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(w[Automatic], w[False], rtol=0, atol=1e-10)
+    trainer, _ = NetTrain(net, data, Automatic, ["$Trainer", "$TrainingGenerator"],
+                          Mirroring=True, TrainingProgressReporting=None,
+                          TrainingProgressFunction=lambda info: "StopTraining")
+    assert type(trainer["Module"]).__name__ == "MirroredGraphModule"

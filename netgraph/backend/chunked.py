@@ -31,7 +31,7 @@ def chunk_length(steps: int, chunk: int | None = None) -> int:
     return max(1, chunk if chunk else round(math.sqrt(steps)))
 
 
-def mirrored_forward(self: nn.RNNBase, input: Any, hx: Any = None) -> Any:
+def mirrored_forward(self: Any, input: Any, hx: Any = None) -> Any:
     """``forward`` of a mirrored ``nn.RNNBase``: chunked when that saves memory, else plain."""
     base = type(self).mirror_base  # type: ignore[attr-defined]
     if not (self.mirror_on and torch.is_grad_enabled() and chunkable(self, input)):
@@ -49,7 +49,7 @@ def chunkable(rnn: nn.RNNBase, x: Any) -> bool:
             and (rnn.dropout == 0 or not rnn.training))
 
 
-def chunked(rnn: nn.RNNBase, base: type, x: Tensor, hx: Any, chunk: int) -> Any:
+def chunked(rnn: nn.RNNBase, base: Any, x: Tensor, hx: Any, chunk: int) -> Any:
     """``rnn(x, hx)`` over chunks of ``chunk`` steps, recomputed in backward."""
     lstm = isinstance(rnn, nn.LSTM)
     h0, c0 = (hx if hx is not None else (None, None)) if lstm else (hx, None)
@@ -71,7 +71,7 @@ class _Chunked(torch.autograd.Function):
     """(rnn, base, chunk, x, h0, c0, *weights) -> (y, h) or (y, h, c) for an LSTM."""
 
     @staticmethod
-    def forward(ctx: Any, rnn: nn.RNNBase, base: type, chunk: int, x: Tensor,
+    def forward(ctx: Any, rnn: nn.RNNBase, base: Any, chunk: int, x: Tensor,
                 h0: Tensor | None, c0: Tensor | None, *weights: Tensor) -> Any:
         lstm, dim = isinstance(rnn, nn.LSTM), 1 if rnn.batch_first else 0
         spans = [(t, min(chunk, x.shape[dim] - t)) for t in range(0, x.shape[dim], chunk)]
@@ -131,8 +131,8 @@ def _chunk_backward(ctx: Any, x: Tensor, i: int, gy: Tensor, gstate: tuple,
         outs = [yc, *_unpack(hout, lstm)]
         grads = torch.autograd.grad(outs, inputs, [gy.narrow(ctx.dim, t, n), *gstate],
                                     allow_unused=True) if inputs else ()
-    grads = [torch.zeros_like(v) if g is None else g
-             for g, v in zip(grads, inputs, strict=True)]
+    grads = tuple(torch.zeros_like(v) if g is None else g
+                  for g, v in zip(grads, inputs, strict=True))
     k, ns = len(xs), len(ss)
     result = {"x": grads[0] if xs else None, "w": grads[k + ns:]}
     return result, tuple(grads[k:k + ns]) if ns else (None,) * len(gstate)

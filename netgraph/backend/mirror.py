@@ -71,19 +71,20 @@ def set_mirroring(module: nn.Module, mode: Any, *, limit: int | None = None,
     _unmirror(module)
     if mode is False:
         return module
+    m: Any
     for m in module.modules():
         if isinstance(m, nn.RNNBase):
             m.__class__ = _rnn_class(type(m))
             m.mirror_chunk = chunk
         elif isinstance(m, GraphModule):
             m.__class__ = mirrored_graph_class(m, segment)
-            m.mirror_auto = None
+            setattr(m, "mirror_auto", None)  # noqa: B010 - typed Module
         else:
             continue
         m.mirror_on = mode is True
     if mode is Automatic:
         for root in roots(module):
-            root.mirror_auto = AutoMirror(limit)
+            setattr(root, "mirror_auto", AutoMirror(limit))  # noqa: B010 - typed Module
     return module
 
 
@@ -132,6 +133,7 @@ def _unmirror(module: nn.Module) -> None:
 
 
 def _switch(root: nn.Module, on: bool) -> None:
+    m: Any
     for m in root.modules():
         if "mirror_on" in m.__dict__:
             m.mirror_on = on
@@ -146,7 +148,7 @@ class AutoMirror:
     estimates: dict[tuple, int] = field(default_factory=dict)
     current: bool | None = None
 
-    def decide(self, root: GraphModule, args: tuple) -> bool:
+    def decide(self, root: Any, args: tuple) -> bool:
         """Whether to mirror a call of ``root`` on ``args`` (measured once per shape)."""
         key = tuple((tuple(a.shape), a.dtype, a.device) if isinstance(a, Tensor) else None
                     for a in args)
@@ -191,9 +193,7 @@ def available_memory(device: torch.device) -> int | None:
 
 
 def _device_of(module: nn.Module) -> torch.device:
-    for t in module.parameters():
-        return t.device
-    for t in module.buffers():
+    for t in (*module.parameters(), *module.buffers()):
         return t.device
     return torch.device("cpu")
 

@@ -39,9 +39,9 @@ class Block:
     size: int = 1                                      # units in it
 
 
-def mirrored_graph_class(module: nn.Module, segment: int | None = None) -> type:
+def mirrored_graph_class(module: Any, segment: int | None = None) -> type:
     """A subclass of ``type(module)`` whose ``forward`` mirrors (see the module docstring)."""
-    base = type(module)
+    base: Any = type(module)
     fn = cast(ast.FunctionDef, ast.parse(base.code).body[0])
     inline = {k for k, m in module.layers.items() if _mirrors_itself(m)}
     args = [a.arg for a in fn.args.args[1:]]
@@ -122,7 +122,7 @@ def _scan(b: Block) -> None:
                      and isinstance(n.ctx, ast.Store)}
 
 
-def _source(fn: ast.FunctionDef, blocks: list[Block], args: list[str], module: nn.Module
+def _source(fn: ast.FunctionDef, blocks: list[Block], args: list[str], module: Any
             ) -> tuple[str, int]:
     """Source of the mirrored ``forward`` and its segment functions; the segment count."""
     last_read = {x: i for i, b in enumerate(blocks) for x in b.reads}
@@ -163,7 +163,7 @@ def _on(self: Any, args: tuple) -> bool:
     return bool(self.mirror_on) if auto is None else auto.decide(self, args)
 
 
-def run_segment(self: nn.Module, fn: Any, keys: tuple[str, ...], *args: Any) -> Any:
+def run_segment(self: Any, fn: Any, keys: tuple[str, ...], *args: Any) -> Any:
     """``fn(self, *args)`` under checkpoint; buffers of layers ``keys`` kept on recompute."""
     if not keys:
         return checkpoint(fn, self, *args, use_reentrant=False)

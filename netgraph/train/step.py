@@ -25,10 +25,14 @@ Objective = Callable[[Mapping[str, Tensor]], Tensor]
 def apply_mirroring(module: nn.Module, mode: Any) -> nn.Module:
     """The Mirroring option's hook (True, False or Automatic): activation recomputation.
 
-    Returns the module to train. It does nothing yet; memory-saving recomputation will wrap
-    the module here so the step itself never changes.
+    Returns the module to train, switched in place by backend/mirror.py (recurrent layers
+    run in chunks recomputed in the backward pass, the plan in checkpointed segments), so
+    the step itself never changes. False leaves the module as it is.
     """
-    return module
+    if mode is False or mode is None:
+        return module
+    from ..backend.mirror import set_mirroring
+    return set_mirroring(module, mode)
 
 
 def port_loss(t: Tensor) -> Tensor:
