@@ -29,14 +29,14 @@ def ref_lstm(x, lstm, s=None, c=None):
     c = np.zeros(n) if c is None else c
     a = {k: np.asarray(v, np.float64) for k, v in lstm.arrays.items()}
 
-    def gate(g, f):
+    def gate(g, f, xt, s):
         return f(a[f"{g}GateInputWeights"] @ xt + a[f"{g}GateStateWeights"] @ s
                  + a[f"{g}GateBiases"])
     sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     out = []
     for xt in x:
-        i, f, o, m = gate("Input", sig), gate("Forget", sig), gate("Output", sig), gate(
-            "Memory", np.tanh)
+        i, f, o = (gate(g, sig, xt, s) for g in ("Input", "Forget", "Output"))
+        m = gate("Memory", np.tanh, xt, s)
         c = f * c + i * m
         s = o * np.tanh(c)
         out.append(s)
@@ -284,3 +284,11 @@ def test_operator_modules_are_plain_torch():
     m = lower(net)
     x = torch.randn(2, 5, 3)
     assert m(Input=x)["Output"].shape == (2, 5, 2)
+
+
+def test_fold_over_a_one_layer_graph_of_a_step_is_fused_too():
+    rec = NetInitialize(GatedRecurrentLayer(2, Input=("Varying", 3)))
+    fold = NetFoldOperator(NetGraph([NetUnfold(rec)], []))
+    assert lower(fold).layers["1"].fused == ("1",)
+    x = rand(2, 6, 3)
+    close(fold(x), rec(x))

@@ -133,3 +133,9 @@ def test_errors():
         net({"Input": rand(3, 1), NetPort(All, "States"): {("State",): [[[0.0]]]}})
     with pytest.raises(EvaluationError, match='a NetStateObject has the parts "States"'):
         NetExtract(NetStateObject(net), "Arrays")
+
+
+def test_a_bare_input_goes_to_the_one_input_without_default():
+    sobj = NetStateObject(NetInitialize(seed_graph()))
+    out = sobj([[0.5]])
+    assert set(out) == {"FinalState", "FinalCellState", "Output"}

@@ -189,10 +189,61 @@ def test_bucket_batches_cover_every_example_once_within_one_bucket():
     assert sorted(np.concatenate(shuffled).tolist()) == list(range(300))
     two = bucket_batches(np.stack([lengths, lengths[::-1]], 1), 16)
     assert all(len({(round_bucket(a), round_bucket(b)) for a, b in
-                    zip(lengths[x], lengths[::-1][x])}) == 1 for x in two)
+                    zip(lengths[x], lengths[::-1][x], strict=False)}) == 1 for x in two)
 
 
 def test_pad_examples_repeats_the_last_element():
     batch, lens = pad_examples([np.ones((2, 3)), np.full((4, 3), 2.0)])
     assert batch.shape == (2, 4, 3) and lens.tolist() == [2, 4]
     assert (batch[0, 2:] == 1).all()
+
+
+def test_lstm_packed_path_equals_the_masked_one():
+    """The CUDA path (packed sequences), checked on CPU against the masked fused run."""
+    import torch
+    net = NetInitialize(LongShortTermMemoryLayer(3, Input=("Varying", 2)))
+    mod = lower(net).layers["1"]
+    x, lengths = torch.randn(4, 7, 2), torch.tensor([7, 3, 5, 1])
+    s0, c0 = torch.randn(4, 3), torch.randn(4, 3)
+    with torch.no_grad():
+        a, b = mod._masked(x, s0, c0, lengths), mod._packed(x, s0, c0, lengths)
+    valid = torch.arange(7) < lengths[:, None]
+    close(a[0][valid], b[0][valid])
+    close(a[1], b[1])
+    close(a[2], b[2])
+
+
+def test_gradients_of_a_padded_batch_equal_the_sum_over_examples():
+    """What training relies on: forward_ext with lengths, then backward, through the masked
+    LSTM (outputs and the final cell state) and a loss averaged over each example's steps."""
+    import torch
+    net = NetInitialize(NetGraph(
+        {"lstm": LongShortTermMemoryLayer(3), "last": SequenceLastLayer(),
+         "cell": LinearLayer(2), "loss": MeanSquaredLossLayer(),
+         "seq": NetMapOperator(LinearLayer(2)), "loss2": MeanSquaredLossLayer()},
+        [("lstm", "last"), (NetPort("lstm", "CellState"), "cell", NetPort("loss", "Input")),
+         (NetPort("Target"), NetPort("loss", "Target")),
+         ("lstm", "seq", NetPort("loss2", "Input")), (NetPort("T2"), NetPort("loss2", "Target"))],
+        Input=("Varying", 2)))
+    m = lower(net).train()
+    lens = [4, 7, 2]
+    xs = [torch.randn(n, 2) for n in lens]
+    ts, t2 = torch.randn(3, 2), [torch.randn(n, 2) for n in lens]
+
+    def grads(loss):
+        m.zero_grad()
+        loss.backward()
+        return [p.grad.clone() for p in m.parameters() if p.grad is not None]
+    x = torch.stack([torch.cat([e, e[-1:].expand(7 - len(e), 2)]) for e in xs])
+    y2 = torch.stack([torch.cat([e, e[-1:].expand(7 - len(e), 2)]) for e in t2])
+    out = m(Input=x, Target=ts, T2=y2, _lengths={"Input": torch.tensor(lens),
+                                                 "T2": torch.tensor(lens)})
+    assert {"Loss1", "Loss2"} <= set(out)
+    batch = grads(sum(v.sum() for k, v in out.items() if k.startswith("Loss")))
+    total = None
+    for i, e in enumerate(xs):
+        o = m(Input=e[None], Target=ts[i:i + 1], T2=t2[i][None])
+        g = grads(sum(v.sum() for k, v in o.items() if k.startswith("Loss")))
+        total = g if total is None else [a + b for a, b in zip(total, g, strict=False)]
+    for a, b in zip(batch, total, strict=False):
+        close(a, b, 1e-4)

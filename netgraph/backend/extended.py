@@ -31,8 +31,17 @@ from torch import nn
 from ..graph.net import Container
 from ..ports import PortRef
 from ..shapes import PortType
-from .lengths import (LenVar, adapter, first_var, graph_plan, handling, input_vars_of,
-                      mask_fill, mean_fix, unsafe_layers)
+from .lengths import (
+    LenVar,
+    adapter,
+    first_var,
+    graph_plan,
+    handling,
+    input_vars_of,
+    mask_fill,
+    mean_fix,
+    unsafe_layers,
+)
 
 
 def state_of(states: Mapping | None, key: tuple) -> Any:
@@ -104,7 +113,7 @@ def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
     inputs = list(g.params["inputs"])
     taken = {"self", "_lengths", "_states", "_S", "_d", "_L", "_r", "_x", *arg_names}
     lens = _Lengths(taken)
-    var: dict[PortRef, str] = {PortRef(None, p): a for p, a in zip(inputs, arg_names)}
+    var: dict[PortRef, str] = {PortRef(None, p): a for p, a in zip(inputs, arg_names, strict=False)}
     order = list(g.params["order"])
     for k in order:
         for p in g.nodes[k].output_ports():
@@ -116,7 +125,8 @@ def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
             if (src := g.edges.get(PortRef(k, p))) is not None:
                 last_use[var[src]] = i
     optional = _optional_inputs(g)
-    sig = "".join(f"{a}=None, " if p in optional else f"{a}, " for p, a in zip(inputs, arg_names))
+    sig = "".join(f"{a}=None, " if p in optional else f"{a}, "
+                  for p, a in zip(inputs, arg_names, strict=True))
     body: list[str] = []
     for i, k in enumerate(order):
         body += _node_lines(g, k, modules[k], plan, var, lens, last_use, keep)
@@ -148,7 +158,7 @@ def _node_lines(g: Container, k: str, module: nn.Module, plan: Mapping, var: Map
         lit = "{" + ", ".join(f"{p!r}: {n}" for p, n in lmap.items()) + "}" if lmap else "None"
         lines = [f"    _d = {ref}.forward_ext({', '.join(ins + [''])}_lengths={lit}, "
                  f"_states=_sub(_states, {k!r}))"]
-        lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names) if n != "_"]
+        lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names, strict=False) if n != "_"]
         return lines + ["    if _S is not None:", f"        _S.update(_pre({k!r}, _d['_states']))"]
     lines, call = _leaf_call(layer, module, ref, ins, first_var(layer, invars), lens,
                              used=any(var[PortRef(k, p)] in last_use or var[PortRef(k, p)] in keep

@@ -34,7 +34,7 @@ class Inner:
         self.graph = isinstance(layer, Container)
         self.ins, self.outs = (layer.input_ports(), layer.output_ports())
         if self.graph:
-            self.args = dict(zip(layer.params["inputs"], module.arg_names))
+            self.args = dict(zip(layer.params["inputs"], module.arg_names, strict=False))
             self.safe = bool(module.mask_safe)
         else:
             how = handling(layer, module)
@@ -52,7 +52,7 @@ class Inner:
         args = [feeds.get(p) for p in self.ins]
         r = module(*args, lengths=lengths) if self.lengths_kw and lengths is not None \
             else module(*args)
-        return dict(zip(self.outs, r if isinstance(r, tuple) else (r,)))
+        return dict(zip(self.outs, r if isinstance(r, tuple) else (r,), strict=False))
 
 
 def _inner_modules(layer: O.Operator) -> tuple[nn.ModuleDict, dict[str, Inner]]:
@@ -109,11 +109,11 @@ class MapThreadModule(OperatorModule):
 
     def forward(self, *xs: Tensor) -> Tensor | tuple[Tensor, ...]:
         d = self.depth
-        ref = next(x for p, x in zip(self.ports, xs) if self.levels[p])
+        ref = next(x for p, x in zip(self.ports, xs, strict=False) if self.levels[p])
         b, lead = ref.shape[0], tuple(ref.shape[1:1 + d])
         m = b * math.prod(lead)
         feeds = {}
-        for p, x in zip(self.ports, xs):
+        for p, x in zip(self.ports, xs, strict=False):
             if self.levels[p]:
                 feeds[p] = x.reshape(m, *x.shape[1 + d:])                # (batch * lead, ...)
             else:
@@ -242,7 +242,7 @@ class FoldModule(OperatorModule):
                 step = step.layers[k]
             return step.rec(*ins, lengths=lengths)            # (batch, time, n), states
         names = (*self.mapped, *self.consts, *self.states)
-        given = dict(zip(names, ins))
+        given = dict(zip(names, ins, strict=False))
         xs = {m: given[m] for m in self.mapped}
         ref = xs[self.mapped[0]]
         b, steps = ref.shape[:2]

@@ -67,7 +67,7 @@ def lift(lead: list[Dim], t: PortType) -> PortType:
 def meet_dims(port: str, leads: list[list[Dim]], default: Dim = VARYING) -> list[Dim]:
     """Unify the mapped dims of several ports level by level (unknown ones: sequences)."""
     out: list[Dim] = []
-    for level in zip(*leads):
+    for level in zip(*leads, strict=False):
         d: Dim = None
         for v in level:
             try:
@@ -216,9 +216,10 @@ class NetMapThreadOperator(Operator):
 
     def _param_repr(self) -> str:
         lv = set(self.params["levels"].values())
-        extra = "" if lv == {1} else (
-            f", {lv.pop()}" if len(lv) == 1 else f", {dict((p, n) for p, n in self.params['levels'].items() if n)}")
-        return _short(self._net()) + extra
+        levels = {p: n for p, n in self.params["levels"].items() if n}
+        if len(levels) == len(self.params["levels"]):      # every input mapped alike
+            return _short(self._net()) + ("" if lv == {1} else f", {lv.pop()}")
+        return f"{_short(self._net())}, {levels}"
 
 
 def _thread_levels(ins: tuple[str, ...], levels: Any) -> dict[str, int]:

@@ -46,33 +46,47 @@ def evaluate_ext(net: Layer, ev: Any, data: Any, hidden: Mapping[tuple, Any],
                  stored: Mapping[str, Any], batch_size: Any = None) -> Outcome:
     """Evaluate with initial hidden states (internal keys) and stored values for graph
     inputs the caller did not give; return every output and every final hidden state."""
-    from .evaluate import _batching, _feeds
-    stored = {k: v for k, v in stored.items() if not (isinstance(data, Mapping) and k in data)}
-    feeds = _feeds(ev, data if not stored or isinstance(data, Mapping)
-                   else {ev.inputs[0].name: data})
+    from .evaluate import _feeds
+    required = [s.name for s in ev.inputs if s.name not in ev.optional]
+    if not isinstance(data, Mapping) and len(ev.inputs) > 1 and len(required) == 1:
+        data = {required[0]: data}        # sobj(x): x is the one input that has no default
+    feeds = _feeds(ev, data)
+    stored = {k: v for k, v in stored.items() if k not in feeds}
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: as_array(ev.head, k, v, ev.by_name[k].integer) for k, v in feeds.items()}
-    types = ev.module.state_types
     if any(isinstance(v, list) for v in arrays.values()):
-        n = len(next(v for v in arrays.values() if isinstance(v, list)))
-        init = {k: _fit(ev, _show(user_key(net, k)), v, len(types[k].dims or ()), True, n)
-                for k, v in hidden.items()}
-        for k, v in stored.items():
-            arrays[k] = _fit(ev, f'"{k}"', v, ev.by_name[k].rank, True, n).cpu().numpy()
-        outs, finals = run_ragged(ev, arrays, init, batch_size)
-        outputs = {p: [to_plain(t, ev.scalar_out[p], as_torch) for t in ts]
-                   for p, ts in outs.items()}
-        return Outcome(outputs, {k: to_plain(v, False, as_torch) for k, v in (finals or {}).items()},
-                       True)
+        return _ext_ragged(net, ev, arrays, hidden, stored, batch_size, as_torch)
+    return _ext_regular(net, ev, arrays, hidden, stored, as_torch)
+
+
+def _init_states(net: Layer, ev: Any, hidden: Mapping[tuple, Any], batched: bool, n: int
+                 ) -> dict[tuple, torch.Tensor]:
+    types = ev.module.state_types
+    return {k: _fit(ev, _show(user_key(net, k)), v, len(types[k].dims or ()), batched, n)
+            for k, v in hidden.items()}
+
+
+def _ext_ragged(net: Layer, ev: Any, arrays: dict[str, Any], hidden: Mapping, stored: Mapping,
+                batch_size: Any, as_torch: bool) -> Outcome:
+    n = len(next(v for v in arrays.values() if isinstance(v, list)))
+    for k, v in stored.items():
+        arrays[k] = _fit(ev, f'"{k}"', v, ev.by_name[k].rank, True, n).cpu().numpy()
+    outs, finals = run_ragged(ev, arrays, _init_states(net, ev, hidden, True, n), batch_size)
+    outputs = {p: [to_plain(t, ev.scalar_out[p], as_torch) for t in ts] for p, ts in outs.items()}
+    states = {k: to_plain(v, False, as_torch) for k, v in (finals or {}).items()}
+    return Outcome(outputs, states, True)
+
+
+def _ext_regular(net: Layer, ev: Any, arrays: dict[str, Any], hidden: Mapping, stored: Mapping,
+                 as_torch: bool) -> Outcome:
+    from .evaluate import _batching
     batched, n = _batching(ev, arrays)
     tensors = {k: to_tensor(v, ev.by_name[k].integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
     tensors = tensors if batched else {k: t.unsqueeze(0) for k, t in tensors.items()}
     for k, v in stored.items():
         tensors[k] = _fit(ev, f'"{k}"', v, ev.by_name[k].rank, batched, n)
-    init = {k: _fit(ev, _show(user_key(net, k)), v, len(types[k].dims or ()), batched, n)
-            for k, v in hidden.items()}
-    out = run_ext(ev, tensors, None, init)
+    out = run_ext(ev, tensors, None, _init_states(net, ev, hidden, batched, n))
 
     def plain(t: torch.Tensor, scalar: bool) -> Any:
         return to_plain(t if batched else t[0], scalar and not batched, as_torch)
