@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import TrainingError, nearest
+from ..errors import ShapeError, TrainingError, nearest
 from ..ports import NetPort
+from ..shapes import PortType
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
@@ -46,7 +47,7 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
 
     >>> cols = data_columns({1: 1.9, 2: 4.1}, ["Input"], ["Output"])
     >>> cols["Input"].tolist(), cols["Output"].tolist()
-    ([1.0, 2.0], [1.9, 4.1])
+    ([1, 2], [1.9, 4.1])
     """
     if callable(data) and not isinstance(data, Mapping):
         return Generator(data)
@@ -165,10 +166,23 @@ def round_order(n: int, batch_size: int, seed: int, rnd: int, streams: bool) -> 
 
 @dataclass
 class PortFeed:
-    """How one column becomes a tensor: the forward's argument name and the dtype."""
+    """How one column becomes a tensor: the forward's argument name, the dtype, the type."""
 
     key: str
     integer: bool
+    type: PortType | None = None
+
+    def check(self, head: str, port: str, column: np.ndarray) -> None:
+        """Each example must have the port's shape (any length for a "Varying" dimension)."""
+        dims = self.type.dims if self.type is not None else None
+        shape = column.shape[1:]
+        if dims is None:
+            return
+        if len(dims) != len(shape) or any(isinstance(d, int) and d != s
+                                          for d, s in zip(dims, shape, strict=True)):
+            raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the '
+                             "data has examples of dimensions "
+                             f"{{{', '.join(map(str, shape))}}}.")
 
 
 class ExampleData:
@@ -252,6 +266,8 @@ def check_ports(head: str, cols: Mapping[str, Any], feeds: Mapping[str, PortFeed
         if k not in cols:
             raise TrainingError(head, f'no training data was given for port "{k}"; the data '
                                 f"has {', '.join(cols) or 'no columns'}.")
+    for k, v in cols.items():
+        feeds[k].check(head, k, v)
 
 
 def to_device(values: np.ndarray, integer: bool, dtype: torch.dtype, device: str

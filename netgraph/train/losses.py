@@ -76,8 +76,8 @@ def automatic_loss(net: Layer, port: str, target: np.ndarray | None) -> Layer:
     """The loss WL attaches to ``port``: cross-entropy after a softmax, binary cross-entropy
     after a logistic sigmoid, mean squared otherwise.
 
-    >>> automatic_loss(NetChain([LinearLayer(3), SoftmaxLayer()]), "Output", None)
-    CrossEntropyLossLayer("Index")
+    >>> automatic_loss(NetChain([LinearLayer(3), SoftmaxLayer()]), "Output", None).head
+    'CrossEntropyLossLayer'
     """
     layer = feeding_layer(net, port)
     if isinstance(layer, SoftmaxLayer):
@@ -248,7 +248,7 @@ def typed(objective: Objective, columns: Mapping[str, np.ndarray]) -> Objective:
     ins = {}
     for p in g.params["inputs"]:
         t = g.in_types[p]
-        ins[p] = data_type(p, t, columns[p]) if p in columns and not t.is_known() else t
+        ins[p] = data_type(p, t, columns[p]) if p in columns else t
     try:
         net = g.specialize(ins, dict(g.out_types))
     except ShapeError as e:

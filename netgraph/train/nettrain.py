@@ -58,15 +58,16 @@ PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "RoundLoss", 
 
 def net_train(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
     """The implementation of :func:`netgraph.NetTrain` (see its docstring)."""
-    loss_spec, prop = _positional(args, options)
+    loss_spec, prop = _positional(args, options, net_outputs(net))
     opts = parse_options(options)
     _check_property(prop)
     results = Run(net, data, loss_spec, opts).train()
     return results[prop]
 
 
-def _positional(args: tuple, options: dict) -> tuple[Any, Any]:
-    """(loss spec, property) from the positional forms."""
+def _positional(args: tuple, options: dict, outputs: list[str]) -> tuple[Any, Any]:
+    """(loss spec, property) from the positional forms (a lone string is a property unless
+    it names an output port: WL's older NetTrain[net, data, "port"])."""
     if len(args) > 2:
         raise TrainingError(HEAD, f"expected at most 4 arguments (net, data, lossSpec, prop), "
                             f"but received {len(args) + 2}.")
@@ -74,6 +75,11 @@ def _positional(args: tuple, options: dict) -> tuple[Any, Any]:
         loss, prop = args
     elif len(args) == 1 and _is_property(args[0]):
         loss, prop = Automatic, args[0]
+    elif len(args) == 1 and isinstance(args[0], str) and args[0] not in outputs:
+        raise TrainingError(HEAD, f"unknown property {args[0]!r}."
+                            f"{nearest(args[0], [*PROPERTIES, *outputs])} Properties are "
+                            f"{', '.join(PROPERTIES)}; a loss port is one of "
+                            f"{', '.join(outputs)}.")
     elif len(args) == 1:
         loss, prop = args[0], "TrainedNet"
     else:
@@ -183,7 +189,8 @@ class Run:
     def _feeder(self) -> Feeder:
         g = self.p.objective.net
         keys = self.trainer.keys
-        feeds = {p: PortFeed(keys[p], g.in_types[p].kind == "Integer") for p in keys}
+        feeds = {p: PortFeed(keys[p], g.in_types[p].kind == "Integer", g.in_types[p])
+                 for p in keys}
         required = [p for p in g.params["inputs"] if p not in optional_ports(g)
                     and p not in self.transfer.values()]
         return Feeder(feeds, required, [p for p in _net_inputs(self.p.net)

@@ -90,7 +90,7 @@ def schedule_of(spec: Any) -> Schedule | None:
 
     >>> f = schedule_of("Polynomial")
     >>> f(1, 10), round(f(10, 10), 4)
-    (1.0, 0.3015)
+    (1.0, 0.4264)
     """
     if spec is None or spec is Automatic:
         return None

@@ -179,8 +179,11 @@ class Progress:
         if self.bar is not None:
             self.bar(self.h.info(self.net, "TrainingComplete"))
             self.bar.close()
-        if self.final or any(c.fn is print_line for c in self.channels):
+        if self.final or self.bar is not None or any(c.fn is print_line
+                                                     for c in self.channels):
             print(final_line(self.h), flush=True)
+            if self.h.reason.startswith("the loss became"):
+                print(f"NetTrain: training stopped: {self.h.reason}.", flush=True)
 
 
 def _forms(spec: Any, option: str) -> list[tuple[Any, dict]]:

@@ -132,6 +132,7 @@ class Trainer:
     def probe_time(self, feeds: Mapping[str, Tensor]) -> float:
         """Seconds per step, from a forward and backward pass that changes nothing."""
         import time
+        feeds = {**self.zero_states(feeds), **feeds} if self.transfer else feeds
         with torch.random.fork_rng(devices=[]):
             times = []
             for _ in range(2):
@@ -147,8 +148,8 @@ class Trainer:
     def step(self, feeds: Mapping[str, Tensor]) -> float:
         """One optimisation step on a batch keyed by the forward's argument names."""
         if self.transfer:
-            if self.batches % self.bpr == 0:
-                self.states = {}
+            if self.batches % self.bpr == 0 or not self.states:
+                self.states = self.zero_states(feeds)
             feeds = {**self.states, **feeds}
         self.last_loss, self.last_out = train_step(self.forward, self.objective,
                                                    self.updater.optimizer, self.updater.step,
@@ -159,13 +160,23 @@ class Trainer:
         self.batches += 1
         return self.last_loss
 
+    def zero_states(self, feeds: Mapping[str, Tensor]) -> dict[str, Tensor]:
+        """Zeros for every StateTransfer input: the state at the start of a round."""
+        ref = next(iter(feeds.values()))
+        types = self.spec.objective.net.in_types
+        names = {v: k for k, v in self.keys.items()}
+        return {k: torch.zeros((ref.shape[0], *types[names[k]].fixed_shape()),
+                               dtype=self.spec.dtype, device=ref.device)
+                for k in self.transfer.values()}
+
     def evaluate(self, batches: Any) -> float:
         """The mean loss over batches without training (validation); states start at zero."""
-        total, count, states = 0.0, 0, {}
+        total, count, states = 0.0, 0, None
         self.module.eval()
         try:
             with torch.no_grad():
                 for feeds in batches:
+                    states = self.zero_states(feeds) if states is None else states
                     out = self.forward(**{**states, **feeds})
                     n = next(iter(out.values())).shape[0]
                     total += self.objective(out).item() * n
