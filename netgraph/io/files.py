@@ -26,10 +26,10 @@ def _format(head: str, path: str, fmt: str | None) -> str:
         return names[fmt.lower()]
     ext = os.path.splitext(path)[1].lower()
     if ext not in FORMATS:
-        names = ", ".join(repr(v) for v in FORMATS.values())
+        listed = ", ".join(repr(v) for v in FORMATS.values())
         raise OptionError(head, f'cannot tell the format of "{path}" from its extension '
                           f"{ext or '(none)'}; use {' or '.join(FORMATS)}, or give the format "
-                          f"as the third argument ({names}).")
+                          f"as the third argument ({listed}).")
     return FORMATS[ext]
 
 

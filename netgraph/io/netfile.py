@@ -54,6 +54,7 @@ def _by_name(classes: list[type]) -> dict[str, type]:
 
 
 def _subclasses(cls: type) -> Iterator[type]:
+    sub: type
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
@@ -236,7 +237,7 @@ class _Decoder:
             raise _Refused(f"{_label(path, 'a layer')} is malformed: expected the keys "
                            f"{', '.join(sorted(LAYER_KEYS))}")
         head = d["head"]
-        cls = self.registry.get(head) if isinstance(head, str) else None
+        cls: type[Layer] | None = self.registry.get(head) if isinstance(head, str) else None
         if cls is None:
             hint = nearest(head, self.registry) if isinstance(head, str) else ""
             raise _Refused(f"{_label(path, repr(head))} has an unknown head {head!r}.{hint}")
@@ -364,7 +365,8 @@ def decode_type(t: Any, where: str) -> PortType:
                     kind, None if bound is None else (bound[0], bound[1]))
 
 
-def _rebuild(cls: type, params: dict, ins: dict, outs: dict, arrays: dict, where: str) -> Layer:
+def _rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
+             where: str) -> Layer:
     """The layer value, with its port types re-inferred (a tampered type cannot stick)."""
     try:
         valid_in, valid_out = cls.input_ports_of(params), cls.output_ports_of(params)
