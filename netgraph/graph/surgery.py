@@ -345,7 +345,7 @@ def NetDelete(net: Layer, spec: Any) -> Layer:
     p = Parts.of(c)
     for s in port_specs:
         _delete_port(head, c, p, s)
-    for k in keys:
+    for k in [k for k in c.nodes if k in keys]:  # in the net's order: deterministic
         _delete_layer(head, c, p, k)
     p = _cut(p, set(p.nodes) - keys)
     return assemble(head, p.renumbered())
