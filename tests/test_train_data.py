@@ -4,8 +4,16 @@ import pytest
 import torch
 
 from netgraph import *  # noqa: F403
-from netgraph.train.data import (ExampleData, Feeder, Generator, PortFeed, data_columns,
-                                 round_order, split_validation, stream_order)
+from netgraph.train.data import (
+    ExampleData,
+    Feeder,
+    Generator,
+    PortFeed,
+    data_columns,
+    round_order,
+    split_validation,
+    stream_order,
+)
 
 IN, OUT = ["Input"], ["Output"]
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from netgraph import *  # noqa: F403
-from netgraph.train.losses import (NODE, automatic_loss, loss_terms, training_net, typed)
+from netgraph.train.losses import NODE, automatic_loss, loss_terms, training_net, typed
 
 X = np.random.default_rng(0).normal(size=(6, 3))
 QUIET = {"TrainingProgressReporting": None}

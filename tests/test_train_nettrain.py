@@ -22,7 +22,7 @@ def weights(net, *parts):
 
 
 def same(a, b, parts=(1, 3)):
-    return all(np.array_equal(x, y) for x, y in zip(weights(a, *parts), weights(b, *parts)))
+    return all(np.array_equal(x, y) for x, y in zip(weights(a, *parts), weights(b, *parts), strict=True))
 
 
 def train(net=None, data=DATA, *args, **opts):
@@ -58,9 +58,9 @@ def test_loss_given_twice_is_an_error():
 @pytest.mark.parametrize("form", ["rules", "pairs", "pair_of_lists", "list_of_dicts"])
 def test_data_forms_train_the_same(form):
     xs, ys = [1.0, 2.0, 3.0, 4.0], [2.0, 4.1, 5.9, 8.0]
-    data = {"rules": dict(zip(xs, ys)), "pairs": list(zip(xs, ys)),
+    data = {"rules": dict(zip(xs, ys, strict=True)), "pairs": list(zip(xs, ys, strict=True)),
             "pair_of_lists": (xs, ys),
-            "list_of_dicts": [{"Input": x, "Output": y} for x, y in zip(xs, ys)]}[form]
+            "list_of_dicts": [{"Input": x, "Output": y} for x, y in zip(xs, ys, strict=True)]}[form]
     ref = NetTrain(LinearLayer(), {"Input": xs, "Output": ys}, MaxTrainingRounds=2, **QUIET)
     got = NetTrain(LinearLayer(), data, MaxTrainingRounds=2, **QUIET)
     assert np.array_equal(NetExtract(ref, "Weights"), NetExtract(got, "Weights"))

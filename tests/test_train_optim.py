@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from netgraph import *  # noqa: F403
-from netgraph.train.optim import (SignSGD, Updater, parse_method, schedule_of,
-                                  torch_optimizer)
+from netgraph.train.optim import SignSGD, Updater, parse_method, schedule_of, torch_optimizer
 
 QUIET = {"TrainingProgressReporting": None}
 X = np.random.default_rng(0).normal(size=(16, 3))

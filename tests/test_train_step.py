@@ -5,8 +5,7 @@ import torch
 
 from netgraph import *  # noqa: F403
 from netgraph.train.losses import LossTerm
-from netgraph.train.step import (apply_mirroring, make_objective, port_loss, port_losses,
-                                 train_step)
+from netgraph.train.step import apply_mirroring, make_objective, port_loss, port_losses, train_step
 
 
 def test_port_loss_means_over_the_batch_and_sums_arrays():

@@ -137,6 +137,9 @@ class Run:
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
         self.transfer = _transfer_spec(opts.state_transfer)
+        self.resume = None if opts.resume_from is None else checkpoint.load(opts.resume_from)
+        if self.resume is not None:
+            net = self.resume.net  # typed and initialized: training continues from it
         self.p = self._prepare(net, data, loss_spec)
         self.trainer = Trainer(self._spec())
         self.feeder = self.trainer.feeder = self._feeder()
@@ -242,11 +245,11 @@ class Run:
         t = self.trainer
         h = History(self.data.batches_per_round, self.rounds, self.data.batch_size)
         ckpt = checkpoint.Checkpointer(self.opts.training_progress_checkpointing, HEAD)
-        start = checkpoint.resume(self.opts.resume_from, t, h) if self.opts.resume_from else None
         progress = Progress(self.opts.training_progress_reporting,
                             self.opts.training_progress_function, h, t.current_net)
         loop = Loop(self, h, progress, StoppingCriterion(self.opts.training_stopping_criterion),
                     ckpt)
+        start = None if self.resume is None else checkpoint.restore(self.resume, loop)
         with torch.random.fork_rng(devices=[]):
             if t.rng_state is None:
                 torch.manual_seed(self.seed)
@@ -320,7 +323,7 @@ class Loop:
                 h.reason = "StopTraining"
             elif self.goal is not None and h.elapsed >= self.goal:
                 h.reason = "TimeGoalReached"
-            self.ckpt.after_batch(t, h)
+            self.ckpt.after_batch(self)
             if h.reason:
                 break
         if h.batch:
@@ -339,7 +342,7 @@ class Loop:
         if not h.reason and self.stopping.stop(h, lambda: h.info(t.current_net,
                                                                 "RoundComplete")):
             h.reason = "StoppingCriterionSatisfied"
-        self.ckpt.after_round(t, h)
+        self.ckpt.after_round(self)
         if self.progress.round() and not h.reason:
             h.reason = "StopTraining"
 

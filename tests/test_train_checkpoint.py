@@ -1,0 +1,84 @@
+"""TrainingProgressCheckpointing and ResumeFrom: atomic no-pickle files, exact resumption."""
+import os
+
+import numpy as np
+import pytest
+
+from netgraph import *  # noqa: F403
+from netgraph.io.archive import read_archive
+
+X = np.random.default_rng(0).normal(size=(16, 3))
+DATA = {"Input": X, "Output": X.sum(1)}
+QUIET = {"TrainingProgressReporting": None}
+
+
+def net():
+    return NetChain([LinearLayer(4), DropoutLayer(0.2), Tanh, LinearLayer()], Input=3,
+                    Output="Real")
+
+
+def arrays(n):
+    return [np.asarray(a) for a in Information(n, "Arrays").values()]
+
+
+def equal(a, b):
+    return all(np.array_equal(x, y) for x, y in zip(arrays(a), arrays(b), strict=True))
+
+
+def stop_after(k, unit="Round"):
+    return lambda info: "StopTraining" if info["Absolute" + unit if unit == "Batch"
+                                             else unit] >= k else None
+
+
+@pytest.mark.parametrize("method", ["ADAM", "SGD"])
+def test_resumed_run_ends_with_the_same_weights(tmp_path, method):
+    opts = {"MaxTrainingRounds": 4, "BatchSize": 4, "Method": method, **QUIET}
+    full = NetTrain(net(), DATA, **opts)
+    d = str(tmp_path / "ck")
+    NetTrain(net(), DATA, TrainingProgressCheckpointing=("Directory", d),
+             TrainingProgressFunction=stop_after(2), **opts)         # interrupted
+    files = sorted(os.listdir(d))
+    assert len(files) == 2 and all(f.endswith(".netgraph") for f in files)
+    resumed = NetTrain(net(), DATA, All, ResumeFrom=d, **opts)
+    assert resumed["TotalRounds"] == 4 and len(resumed["BatchLossList"]) == 16
+    assert equal(resumed["TrainedNet"], full)
+
+
+def test_resume_mid_round_from_a_file(tmp_path):
+    opts = {"MaxTrainingRounds": 2, "BatchSize": 4, "ValidationSet": Scaled(0.25), **QUIET}
+    full = NetTrain(net(), DATA, All, **opts)
+    f = str(tmp_path / "last.netgraph")
+    NetTrain(net(), DATA, TrainingProgressCheckpointing=("File", f, {"Interval": (1, "Batches")}),
+             TrainingProgressFunction=(lambda i: "StopTraining" if i["AbsoluteBatch"] == 5
+                                       else None, {"Interval": (1, "Batches")}), **opts)
+    resumed = NetTrain(net(), DATA, All, ResumeFrom=f, **opts)
+    assert equal(resumed["FinalNet"], full["FinalNet"])
+    assert equal(resumed["TrainedNet"], full["TrainedNet"])
+    assert resumed["RoundLossList"] == pytest.approx(full["RoundLossList"])
+    assert resumed["ValidationLossList"] == pytest.approx(full["ValidationLossList"])
+
+
+def test_checkpoint_file_contents(tmp_path):
+    f = str(tmp_path / "c.netgraph")
+    r = NetTrain(net(), DATA, All, MaxTrainingRounds=1, BatchSize=8,
+                 TrainingProgressCheckpointing=("File", f), **QUIET)
+    assert r["CheckpointingFiles"] == [f]
+    meta, arrs = read_archive(f)
+    assert meta["kind"] == "TrainingCheckpoint" and meta["net"]["kind"] == "Net"
+    assert any(k.startswith("optimizer/") for k in arrs)
+    assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]   # atomic write
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(OptionError, match="TrainingProgressCheckpointing"):
+        NetTrain(net(), DATA, MaxTrainingRounds=1, TrainingProgressCheckpointing="dir", **QUIET)
+    with pytest.raises(TrainingError, match="holds no checkpoint"):
+        NetTrain(net(), DATA, MaxTrainingRounds=1, ResumeFrom=str(tmp_path), **QUIET)
+    f = str(tmp_path / "c.netgraph")
+    NetTrain(net(), DATA, MaxTrainingRounds=1, BatchSize=8,
+             TrainingProgressCheckpointing=("File", f), **QUIET)
+    with pytest.raises(TrainingError, match="batches per round"):
+        NetTrain(net(), DATA, MaxTrainingRounds=2, BatchSize=4, ResumeFrom=f, **QUIET)
+    Export(str(tmp_path / "n.netgraph"), NetInitialize(LinearLayer(2, Input=3)))
+    with pytest.raises(TrainingError, match="not a training checkpoint"):
+        NetTrain(net(), DATA, ResumeFrom=str(tmp_path / "n.netgraph"), **QUIET)
