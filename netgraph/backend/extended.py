@@ -192,7 +192,7 @@ def _leaf_call(layer: Any, module: nn.Module, ref: str, ins: list[str], lv: LenV
     return lines, (f"_mean_fix({call}, {fix})" if fix else call)
 
 
-def attach_extension(module: nn.Module, g: Container, modules: Mapping[str, nn.Module]) -> None:
+def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module]) -> None:
     """Generate and attach ``forward_ext`` and the static facts to a freshly built module."""
     code = generate_forward_ext(g, modules, tuple(module.arg_names))
     name = f"<netgraph-forward-ext-{next(_ids)}>"

@@ -30,7 +30,7 @@ from .lengths import handling, reverse_within, time_mask, uniform
 class Inner:
     """Calls one inner module with a dict of port values, whatever kind of module it is."""
 
-    def __init__(self, layer: Layer, module: nn.Module) -> None:
+    def __init__(self, layer: Layer, module: Any) -> None:
         self.graph = isinstance(layer, Container)
         self.ins, self.outs = (layer.input_ports(), layer.output_ports())
         if self.graph:
@@ -42,7 +42,7 @@ class Inner:
             self.lengths_kw = how == "aware" and not getattr(module, "lengths_for_states_only",
                                                             False)
 
-    def __call__(self, module: nn.Module, feeds: Mapping[str, Tensor | None],
+    def __call__(self, module: Any, feeds: Mapping[str, Tensor | None],
                  lengths: Tensor | None = None, in_port: str = "Input") -> dict[str, Tensor]:
         if self.graph:
             kw = {self.args[k]: v for k, v in feeds.items()}
@@ -65,7 +65,7 @@ def _inner_modules(layer: O.Operator) -> tuple[nn.ModuleDict, dict[str, Inner]]:
     return nn.ModuleDict(mods), calls
 
 
-def module_at(module: nn.Module, path: tuple[str, ...]) -> nn.Module:
+def module_at(module: Any, path: tuple[str, ...]) -> Any:
     """The module of the layer at ``path`` (node keys and inner-net keys) under ``module``."""
     for k in path:
         module = module.layers[k.replace(".", "_")] if hasattr(module, "layers") \
@@ -91,8 +91,8 @@ class MapModule(OperatorModule):
 
     def forward(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]
-        y = self.call(self.inner["Net"], {self.port_in: x.reshape(b * t, *x.shape[2:])})
-        y = y[self.port_out]                                   # (batch * time, ...)
+        r = self.call(self.inner["Net"], {self.port_in: x.reshape(b * t, *x.shape[2:])})
+        y = r[self.port_out]                                   # (batch * time, ...)
         return y.reshape(b, t, *y.shape[1:])                   # (batch, time, ...)
 
 
@@ -230,14 +230,13 @@ class FoldModule(OperatorModule):
         self.mapped, self.consts = tuple(p["mapped"]), tuple(p["consts"])
         self.feedback, self.outs = tuple(p["feedback"]), tuple(p["outputs"])
         self.states = tuple(b for _, b in self.feedback)
-        self.state_shapes = {b: tuple(int(d) for d in layer.in_types[b].dims or ())
-                             for b in self.states}
+        self.state_shapes = {b: layer.in_types[b].fixed_shape() for b in self.states}
         self.fused = fused_step(layer)
 
     def forward(self, *ins: Tensor | None, lengths: Tensor | None = None
                 ) -> tuple[Tensor, ...]:
         if self.fused is not None:
-            step = self.inner["Net"]
+            step: Any = self.inner["Net"]
             for k in self.fused:
                 step = step.layers[k]
             return step.rec(*ins, lengths=lengths)            # (batch, time, n), states
@@ -247,7 +246,8 @@ class FoldModule(OperatorModule):
         ref = xs[self.mapped[0]]
         b, steps = ref.shape[:2]
         s = {k: given[k] if given[k] is not None else self._zeros(ref, k) for k in self.states}
-        valid = None if uniform(lengths, steps) else time_mask(lengths.to(ref.device), steps)
+        valid = None if lengths is None or uniform(lengths, steps) else time_mask(
+            lengths.to(ref.device), steps)
         seqs: dict[str, list[Tensor]] = {o: [] for o in self.outs}
         consts = {c: given[c] for c in self.consts}
         for t in range(steps):

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import LayerError, ShapeError
 from ..shapes import VARYING, Dim, PortType, UnifyError, unify, unify_dim
-from ..symbols import Automatic, Catenate, Mean, Symbol, Total
+from ..symbols import Automatic, Catenate, Mean, Total
 from .base import ArraySpec, Layer, PortMismatch, Types, check_size
 from .recurrent import RecurrentLayer
 
@@ -301,7 +301,7 @@ class NetBidirectionalOperator(Operator):
         f, b = (_as_net(head, n) for n in pair)
         for n in (f, b):
             _one_in_one_out(head, n)
-        name = aggregation.name if isinstance(aggregation, Symbol) else aggregation
+        name = getattr(aggregation, "name", aggregation)
         if name not in AGGREGATES:
             raise LayerError(head, f"expected the aggregation to be Catenate, Total or Mean, "
                              f"but received {aggregation!r}.")

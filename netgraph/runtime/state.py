@@ -71,7 +71,7 @@ def paired_states(net: Layer) -> list[tuple[tuple[str, ...], str, str]]:
     """``(state key, graph input, graph output)`` for each recurrent state that a graph input
     sets and a graph output reads (WL's "InitialState" -> layer -> "FinalState" pattern)."""
     g = wrap(net)
-    out = []
+    out: list[tuple[tuple[str, ...], str, str]] = []
     for k, layer in g.nodes.items():
         if isinstance(layer, Container):
             continue
@@ -109,7 +109,7 @@ class NetStateObject:
             raise EvaluationError("NetStateObject", f"expected a net, but received "
                                   f"{type(net).__name__}.")
         self._net = net
-        ev = evaluator(net)
+        ev: Any = evaluator(net)
         self._paired = paired_states(net)
         paired_keys = {k for k, _, _ in self._paired}
         self._hidden = sorted(set(ev.module.free_states) - paired_keys)
@@ -161,7 +161,7 @@ class NetStateObject:
     def states(self) -> dict[tuple, np.ndarray]:
         """The current states by state key (zeros for a state not yet set)."""
         from .evaluate import evaluator
-        ev = evaluator(self._net)
+        ev: Any = evaluator(self._net)
         out = {}
         for k, gin, _ in self._paired:
             out[user_key(self._net, k)] = self._states.get(k, _zeros(ev.by_name[gin].type))
