@@ -102,9 +102,9 @@ def summary_graphic(net: Layer) -> Any:
              for n, (x, y) in pos.items()}
     for a, b, data in G.edges(data=True):
         ya, yb = _anchor(G.out_edges(a), b, pos, 1), _anchor(G.in_edges(b), a, pos, 0)
-        start, end = (1, ya), (0, yb)
+        start, end = (1.0, ya), (0.0, yb)
         if pos[a][0] > pos[b][0]:  # onto the next row: from below the box to above the next
-            start, end = (0.5, 0), (0.5, 1)
+            start, end = (0.5, 0.0), (0.5, 1.0)
         ax.annotate("", xy=end, xycoords=boxes[b], xytext=start, textcoords=boxes[a],
                     arrowprops={"arrowstyle": "-|>", "color": "#555555", "lw": 0.9,
                                 "shrinkA": 2, "shrinkB": 2})

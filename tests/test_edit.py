@@ -104,6 +104,9 @@ def test_replace_array_same_dims_checked():
     with pytest.raises(ShapeError, match=r'array "Weights" of layer 1 \(LinearLayer\) has '
                        r"dimensions \{3, 2\}, but the new value has dimensions \{2, 3\}"):
         NetReplacePart(c, ((1, "Weights"), np.ones((2, 3))))
+    with pytest.raises(LayerError, match=r'array "Biases" of layer 1 \(LinearLayer\) takes '
+                       "numbers, but received abc"):
+        NetReplacePart(c, ((1, "Biases"), "abc"))
     nested = NetReplacePart(c, ((3, 1, "Biases"), [1, 2, 3, 4]))
     np.testing.assert_array_equal(NetExtract(nested, (3, 1, "Biases")), [1, 2, 3, 4])
 

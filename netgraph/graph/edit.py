@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConnectionError_, NetGraphError, OptionError, ShapeError, nearest
+from ..errors import ConnectionError_, LayerError, NetGraphError, OptionError, ShapeError, nearest
 from ..layers.base import Layer, PortMismatch, _freeze_array
 from ..ports import NetPort, PortRef
 from ..shapes import PortType, parse
@@ -50,7 +50,7 @@ def rehead(head: str, e: NetGraphError, hint: str = "") -> NetGraphError:
 class Parts:
     """A container taken apart: what an edit changes before :func:`assemble` rebuilds it."""
 
-    cls: type
+    cls: type[Container]
     nodes: dict[str, Layer]
     edges: dict[PortRef, PortRef]
     ins: dict[str, PortType] = field(default_factory=dict)
@@ -60,7 +60,7 @@ class Parts:
 
     @classmethod
     def of(cls, net: Layer) -> Parts:
-        return cls(type(net), dict(net.nodes), dict(net.edges),  # type: ignore[attr-defined]
+        return cls(type(net), dict(net.nodes), dict(net.edges),  # type: ignore[arg-type, attr-defined]
                    dict(net.in_types), dict(net.out_types), bool(net.params["named"]),
                    extra_params(net))
 
@@ -373,7 +373,11 @@ def _replace_in_operator(head: str, net: Layer, items: list[tuple[tuple, Any]],
 def _checked_array(head: str, layer: Layer, name: str, value: Any, path: tuple) -> Any:
     if value is None or value is Automatic:
         return None  # the array is uninitialized again
-    arr = _freeze_array(np.asarray(value))
+    try:
+        arr = np.asarray(_freeze_array(value))
+    except (TypeError, ValueError):
+        raise LayerError(head, f'array "{name}" of {where(path, layer)} takes numbers, but '
+                         f"received {str(value)[:60]}.") from None
     old = layer.arrays[name]
     want = old.shape if old is not None else layer.array_specs()[name].shape
     if want is None or any(not isinstance(d, int) for d in want):
@@ -512,7 +516,7 @@ def _rename(net: Layer, rules: Any, at: Callable[[int], bool], depth: int, used:
     for k, v in p.nodes.items():
         if isinstance(v, Container) and depth < 64:
             p.nodes[k], portmaps[k] = _rename(v, rules, at, depth + 1, used)
-    p.edges = {PortRef(d.node, portmaps.get(d.node, {}).get(d.port, d.port)):
+    p.edges = {PortRef(d.node, portmaps.get(d.node or "", {}).get(d.port, d.port)):
                PortRef(s.node, portmaps.get(s.node or "", {}).get(s.port, s.port))
                for d, s in p.edges.items()}
     if not at(depth):
@@ -549,7 +553,8 @@ def _rename_maps(net: Layer, rules: Any, used: set[int]
                     if not (isinstance(new, NetPort) and new.is_graph_port):
                         raise ConnectionError_("NetRename", f"expected {old!r} to be renamed to "
                                                f"a NetPort(\"name\"), but received {new!r}.")
-                    portmap[old.port], _ = new.port, used.add(i)
+                    portmap[old.port] = new.port
+                    used.add(i)
             elif (isinstance(old, str) and old in keys) or (
                     isinstance(old, int) and not isinstance(old, bool) and -len(keys) <= old
                     <= len(keys) and old != 0):

@@ -183,9 +183,10 @@ def _rechain(head: str, c: Container, items: list[tuple[str, Layer]],
     if not items:
         raise ConnectionError_(head, "no layers would be left.")
     p = chain_parts(head, items, bool(c.params["named"]), extra_params(c))
-    if p.nodes[next(iter(p.nodes))] is c.nodes[next(iter(c.nodes))]:
+    old, new = list(c.nodes.values()), list(p.nodes.values())
+    if new[0] is old[0]:  # the same first layer: the net's input keeps its shape
         p.ins = dict(c.in_types)
-    if p.nodes[next(reversed(p.nodes))] is c.nodes[next(reversed(c.nodes))]:
+    if new[-1] is old[-1]:
         p.outs = dict(c.out_types)
     try:
         return assemble(head, p, ports)
@@ -385,8 +386,8 @@ def _delete_layer(head: str, c: Container, p: Parts, key: str) -> None:
     ins, outs = layer.visible_inputs(), layer.visible_outputs()
     if (len(ins), len(outs)) != (1, 1) or layer.in_types.get(ins[0]) != layer.out_types.get(
             outs[0]) or any(s.port in layer.states for s in p.edges.values() if s.node == key):
-        t_in = layer.in_types.get(ins[0]).describe() if len(ins) == 1 else f"{len(ins)} inputs"
-        t_out = (layer.out_types.get(outs[0]).describe() if len(outs) == 1
+        t_in = layer.in_types[ins[0]].describe() if len(ins) == 1 else f"{len(ins)} inputs"
+        t_out = (layer.out_types[outs[0]].describe() if len(outs) == 1
                  else f"{len(outs)} outputs")
         raise ShapeError(head, f"layer {label(key)} ({layer.head}) cannot be deleted: it is "
                          f"interior and takes {t_in} but gives {t_out}; only a layer with one "
@@ -421,17 +422,17 @@ def _flatten(net: Container, depth: int) -> Layer:
         return net
     nodes = {k: _flatten(v, depth - 1) if isinstance(v, Container) else v
              for k, v in net.nodes.items()}
-    subs = {k: v for k, v in nodes.items() if isinstance(v, Container)}
+    subs: dict[str, Container] = {k: v for k, v in nodes.items() if isinstance(v, Container)}
     if not subs:
         return net._replace(params={**net.params, "nodes": nodes})
     named = bool(net.params["named"]) or any(s.params["named"] for s in subs.values())
-    keys: dict[tuple[str, ...], str] = {}
+    keys: dict[tuple[str, ...], str] = {}  # (outer key, inner key) -> flat key
+    flat: dict[str, Layer] = {}
     for k, v in nodes.items():
-        for ik in (v.nodes if k in subs else [""]):
+        for ik, layer in (subs[k].nodes.items() if k in subs else [("", v)]):
             path = (k, ik) if ik else (k,)
             keys[path] = "/".join(path) if named else str(len(keys) + 1)
-    flat = {keys[(k, ik) if k in subs else (k,)]: (v.nodes[ik] if k in subs else v)
-            for k, v in nodes.items() for ik in (v.nodes if k in subs else [""])}
+            flat[keys[path]] = layer
     edges = _flat_edges(net, subs, keys)
     cls = NetChain if isinstance(net, NetChain) and all(
         isinstance(s, NetChain) for s in subs.values()) else NetGraph
