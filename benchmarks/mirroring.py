@@ -9,6 +9,10 @@ Peak memory: torch's CPU allocator, recorded by ``torch.profiler`` with
 ``profile_memory=True``; the peak of the running sum of its allocation/free events over one
 step (forward, backward, gradients), above what was allocated when the step began. Targets:
 at least 10x less memory, and no more time than the plain step (runs interleaved, medians).
+
+Timing runs on one thread by default (``MIRRORING_THREADS=n`` to change): on a shared machine,
+torch's parallel regions wait for their slowest thread, which hits the mirrored step's many
+smaller kernel calls harder than the plain step's one long call and drowns the comparison.
 """
 from __future__ import annotations
 
@@ -60,6 +64,7 @@ def peak_bytes(step) -> int:
 
 
 def main() -> None:
+    torch.set_num_threads(int(os.environ.get("MIRRORING_THREADS", "1")))
     torch.manual_seed(0)
     net = training_net()
     plain, mirrored = lower(net).train(), set_mirroring(lower(net).train(), True)
@@ -70,9 +75,9 @@ def main() -> None:
     grads = [[p.grad for p in m.parameters() if p.grad is not None] for m in (plain, mirrored)]
     worst = max(float((a - b).abs().max()) for a, b in zip(*grads, strict=True))
     peaks = {k: peak_bytes(s) for k, s in steps.items()}
-    times = interleave(steps, repeats=5, inner=1, warmup=1)
+    times = interleave(steps, repeats=7, inner=1, warmup=1)
     print(f"== peak memory of one training step, LSTM({HIDDEN}) over {STEPS} steps, "
-          f"batch {BATCH} (float32, CPU)")
+          f"batch {BATCH} (float32, CPU, {torch.get_num_threads()} thread(s))")
     for k, v in peaks.items():
         print(f"  {k:<34} {v / 2**20:9.1f} MiB")
     ratio = peaks["plain"] / peaks["mirrored"]
