@@ -22,7 +22,8 @@ def weights(net, *parts):
 
 
 def same(a, b, parts=(1, 3)):
-    return all(np.array_equal(x, y) for x, y in zip(weights(a, *parts), weights(b, *parts), strict=True))
+    pairs = zip(weights(a, *parts), weights(b, *parts), strict=True)
+    return all(np.array_equal(x, y) for x, y in pairs)
 
 
 def train(net=None, data=DATA, *args, **opts):
@@ -206,7 +207,7 @@ def test_generator_order_is_what_netTrain_trains_on():
     trained, (gen, nmax), tnet = train(net, DATA, ["TrainedNet", "$TrainingGenerator",
                                                    "TrainingNet"], MaxTrainingRounds=1,
                                        Method=sgd)
-    init = tnet.nodes[NODE]
+    init = NetInitialize(tnet.nodes[NODE], All)   # the arrays NetTrain started from
     w = torch.tensor(NetExtract(init, (1, "Weights")), requires_grad=True)
     b = torch.tensor(NetExtract(init, (1, "Biases")), requires_grad=True)
     assert nmax == 4
@@ -223,3 +224,14 @@ def test_generator_order_is_what_netTrain_trains_on():
                                rtol=1e-5, atol=1e-6)
     with pytest.raises(TrainingError, match="between 1 and 4"):
         gen(5)
+
+
+def test_training_net_holds_the_trained_net():
+    trained, tnet = train(None, DATA, ["TrainedNet", "TrainingNet"])
+    assert same(trained, tnet.nodes[NODE])
+    assert "OutputLoss" in tnet.params["outputs"]
+
+
+def test_mixed_precision_needs_a_gpu():
+    with pytest.raises(OptionError, match='"Mixed" needs TargetDevice "GPU"'):
+        train(WorkingPrecision="Mixed")

@@ -37,3 +37,9 @@ def test_time_goal():
     assert time_goal_seconds(Automatic) is None
     assert time_goal_seconds(2) == 2.0
     assert time_goal_seconds((1.5, "Minutes")) == 90.0
+
+
+def test_measurements_beyond_the_loss_are_refused():
+    assert parse_options({"TrainingProgressMeasurements": "Loss"})
+    with pytest.raises(OptionError, match="TrainingProgressMeasurements other than the loss"):
+        parse_options({"TrainingProgressMeasurements": "Accuracy"})

@@ -134,6 +134,9 @@ class Run:
     def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions) -> None:
         self.opts, self.seed = opts, seed_of(opts.random_seeding)
         self.device = device_of(HEAD, opts.target_device)
+        if opts.working_precision == "Mixed" and self.device == "cpu":
+            raise OptionError(HEAD, 'WorkingPrecision "Mixed" needs TargetDevice "GPU"; on the '
+                              'CPU use "Real32" or "Real64".')
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
         self.transfer = _transfer_spec(opts.state_transfer)
@@ -264,7 +267,8 @@ class Run:
         t, el = self.trainer, h.elapsed
         final = loop.final_net or t.current_net()
         v = {"FinalNet": final, "TrainedNet": loop.best_net or final,
-             "TrainingNet": self.p.objective.net, "BatchLossList": list(h.batch_losses),
+             "TrainingNet": with_net(self.p.objective.net, final),
+             "BatchLossList": list(h.batch_losses),
              "BatchLoss": h.batch_losses[-1] if h.batch_losses else None,
              "RoundLossList": list(h.round_losses),
              "RoundLoss": h.round_losses[-1] if h.round_losses else None,
@@ -345,6 +349,12 @@ class Loop:
         self.ckpt.after_round(self)
         if self.progress.round() and not h.reason:
             h.reason = "StopTraining"
+
+
+def with_net(training: Container, net: Layer) -> Layer:
+    """The training net holding ``net`` (the trained user's net) as its node "net"."""
+    return training._replace(params={**training.params,
+                                     "nodes": {**training.nodes, NODE: net}})
 
 
 def _net_inputs(net: Layer) -> list[str]:

@@ -90,6 +90,10 @@ def parse_options(given: Mapping[str, Any], head: str = HEAD) -> TrainOptions:
     _check_choice(head, "Mirroring", opts.mirroring, (True, False, Automatic))
     _check_seed(head, opts.random_seeding)
     _check_validation(head, opts.validation_set)
+    if opts.training_progress_measurements not in (Automatic, None, "Loss"):
+        raise OptionError(head, "TrainingProgressMeasurements other than the loss (Automatic, "
+                          f'"Loss" or None) are not supported yet, but received '
+                          f"{opts.training_progress_measurements!r}.")
     return opts
 
 

@@ -9,8 +9,9 @@ raised by a queued step is kept and raised by the next call on the trainer.
 from __future__ import annotations
 
 import threading
+import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -91,9 +92,8 @@ class Trainer:
         self.last_loss = float("nan")
         self.last_out: dict[str, Tensor] = {}
         self.rng_state: Tensor | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.RLock()
-        self._last: Future | None = None
+        self._worker = Worker()
+        weakref.finalize(self, self._worker.close)
         self._error: BaseException | None = None
 
     # -- construction ---------------------------------------------------------
@@ -133,15 +133,19 @@ class Trainer:
         """Seconds per step, from a forward and backward pass that changes nothing."""
         import time
         feeds = {**self.zero_states(feeds), **feeds} if self.transfer else feeds
-        with torch.random.fork_rng(devices=[]):
-            times = []
-            for _ in range(2):
-                t0 = time.perf_counter()
-                loss = self.objective(self.forward(**feeds))
-                if loss.requires_grad:
-                    loss.backward()
-                times.append(time.perf_counter() - t0)
-            self.updater.optimizer.zero_grad(set_to_none=True)
+        self.module.eval()  # no running statistics may move
+        try:
+            with torch.random.fork_rng(devices=[]):
+                times = []
+                for _ in range(2):
+                    t0 = time.perf_counter()
+                    loss = self.objective(self.forward(**feeds))
+                    if loss.requires_grad:
+                        loss.backward()
+                    times.append(time.perf_counter() - t0)
+                self.updater.optimizer.zero_grad(set_to_none=True)
+        finally:
+            self.module.train()
         return min(times) * 1.3  # the update and the loop's own work
 
     # -- the step (caller's thread for NetTrain, the worker for TrainerUpdate) -----------
@@ -208,10 +212,7 @@ class Trainer:
         if self.feeder is None:
             raise TrainingError("TrainerUpdate", "this trainer has no data description yet.")
         feeds = self.feeder(batch)
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(1, thread_name_prefix="netgraph-trainer")
-            self._last = self._pool.submit(self._queued_step, feeds)
+        self._worker.submit(lambda: self._queued_step(feeds))
 
     def _queued_step(self, feeds: Mapping[str, Tensor]) -> None:
         if self._error is not None:
@@ -221,8 +222,7 @@ class Trainer:
                 self.step(feeds)
         except BaseException as e:  # kept for the next call; never lost
             e.add_note("(raised by a step queued with TrainerUpdate)")
-            with self._lock:
-                self._error = e
+            self._error = e
 
     def _rng(self) -> Any:
         """Stochastic layers draw from the trainer's own torch generator state."""
@@ -231,21 +231,14 @@ class Trainer:
         return _SwapRNG(self)
 
     def _raise_pending(self) -> None:
-        with self._lock:
+        with self._worker.run_lock:
             err, self._error = self._error, None
         if err is not None:
             raise err
 
     def _run(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` after every queued step, on the worker when there is one."""
-        with self._lock:
-            pool = self._pool
-            fut = pool.submit(fn) if pool is not None else None
-        if fut is None:
-            with self._lock:
-                result = fn()
-        else:
-            result = fut.result()
+        """Run ``fn`` after every queued step (see :class:`Worker`)."""
+        result = self._worker.call(fn)
         self._raise_pending()
         return result
 
@@ -253,11 +246,8 @@ class Trainer:
         return self._run(self.losses)  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """Stop the worker thread (after the queued steps)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        """Run the queued steps and stop the worker thread."""
+        self._worker.close()
 
     # -- properties ---------------------------------------------------------------
     def __getitem__(self, prop: str) -> Any:
@@ -288,10 +278,66 @@ class Trainer:
                 f", batch {self.batches % self.bpr}/{self.bpr}, "
                 f"{self.spec.method.name}]")
 
-    def __del__(self) -> None:
-        pool = getattr(self, "_pool", None)
-        if pool is not None:
-            pool.shutdown(wait=False)
+
+
+class Worker:
+    """One background thread that runs queued tasks in order.
+
+    Tasks run holding ``run_lock``, and are taken off the queue only while it is held, so
+    they run one at a time in the order they were queued. :meth:`call` runs the tasks still
+    queued in the calling thread, then ``fn``: a caller that waits for the result need not
+    wait for the worker thread to wake up (a thread switch costs more than a small step).
+    """
+
+    def __init__(self) -> None:
+        self.queue: deque[Callable[[], None] | None] = deque()
+        self.ready = threading.Condition(threading.Lock())
+        self.run_lock = threading.RLock()
+        self.thread: threading.Thread | None = None
+
+    def submit(self, task: Callable[[], None]) -> None:
+        with self.ready:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._loop, name="netgraph-trainer",
+                                               daemon=True)
+                self.thread.start()
+            self.queue.append(task)
+            self.ready.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self.ready:
+                while not self.queue:
+                    self.ready.wait()
+            with self.run_lock:
+                if not self._drain():
+                    return
+
+    def _drain(self) -> bool:
+        """Run the queued tasks (holding run_lock); False once told to stop."""
+        while True:
+            with self.ready:
+                if not self.queue:
+                    return True
+                task = self.queue.popleft()
+            if task is None:
+                return False
+            task()
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        with self.run_lock:
+            self._drain()
+            return fn()
+
+    def close(self) -> None:
+        with self.ready:
+            if self.thread is None:
+                return
+            self.queue.append(None)
+            self.ready.notify()
+            thread, self.thread = self.thread, None
+        if thread is not threading.current_thread():
+            thread.join()
 
 
 class _SwapRNG:
