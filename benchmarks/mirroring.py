@@ -27,8 +27,15 @@ import torch  # noqa: E402
 from _timing import interleave, report  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
-from netgraph import (LinearLayer, LongShortTermMemoryLayer, MeanSquaredLossLayer,  # noqa: E402
-                      NetGraph, NetInitialize, NetPort, SequenceLastLayer)
+from netgraph import (  # noqa: E402
+    LinearLayer,
+    LongShortTermMemoryLayer,
+    MeanSquaredLossLayer,
+    NetGraph,
+    NetInitialize,
+    NetPort,
+    SequenceLastLayer,
+)
 from netgraph.backend.lower import lower  # noqa: E402
 from netgraph.backend.mirror import set_mirroring  # noqa: E402
 

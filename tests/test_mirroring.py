@@ -227,6 +227,9 @@ def test_memory_limit_sources(monkeypatch):
     assert memory_limit(cpu, 123) == 123
     monkeypatch.setenv(ENV_LIMIT, "2e6")
     assert memory_limit(cpu) == 2_000_000
+    monkeypatch.setenv(ENV_LIMIT, "lots")
+    with pytest.raises(OptionError, match="NETGRAPH_MIRRORING_LIMIT to be a number of bytes"):
+        memory_limit(cpu)
     monkeypatch.delenv(ENV_LIMIT)
     assert memory_limit(cpu) > 0
 

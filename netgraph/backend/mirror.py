@@ -170,7 +170,11 @@ def memory_limit(device: torch.device, limit: int | None = None) -> int:
         return int(limit)
     env = os.environ.get(ENV_LIMIT)
     if env:
-        return int(float(env))
+        try:
+            return int(float(env))
+        except ValueError:
+            raise OptionError("NetTrain", f"expected the environment variable {ENV_LIMIT} to "
+                              f"be a number of bytes, but received {env!r}.") from None
     free = available_memory(device)
     return int(FRACTION * free) if free else FALLBACK_LIMIT
 
