@@ -90,10 +90,10 @@ def test_worker_errors_surface_at_the_next_call():
         return 1.0
     trainer, (gen, _) = trainer_and_gen(Method=("ADAM", {"LearningRateSchedule": schedule}))
     TrainerUpdate(trainer, gen(1))
-    TrainerUpdate(trainer, gen(1))   # this step raises on the worker
-    TrainerUpdate(trainer, gen(1))   # queued after the failure: skipped
+    TrainerUpdate(trainer, gen(1))       # this step raises on the worker
     with pytest.raises(RuntimeError, match="schedule exploded"):
-        TrainerCurrentLoss(trainer)
+        TrainerUpdate(trainer, gen(1))   # raises here if the worker already failed,
+        TrainerCurrentLoss(trainer)      # else it is skipped and this call raises
     TrainerUpdate(trainer, gen(1))   # the trainer goes on after the error is reported
     assert np.isfinite(TrainerCurrentLoss(trainer)["OutputLoss"])
 

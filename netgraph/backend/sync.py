@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from torch import nn
 
 from ..errors import TrainingError
 from ..graph.net import Container
 from ..layers.base import Layer
 
 
-def arrays_from_module(net: Layer, module: nn.Module) -> Layer:
+def arrays_from_module(net: Layer, module: Any) -> Layer:
     """A new net like ``net`` whose arrays are read from ``module``, a lowering of ``net``.
 
     A container's children live in ``module.layers[key]`` (a ``GraphModule``); a leaf's

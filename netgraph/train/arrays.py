@@ -42,17 +42,17 @@ class ArrayRef:
         return "(" + ", ".join(k if not k.isdigit() else k for k in self.full) + ")"
 
 
-def array_refs(net: Layer, module: nn.Module, path: tuple[str, ...] = (),
+def array_refs(net: Layer, module: Any, path: tuple[str, ...] = (),
                levels: tuple[tuple[str, ...], ...] = ()) -> Iterator[ArrayRef]:
     """Every array of ``net`` with the torch parameters behind it in ``module``."""
     if isinstance(net, Container):
         keys = tuple(net.nodes)
         for k, layer in net.nodes.items():
-            yield from array_refs(layer, module.layers[k.replace(".", "_")],  # type: ignore
+            yield from array_refs(layer, module.layers[k.replace(".", "_")],
                                   path + (k,), levels + (keys,))
         return
     if not hasattr(module, "array_parameters") and hasattr(module, "layers"):
-        module = module.layers["1"]  # type: ignore[index]
+        module = module.layers["1"]
     mapping = module.array_parameters() if hasattr(module, "array_parameters") else {}
     names = tuple(mapping)
     for name, ps in mapping.items():

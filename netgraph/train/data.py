@@ -55,14 +55,14 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
             and isinstance(data[1], Mapping)):
         return Generator(data[0], _round_length(head, data[1]))
     if isinstance(data, Mapping) and data and all(isinstance(k, (str, NetPort)) for k in data):
-        cols = {(k.port if isinstance(k, NetPort) else k): v for k, v in data.items()}
+        cols = {_port(k): v for k, v in data.items()}
     elif isinstance(data, Mapping):
         cols = _rules(head, list(data.keys()), list(data.values()), inputs, outputs)
     elif _is_pair_of_lists(data):
         cols = _rules(head, list(data[0]), list(data[1]), inputs, outputs)
     elif isinstance(data, (list, tuple)) and data and all(isinstance(e, Mapping) for e in data):
         keys = list(data[0])
-        cols = {(k.port if isinstance(k, NetPort) else k): [e[k] for e in data] for k in keys}
+        cols = {_port(k): [e[k] for e in data] for k in keys}
     elif isinstance(data, (list, tuple)) and data and all(
             isinstance(e, tuple) and len(e) == 2 for e in data):
         cols = _rules(head, [e[0] for e in data], [e[1] for e in data], inputs, outputs)
@@ -71,6 +71,10 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
                             f"dicts or a generator function, but received {_short(data)}.")
     return {k: _column(head, k, v) for k, v in cols.items()}
+
+
+def _port(k: Any) -> str:
+    return k.port if isinstance(k, NetPort) else k  # type: ignore[attr-defined,no-any-return]
 
 
 def _is_pair_of_lists(data: Any) -> bool:
@@ -174,10 +178,9 @@ class PortFeed:
 
     def check(self, head: str, port: str, column: np.ndarray) -> None:
         """Each example must have the port's shape (any length for a "Varying" dimension)."""
-        dims = self.type.dims if self.type is not None else None
-        shape = column.shape[1:]
-        if dims is None:
+        if self.type is None or self.type.dims is None:
             return
+        dims, shape = self.type.dims, column.shape[1:]
         if len(dims) != len(shape) or any(isinstance(d, int) and d != s
                                           for d, s in zip(dims, shape, strict=True)):
             raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the '

@@ -151,7 +151,7 @@ def _rules(spec: Any) -> list[tuple[str | None, Any]]:
 
 def _port_name(p: Any) -> str:
     if isinstance(p, NetPort) and p.is_graph_port:
-        return p.port
+        return p.port  # type: ignore[attr-defined,no-any-return]
     if isinstance(p, str):
         return p
     raise OptionError(HEAD, f"expected a port name in LossFunction, but received {p!r}.")

@@ -172,8 +172,8 @@ class Run:
             cols, val = val
         objective = typed(training_net(net, loss_terms(net, loss_spec, sample)), sample)
         if not objective.net.is_initialized():
-            objective = Objective(NetInitialize(objective.net, RandomSeeding=self.seed),
-                                  objective.terms)  # type: ignore[arg-type]
+            init: Any = NetInitialize(objective.net, RandomSeeding=self.seed)
+            objective = Objective(init, objective.terms)
         _check_transfer(objective, self.transfer)
         return Prepared(objective.net.nodes[NODE], objective, cols, val, probe)
 

@@ -54,7 +54,7 @@ def parse_method(method: Any, learning_rate: Any = Automatic) -> MethodSpec:
     >>> parse_method("SGD").sub["Momentum"], parse_method("SGD").learning_rate
     (0.93, 0.01)
     """
-    name, given = method, {}
+    name, given = method, {}  # type: tuple[Any, Mapping[str, Any]]
     if isinstance(method, tuple) and len(method) == 2 and isinstance(method[1], Mapping):
         name, given = method
     if name is Automatic:
@@ -115,7 +115,7 @@ class SignSGD(Optimizer):
             params = [p for p in g["params"] if p.grad is not None]
             if not params:
                 continue
-            grads = [p.grad for p in params]
+            grads: Any = [p.grad for p in params]
             if g["weight_decay"]:
                 grads = torch._foreach_add(grads, params, alpha=g["weight_decay"])
             m = g["momentum"] or 0.0

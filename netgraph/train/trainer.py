@@ -78,9 +78,9 @@ class Trainer:
         self.spec = spec
         self.net = spec.net
         self.terms = spec.objective.terms
-        module = lower(spec.objective.net, spec.dtype, spec.device).train()
-        self.module = apply_mirroring(module, spec.mirroring)
-        self.keys = dict(zip(self.module.input_names, self.module.arg_names, strict=True))
+        module: Any = lower(spec.objective.net, spec.dtype, spec.device).train()
+        self.keys = dict(zip(module.input_names, module.arg_names, strict=True))
+        self.module: Any = apply_mirroring(module, spec.mirroring)
         self.forward = self._forward_fn(spec)
         self.objective = make_objective(self.terms)
         self.updater = self._updater(spec)
