@@ -235,3 +235,11 @@ def test_training_net_holds_the_trained_net():
 def test_mixed_precision_needs_a_gpu():
     with pytest.raises(OptionError, match='"Mixed" needs TargetDevice "GPU"'):
         train(WorkingPrecision="Mixed")
+
+
+def test_random_seeding_automatic_and_inherited():
+    assert not same(train(RandomSeeding=Automatic), train(RandomSeeding=Automatic))
+    np.random.seed(11)
+    a = train(RandomSeeding=Inherited)
+    np.random.seed(11)
+    assert same(a, train(RandomSeeding=Inherited))

@@ -147,3 +147,23 @@ def test_schedule_knows_the_total_when_driven_by_hand():
     TrainerUpdate(trainer, gen(1))
     TrainerCurrentLoss(trainer)
     assert seen[-1] == (3, 10)
+
+
+def test_update_returns_before_the_step_runs():
+    import time
+    gate = threading.Event()
+
+    def slow(batch, total):
+        gate.wait(5)
+        return 1.0
+    gate.set()                                   # NetTrain's own round runs freely
+    trainer, (gen, _) = trainer_and_gen(Method=("ADAM", {"LearningRateSchedule": slow}))
+    gate.clear()
+    batch = gen(1)
+    t = time.perf_counter()
+    TrainerUpdate(trainer, batch)                # the worker blocks inside this step
+    time.sleep(0.05)
+    TrainerUpdate(trainer, batch)                # queued behind it: must not wait for it
+    assert time.perf_counter() - t < 2.0
+    gate.set()
+    TrainerCurrentLoss(trainer)

@@ -253,7 +253,11 @@ class Run:
         loop = Loop(self, h, progress, StoppingCriterion(self.opts.training_stopping_criterion),
                     ckpt)
         start = None if self.resume is None else checkpoint.restore(self.resume, loop)
-        with torch.random.fork_rng(devices=[]):
+        # The run's generators are forked: the user's global torch RNG state is restored
+        # afterwards (the CUDA one too when training on a GPU; only the CPU state is
+        # carried into checkpoints and the "$Trainer").
+        cuda = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=cuda):
             if t.rng_state is None:
                 torch.manual_seed(self.seed)
             else:

@@ -95,6 +95,7 @@ class Trainer:
         self._worker = Worker()
         weakref.finalize(self, self._worker.close)
         self._error: BaseException | None = None
+        self._error_lock = threading.Lock()
 
     # -- construction ---------------------------------------------------------
     def _forward_fn(self, spec: TrainerSpec) -> Callable[..., dict[str, Tensor]]:
@@ -222,7 +223,8 @@ class Trainer:
                 self.step(feeds)
         except BaseException as e:  # kept for the next call; never lost
             e.add_note("(raised by a step queued with TrainerUpdate)")
-            self._error = e
+            with self._error_lock:
+                self._error = e
 
     def _rng(self) -> Any:
         """Stochastic layers draw from the trainer's own torch generator state."""
@@ -231,7 +233,7 @@ class Trainer:
         return _SwapRNG(self)
 
     def _raise_pending(self) -> None:
-        with self._worker.run_lock:
+        with self._error_lock:  # not the run lock: TrainerUpdate must not wait for a step
             err, self._error = self._error, None
         if err is not None:
             raise err
