@@ -104,3 +104,33 @@ def test_state_transfer_errors():
                  BatchSize=16, **QUIET)
     with pytest.raises(OptionError, match="StateTransfer"):
         NetTrain(accumulator(), data, StateTransfer="FinalState", **QUIET)
+
+
+def test_a_list_of_series_runs_in_lanes_and_resets_where_a_series_starts():
+    series = [{"Input": np.ones(n), "Output": np.zeros(n)} for n in (3, 2, 2)]
+    trainer, (gen, nmax) = NetTrain(accumulator(), series, ["$Trainer", "$TrainingGenerator"],
+                                    StateTransfer={"FinalState": "InitialState"},
+                                    BatchSize=2, **QUIET, **STOP)
+    assert nmax == 3          # lane 1: series 1; lane 2: series 2 then 3 (cut to 3 steps)
+    assert [gen(k)["$SeriesStart"].tolist() for k in (1, 2, 3)] == [
+        [True, True], [False, False], [False, True]]
+    # after round 1 the counts restart where series 3 began in lane 2
+    assert Normal(trainer["States"]["InitialState"]).tolist() == [3.0, 1.0]
+    TrainerUpdate(trainer, gen(1))
+    TrainerUpdate(trainer, gen(2))
+    assert Normal(trainer["States"]["InitialState"]).tolist() == [2.0, 2.0]
+    TrainerUpdate(trainer, gen(3))
+    assert Normal(trainer["States"]["InitialState"]).tolist() == [3.0, 1.0]
+
+
+def test_series_errors():
+    series = [{"Input": np.ones(n), "Output": np.zeros(n)} for n in (3, 2)]
+    with pytest.raises(TrainingError, match="only 2 series"):
+        NetTrain(accumulator(), series, StateTransfer={"FinalState": "InitialState"},
+                 BatchSize=3, **QUIET)
+    with pytest.raises(TrainingError, match="cut series apart"):
+        NetTrain(accumulator(), series, StateTransfer={"FinalState": "InitialState"},
+                 BatchSize=2, ValidationSet=Scaled(0.5), **QUIET)
+    with pytest.raises(TrainingError, match="series 2 has the columns"):
+        NetTrain(accumulator(), [series[0], {"Input": np.ones(2)}],
+                 StateTransfer={"FinalState": "InitialState"}, BatchSize=2, **QUIET)

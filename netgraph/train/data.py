@@ -10,7 +10,10 @@ A round's examples become tensors once; :meth:`ExampleData.round` gathers them i
 order with one indexing operation and hands out contiguous slices. That order is the
 shuffled order under the run's seed, or, with StateTransfer, the *stream* layout: the N
 examples are cut into BatchSize contiguous streams of L = N // BatchSize examples, and row i
-of batch k is example i*L + k, so row i of batch k+1 continues row i of batch k.
+of batch k is example i*L + k, so row i of batch k+1 continues row i of batch k. Data given
+as a list of series (``[{port: column}, ...]``, one dict per series) is laid out in lanes
+instead: each row runs through whole series one after another, and ``SERIES_START`` marks
+the rows where a new series begins (the trainer resets their states there).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from ..shapes import PortType
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
+SERIES_START = "$SeriesStart"   # batch key: rows where a new series starts (lane layout)
 Columns = dict[str, np.ndarray]
 
 
@@ -160,6 +164,49 @@ def stream_order(n: int, batch_size: int) -> np.ndarray:
     return np.arange(batch_size * length).reshape(batch_size, length).T.ravel()
 
 
+def series_columns(data: Any, ranks: Mapping[str, int | None]) -> tuple[Columns, list[int]] | None:
+    """A list of series (one dict of columns per series) -> (concatenated columns, series
+    lengths); None unless ``data`` is such a list (judged by the rank of a port's values)."""
+    if not isinstance(data, (list, tuple)) or not data or not all(
+            isinstance(d, Mapping) for d in data):
+        return None
+    first = {_port(k): v for k, v in data[0].items()}
+    known = [p for p in first if ranks.get(p) is not None]
+    if not known or np.ndim(first[known[0]]) != ranks[known[0]] + 1:  # type: ignore[operator]
+        return None
+    parts = [{_port(k): _column(HEAD, _port(k), v) for k, v in d.items()} for d in data]
+    for i, part in enumerate(parts):
+        if set(part) != set(parts[0]):
+            raise TrainingError(HEAD, f"series {i + 1} has the columns {', '.join(part)}, but "
+                                f"series 1 has {', '.join(parts[0])}.")
+    lengths = [column_count(HEAD, part) for part in parts]
+    return {p: np.concatenate([part[p] for part in parts]) for p in parts[0]}, lengths
+
+
+def lane_order(lengths: Sequence[int], lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Series laid out in ``lanes`` rows: each series goes, in order, to the lane with the
+    fewest examples so far; lanes are cut to the shortest. Returns (order, series starts).
+
+    >>> order, starts = lane_order([3, 2, 2], 2)   # lanes: series 1 | series 2, series 3
+    >>> order.tolist(), starts.tolist()
+    ([0, 3, 1, 4, 2, 5], [True, True, False, False, False, True])
+    """
+    rows: list[list[int]] = [[] for _ in range(lanes)]
+    first: set[int] = set()
+    offset = 0
+    for n in lengths:
+        lane = min(range(lanes), key=lambda i: (len(rows[i]), i))
+        rows[lane].extend(range(offset, offset + n))
+        first.add(offset)
+        offset += n
+    length = min(len(r) for r in rows)
+    if length == 0:
+        raise TrainingError(HEAD, f"StateTransfer runs BatchSize = {lanes} lanes, but there are "
+                            f"only {len(lengths)} series; use a smaller BatchSize.")
+    order = np.array([rows[i][k] for k in range(length) for i in range(lanes)])
+    return order, np.isin(order, sorted(first))
+
+
 def round_order(n: int, batch_size: int, seed: int, rnd: int, streams: bool) -> np.ndarray:
     """The example order of round ``rnd`` (1-based): a permutation drawn from (seed, round)
     alone, so any round can be reproduced without replaying the earlier ones."""
@@ -193,23 +240,30 @@ class ExampleData:
 
     def __init__(self, cols: Columns, feeds: Mapping[str, PortFeed], batch_size: int,
                  seed: int, streams: bool, shuffle: bool, dtype: torch.dtype,
-                 device: str) -> None:
+                 device: str, series: Sequence[int] | None = None) -> None:
         self.n = column_count(HEAD, cols)
         self.batch_size, self.seed, self.streams, self.shuffle = batch_size, seed, streams, shuffle
         self.tensors = {feeds[p].key: to_device(v, feeds[p].integer, dtype, device)
                         for p, v in cols.items()}
-        if streams and self.n < batch_size:
+        self.series = None if series is None else lane_order(series, batch_size)
+        if streams and self.n < batch_size and self.series is None:
             raise TrainingError(HEAD, f"StateTransfer splits the data into BatchSize = "
                                 f"{batch_size} streams, but there are only {self.n} examples; "
                                 "use a smaller BatchSize.")
         rows = (self.n // batch_size) * batch_size if streams else self.n
+        if self.series is not None:
+            rows = len(self.series[0])
         self.batches_per_round = -(-rows // batch_size)
         self._cached: dict[str, torch.Tensor] | None = None
 
     def _ordered(self, rnd: int) -> dict[str, torch.Tensor]:
         if self.streams:
             if self._cached is None:
-                self._cached = self._gather(stream_order(self.n, self.batch_size))
+                self._cached = self._gather(stream_order(self.n, self.batch_size)
+                                            if self.series is None else self.series[0])
+                if self.series is not None:
+                    self._cached[SERIES_START] = torch.from_numpy(self.series[1]).to(
+                        next(iter(self.tensors.values())).device)
             return self._cached
         if not self.shuffle:
             return self.tensors
@@ -242,8 +296,19 @@ class Feeder:
         self.inputs, self.outputs = inputs, outputs
         self.dtype, self.device = dtype, device
         self.names = {f.key: p for p, f in feeds.items()}
+        self.names[SERIES_START] = SERIES_START
 
     def __call__(self, batch: Any) -> dict[str, torch.Tensor]:
+        start = None
+        if isinstance(batch, Mapping) and SERIES_START in batch:
+            batch = dict(batch)
+            start = torch.as_tensor(np.asarray(batch.pop(SERIES_START), dtype=bool))
+        feeds = self._convert(batch)
+        if start is not None:
+            feeds[SERIES_START] = start.to(next(iter(feeds.values())).device)
+        return feeds
+
+    def _convert(self, batch: Any) -> dict[str, torch.Tensor]:
         cols = data_columns(batch, self.inputs, self.outputs, self.head)
         if isinstance(cols, Generator):
             raise TrainingError(self.head, "expected a batch of data, but received a function.")

@@ -34,6 +34,7 @@ from .data import (
     PortFeed,
     check_ports,
     data_columns,
+    series_columns,
     split_validation,
 )
 from .losses import NODE, Objective, loss_terms, net_outputs, training_net, typed
@@ -140,15 +141,16 @@ class Run:
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
         self.transfer = _transfer_spec(opts.state_transfer)
+        self.series: dict[str, list[int] | None] = {"train": None, "val": None}
         self.resume = None if opts.resume_from is None else checkpoint.load(opts.resume_from)
         if self.resume is not None:
             net = self.resume.net  # typed and initialized: training continues from it
         self.p = self._prepare(net, data, loss_spec)
         self.trainer = Trainer(self._spec())
         self.feeder = self.trainer.feeder = self._feeder()
-        self.data = self._data(self.p.columns, shuffle=not self.transfer, probe=self.p.probe)
+        self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
         self.val = (None if self.p.validation is None else
-                    self._data(self.p.validation, shuffle=False, probe=None))
+                    self._data(self.p.validation, False, None, "val"))
         self.trainer.set_schedule(self.data.batches_per_round, 1)
         self.rounds = self._rounds()
         self.trainer.set_schedule(self.data.batches_per_round, self.rounds)
@@ -156,7 +158,7 @@ class Run:
     # -- preparation --------------------------------------------------------------
     def _prepare(self, net: Layer, data: Any, loss_spec: Any) -> Prepared:
         inputs = [p for p in _net_inputs(net) if p not in optional_ports(net)]
-        cols = data_columns(data, inputs, net_outputs(net))
+        cols = self._columns(data, inputs, net, "train")
         probe = None
         if isinstance(cols, Generator):
             probe = cols.f({"BatchSize": self.batch_size, "Round": 1, "Batch": 1,
@@ -182,15 +184,29 @@ class Run:
         if v is None:
             return None
         if isinstance(v, Scaled):
+            if self.series["train"] is not None:
+                raise TrainingError(HEAD, "ValidationSet=Scaled(f) would cut series apart; "
+                                    "give the validation series themselves.")
             if isinstance(cols, Generator):
                 raise TrainingError(HEAD, "ValidationSet=Scaled(f) needs a data set, not a "
                                     "generator function; give the validation data itself.")
             return split_validation(cols, float(v.value), self.seed, bool(self.transfer))
-        val = data_columns(v, inputs, net_outputs(net))
+        val = self._columns(v, inputs, net, "val")
         if isinstance(val, Generator):
             raise TrainingError(HEAD, "expected ValidationSet to be data or Scaled(f), but "
                                 "received a function.")
         return val
+
+    def _columns(self, data: Any, inputs: list[str], net: Layer, which: str) -> Any:
+        """Columns of examples; with StateTransfer, data may be a list of series."""
+        if self.transfer:
+            ranks = {**{p: t.rank for p, t in net.out_types.items()},
+                     **{p: t.rank for p, t in net.in_types.items()}}
+            found = series_columns(data, ranks)
+            if found is not None:
+                cols, self.series[which] = found
+                return cols
+        return data_columns(data, inputs, net_outputs(net))
 
     def _feeder(self) -> Feeder:
         g = self.p.objective.net
@@ -203,15 +219,18 @@ class Run:
                                         if p not in optional_ports(self.p.net)],
                       net_outputs(self.p.net), self.dtype, self.device)
 
-    def _data(self, cols: Any, shuffle: bool, probe: Any) -> ExampleData | GeneratorData:
+    def _data(self, cols: Any, shuffle: bool, probe: Any, which: str
+              ) -> ExampleData | GeneratorData:
         if isinstance(cols, Generator):
             return GeneratorData(cols, self.feeder, self.batch_size, probe)
         check_ports(HEAD, cols, self.feeder.feeds, self.feeder.required)
-        bs = min(self.batch_size, len(next(iter(cols.values()))))
+        series = self.series[which]
+        bs = min(self.batch_size, len(next(iter(cols.values()))) if series is None
+                 else len(series))
         if self.opts.batch_size is not Automatic and self.transfer:
             bs = self.batch_size
         return ExampleData(cols, self.feeder.feeds, bs, self.seed, bool(self.transfer),
-                           shuffle, self.dtype, self.device)
+                           shuffle, self.dtype, self.device, series)
 
     def _spec(self) -> TrainerSpec:
         o = self.opts

@@ -24,7 +24,7 @@ from ..backend.sync import arrays_from_module
 from ..errors import TrainingError, nearest
 from ..layers.base import Layer
 from .arrays import Settings, array_refs, param_groups, param_settings
-from .data import Feeder
+from .data import SERIES_START, Feeder
 from .losses import NODE, Objective
 from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
 from .step import apply_mirroring, make_objective, port_losses, train_step
@@ -133,7 +133,7 @@ class Trainer:
     def probe_time(self, feeds: Mapping[str, Tensor]) -> float:
         """Seconds per step, from a forward and backward pass that changes nothing."""
         import time
-        feeds = {**self.zero_states(feeds), **feeds} if self.transfer else feeds
+        feeds = with_states(feeds, self.zero_states(feeds)) if self.transfer else feeds
         self.module.eval()  # no running statistics may move
         try:
             with torch.random.fork_rng(devices=[]):
@@ -155,7 +155,7 @@ class Trainer:
         if self.transfer:
             if self.batches % self.bpr == 0 or not self.states:
                 self.states = self.zero_states(feeds)
-            feeds = {**self.states, **feeds}
+            feeds = with_states(feeds, self.states)
         self.last_loss, self.last_out = train_step(self.forward, self.objective,
                                                    self.updater.optimizer, self.updater.step,
                                                    feeds)
@@ -182,7 +182,7 @@ class Trainer:
             with torch.no_grad():
                 for feeds in batches:
                     states = self.zero_states(feeds) if states is None else states
-                    out = self.forward(**{**states, **feeds})
+                    out = self.forward(**with_states(feeds, states))
                     n = next(iter(out.values())).shape[0]
                     total += self.objective(out).item() * n
                     count += n
@@ -280,6 +280,18 @@ class Trainer:
                 f", batch {self.batches % self.bpr}/{self.bpr}, "
                 f"{self.spec.method.name}]")
 
+
+
+def with_states(feeds: Mapping[str, Tensor], states: Mapping[str, Tensor]
+                ) -> dict[str, Tensor]:
+    """The forward's arguments: the carried states (zeros in the rows where a series starts,
+    with data given as a list of series), overridden by whatever the batch gives."""
+    start = feeds.get(SERIES_START)
+    if start is None:
+        return {**states, **feeds}
+    fresh = {k: v.masked_fill(start.view(-1, *[1] * (v.dim() - 1)), 0.0)   # (batch, ...)
+             for k, v in states.items()}
+    return {**fresh, **{k: v for k, v in feeds.items() if k != SERIES_START}}
 
 
 class Worker:
