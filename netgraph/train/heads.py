@@ -48,7 +48,10 @@ def NetTrain(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
       (stream i is examples [i*L, (i+1)*L), L = N // BatchSize, the rest dropped), so row i
       of batch k+1 continues row i of batch k; each batch starts from the previous batch's
       final states (detached: truncated backpropagation through time); states are zeros
-      at the start of each round.
+      at the start of each round. Data given as a list of independent series
+      (``[{port: column}, ...]``, one dict per series) runs in BatchSize lanes instead: each
+      lane goes through whole series one after another, and a lane's state is reset where a
+      new series starts in it (the generator's batches mark those rows in "$SeriesStart").
     - ``ResumeFrom=path`` continues a run from a checkpoint written by
       ``TrainingProgressCheckpointing=("Directory", dir)`` (a checkpoint file, or the
       directory for its newest checkpoint). Give the same net, data and options as the

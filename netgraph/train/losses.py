@@ -254,3 +254,34 @@ def typed(objective: Objective, columns: Mapping[str, np.ndarray]) -> Objective:
     except ShapeError as e:
         raise ShapeError(HEAD, f"the training data does not fit the net: {e}") from None
     return Objective(net, objective.terms)  # type: ignore[arg-type]
+
+
+def transfer_spec(spec: Any) -> dict[str, str]:
+    """StateTransfer as ``{output port: input port}`` (a dict, or a list of pairs)."""
+    if spec is None:
+        return {}
+    if isinstance(spec, dict) and all(isinstance(k, str) and isinstance(v, str)
+                                      for k, v in spec.items()):
+        return dict(spec)
+    if isinstance(spec, list) and all(isinstance(r, tuple) and len(r) == 2 for r in spec):
+        return transfer_spec(dict(spec))
+    raise OptionError(HEAD, f'expected StateTransfer to be a dict {{"OutputPort": '
+                      f'"InputPort", ...}}, but received {spec!r}.')
+
+
+def check_transfer(objective: Objective, transfer: dict[str, str]) -> None:
+    """Each mapped output exists, feeds an input that exists, and keeps its shape."""
+    g = objective.net
+    for out, inp in transfer.items():
+        if out not in g.params["outputs"]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}", but the net has no such '
+                              f"output.{nearest(out, g.params['outputs'])} Its outputs are "
+                              f"{', '.join(g.params['outputs'])}.")
+        if inp not in g.params["inputs"]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}" to "{inp}", but the net has '
+                              f"no such input.{nearest(inp, g.params['inputs'])} Its inputs "
+                              f"are {', '.join(g.params['inputs'])}.")
+        if g.out_types[out] != g.in_types[inp]:
+            raise OptionError(HEAD, f'StateTransfer maps "{out}" ({g.out_types[out].describe()})'
+                              f' to "{inp}" ({g.in_types[inp].describe()}); a state must keep '
+                              "its shape.")

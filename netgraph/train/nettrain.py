@@ -37,7 +37,16 @@ from .data import (
     series_columns,
     split_validation,
 )
-from .losses import NODE, Objective, loss_terms, net_outputs, training_net, typed
+from .losses import (
+    NODE,
+    Objective,
+    check_transfer,
+    loss_terms,
+    net_outputs,
+    training_net,
+    transfer_spec,
+    typed,
+)
 from .optim import parse_method
 from .options import TrainOptions, parse_options, time_goal_seconds
 from .progress import Progress, StoppingCriterion
@@ -140,7 +149,7 @@ class Run:
                               'CPU use "Real32" or "Real64".')
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
-        self.transfer = _transfer_spec(opts.state_transfer)
+        self.transfer = transfer_spec(opts.state_transfer)
         self.series: dict[str, list[int] | None] = {"train": None, "val": None}
         self.resume = None if opts.resume_from is None else checkpoint.load(opts.resume_from)
         if self.resume is not None:
@@ -176,7 +185,7 @@ class Run:
         if not objective.net.is_initialized():
             init: Any = NetInitialize(objective.net, RandomSeeding=self.seed)
             objective = Objective(init, objective.terms)
-        _check_transfer(objective, self.transfer)
+        check_transfer(objective, self.transfer)
         return Prepared(objective.net.nodes[NODE], objective, cols, val, probe)
 
     def _validation(self, cols: Any, inputs: list[str], net: Layer) -> Any:
@@ -382,32 +391,3 @@ def with_net(training: Container, net: Layer) -> Layer:
 
 def _net_inputs(net: Layer) -> list[str]:
     return list(net.params["inputs"] if isinstance(net, Container) else net.visible_inputs())
-
-
-def _transfer_spec(spec: Any) -> dict[str, str]:
-    if spec is None:
-        return {}
-    if isinstance(spec, dict) and all(isinstance(k, str) and isinstance(v, str)
-                                      for k, v in spec.items()):
-        return dict(spec)
-    if isinstance(spec, list) and all(isinstance(r, tuple) and len(r) == 2 for r in spec):
-        return _transfer_spec(dict(spec))
-    raise OptionError(HEAD, f'expected StateTransfer to be a dict {{"OutputPort": '
-                      f'"InputPort", ...}}, but received {spec!r}.')
-
-
-def _check_transfer(objective: Objective, transfer: dict[str, str]) -> None:
-    g = objective.net
-    for out, inp in transfer.items():
-        if out not in g.params["outputs"]:
-            raise OptionError(HEAD, f'StateTransfer maps "{out}", but the net has no such '
-                              f"output.{nearest(out, g.params['outputs'])} Its outputs are "
-                              f"{', '.join(g.params['outputs'])}.")
-        if inp not in g.params["inputs"]:
-            raise OptionError(HEAD, f'StateTransfer maps "{out}" to "{inp}", but the net has '
-                              f"no such input.{nearest(inp, g.params['inputs'])} Its inputs "
-                              f"are {', '.join(g.params['inputs'])}.")
-        if g.out_types[out] != g.in_types[inp]:
-            raise OptionError(HEAD, f'StateTransfer maps "{out}" ({g.out_types[out].describe()})'
-                              f' to "{inp}" ({g.in_types[inp].describe()}); a state must keep '
-                              "its shape.")
