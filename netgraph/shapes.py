@@ -75,9 +75,12 @@ class PortType:
         return None if self.dims is None else len(self.dims)
 
     def is_known(self) -> bool:
-        """True when the rank, every non-sequence size and the kind are known."""
-        return self.dims is not None and self.kind is not None and all(
-            d is not None for d in self.dims)
+        """True when the rank and every non-sequence size are known.
+
+        The element kind may stay open ("Varying", 3 or (2, 3) say nothing about it); an open
+        kind is evaluated as "Real".
+        """
+        return self.dims is not None and all(d is not None for d in self.dims)
 
     def is_sequence(self) -> bool:
         return bool(self.dims) and self.dims[0] is VARYING  # type: ignore[index]
@@ -189,7 +192,7 @@ def parse(spec: Any, head: str = "NetGraph", what: str = "port") -> PortType:
         if spec == "Integer":
             return INTEGER
         if spec == "Varying":
-            return PortType((VARYING,), "Real")
+            return PortType((VARYING,), None)
         raise ShapeError(head, f"{what} has an unknown shape {spec!r}; expected \"Real\", "
                          "\"Integer\", Restricted(\"Integer\", n), a size, a tuple of sizes "
                          "or (\"Varying\", ...).")
@@ -200,7 +203,7 @@ def parse(spec: Any, head: str = "NetGraph", what: str = "port") -> PortType:
     if isinstance(spec, int):
         if spec < 1:
             raise ShapeError(head, f"{what} has an invalid size {spec}; sizes are positive.")
-        return PortType((spec,), "Real")
+        return PortType((spec,), None)
     if isinstance(spec, (tuple, list)):
         return _parse_tuple(tuple(spec), head, what)
     raise ShapeError(head, f"{what} has an invalid shape {spec!r}.")
@@ -209,7 +212,7 @@ def parse(spec: Any, head: str = "NetGraph", what: str = "port") -> PortType:
 def _parse_tuple(spec: tuple, head: str, what: str) -> PortType:
     from .errors import ShapeError
     from .symbols import Automatic
-    kind, bound = "Real", None
+    kind, bound = None, None
     if spec and (isinstance(spec[-1], Restricted) or spec[-1] in ("Real", "Integer", "Scalar")):
         elem = parse(spec[-1], head, what)
         kind, bound, spec = elem.kind or "Real", elem.bound, spec[:-1]

@@ -54,7 +54,11 @@ def test_layer_internal_mismatches():
                        "expects a vector of size 3, but it receives a vector of size 4"):
         NetGraph([MeanSquaredLossLayer()], [], Input=3, Target=4)
     with pytest.raises(ShapeError, match=r'NetPort\(1, "Target"\) \(CrossEntropyLossLayer\) '
-                       r'expects integers, but NetPort\("Target"\) gives a vector of size 2'):
+                       r'expects integers, but NetPort\("Target"\) gives a '
+                       "real number"):
+        NetGraph([CrossEntropyLossLayer("Index")], [], Input=3, Target="Real")
+    with pytest.raises(ShapeError, match=r'NetPort\(1, "Input"\) of CrossEntropyLossLayer '
+                       r"expects an array of rank 2 .* but it receives a vector of size 3"):
         NetGraph([CrossEntropyLossLayer("Index")], [], Input=3, Target=(2,))
     with pytest.raises(ShapeError, match='^LinearLayer: port "Output" expects a vector of size '
                        "3, but received a vector of size 4"):

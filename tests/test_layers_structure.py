@@ -381,7 +381,7 @@ def test_integers_keep_their_type():
     assert cat.out_types["Output"].kind == "Integer"
     assert cat({"Input1": [1, 2], "Input2": [3]}).dtype == np.int64
     with pytest.raises(ShapeError, match=r'CatenateLayer: port "Input2" expects'):
-        CatenateLayer(InputPorts=[(2, "Integer"), 2])
+        CatenateLayer(InputPorts=[(2, "Integer"), (2, "Real")])
 
 
 # -- padded batches of sequences ---------------------------------------------------------------

@@ -108,25 +108,13 @@ class _Lengths:
 def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
                          arg_names: tuple[str, ...]) -> str:
     """Python source of ``forward_ext`` for graph ``g`` (see the module docstring)."""
-    from .lower import _optional_inputs, identifier
+    from .lower import signature, value_plan
     plan = graph_plan(g)
-    inputs = list(g.params["inputs"])
     taken = {"self", "_lengths", "_states", "_S", "_d", "_L", "_r", "_x", *arg_names}
     lens = _Lengths(taken)
-    var: dict[PortRef, str] = {PortRef(None, p): a for p, a in zip(inputs, arg_names, strict=False)}
-    order = list(g.params["order"])
-    for k in order:
-        for p in g.nodes[k].output_ports():
-            var[PortRef(k, p)] = identifier(f"v_{k}_{p}", taken)
-    keep = set(arg_names) | {var[s] for d, s in g.edges.items() if d.node is None}
-    last_use: dict[str, int] = {}
-    for i, k in enumerate(order):
-        for p in g.nodes[k].input_ports():
-            if (src := g.edges.get(PortRef(k, p))) is not None:
-                last_use[var[src]] = i
-    optional = _optional_inputs(g)
-    sig = "".join(f"{a}=None, " if p in optional else f"{a}, "
-                  for p, a in zip(inputs, arg_names, strict=True))
+    values = value_plan(g, arg_names, taken)
+    var, keep, last_use, order = values.var, values.keep, values.last_use, values.order
+    sig, checks = signature(g, arg_names)
     body: list[str] = []
     for i, k in enumerate(order):
         body += _node_lines(g, k, modules[k], plan, var, lens, last_use, keep)
@@ -136,7 +124,7 @@ def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
     outs = ", ".join(f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"])
     head = [f"def forward_ext(self, {sig}_lengths=None, _states=None):",
             "    _S = None if _states is None else {}",
-            "    _L = {} if _lengths is None else _lengths"]
+            "    _L = {} if _lengths is None else _lengths", *checks]
     tail = ["    _r = {" + outs + "}", "    if _S is not None:", "        _r['_states'] = _S",
             "    return _r"]
     return "\n".join(head + lens.lines + body + tail) + "\n"

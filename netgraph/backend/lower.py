@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import linecache
 import re
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
@@ -21,7 +22,6 @@ from ..errors import EvaluationError, ShapeError
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import PortRef
-
 from .base import LayerModule, builder_for
 
 _ids = count()
@@ -147,31 +147,63 @@ def optional_ports(net: Layer) -> set[str]:
     return set(net.states)
 
 
-def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
-                     ) -> tuple[str, list[str]]:
-    """Python source of ``forward`` for graph ``g``, and its argument names in order."""
-    taken = {"self", "_lengths", "_states"}
-    args = {p: identifier(p, taken) for p in g.params["inputs"]}
-    optional = _optional_inputs(g)
-    var: dict[PortRef, str] = {PortRef(None, p): a for p, a in args.items()}
+@dataclass
+class ValuePlan:
+    """Names of the values a generated forward handles, and when each can be dropped."""
+
+    var: dict[PortRef, str]      # every graph input and layer output -> its variable
+    keep: set[str]               # variables that must live to the end (inputs, outputs)
+    last_use: dict[str, int]     # variable -> index in the order of its last consumer
+    order: list[str]             # node keys, topologically sorted
+
+
+def value_plan(g: Container, arg_names: Any, taken: set[str]) -> ValuePlan:
+    var: dict[PortRef, str] = {PortRef(None, p): a
+                               for p, a in zip(g.params["inputs"], arg_names, strict=True)}
     order = list(g.params["order"])
     for k in order:
         for p in g.nodes[k].output_ports():
             var[PortRef(k, p)] = identifier(f"v_{k}_{p}", taken)
-    keep = set(args.values()) | {var[s] for d, s in g.edges.items() if d.node is None}
+    keep = set(arg_names) | {var[s] for d, s in g.edges.items() if d.node is None}
     last_use: dict[str, int] = {}
     for i, k in enumerate(order):
         for p in g.nodes[k].input_ports():
-            src = g.edges.get(PortRef(k, p))
-            if src is not None:
+            if (src := g.edges.get(PortRef(k, p))) is not None:
                 last_use[var[src]] = i
-    sig = "".join(a + ("=None, " if p in optional else ", ") for p, a in args.items())
+    return ValuePlan(var, keep, last_use, order)
+
+
+def signature(g: Container, arg_names: Any) -> tuple[str, list[str]]:
+    """The argument list of a generated forward, and the checks it needs.
+
+    Optional inputs (recurrent states) default to None. Python wants every argument after
+    a defaulted one to have a default too, so a required input that follows an optional
+    one also defaults to None and is checked in the body.
+    """
+    optional = _optional_inputs(g)
+    parts, checks, defaulted = [], [], False
+    for p, a in zip(g.params["inputs"], arg_names, strict=True):
+        defaulted = defaulted or p in optional
+        parts.append(f"{a}=None, " if defaulted else f"{a}, ")
+        if defaulted and p not in optional:
+            checks.append(f"    if {a} is None: raise TypeError({'missing input ' + repr(p)!r})")
+    return "".join(parts), checks
+
+
+def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
+                     ) -> tuple[str, list[str]]:
+    """Python source of ``forward`` for graph ``g``, and its argument names in order."""
+    taken = {"self", "_lengths", "_states"}
+    args = [identifier(p, taken) for p in g.params["inputs"]]
+    plan = value_plan(g, args, taken)
+    var, keep, last_use = plan.var, plan.keep, plan.last_use
+    sig, checks = signature(g, args)
     # Lengths or hidden states go to the generated forward_ext (backend/extended.py).
     lines = [f"def forward(self, {sig}_lengths=None, _states=None):",
              "    if _lengths is not None or _states is not None:",
-             f"        return self.forward_ext({''.join(a + ', ' for a in args.values())}"
-             "_lengths=_lengths, _states=_states)"]
-    for i, k in enumerate(order):
+             f"        return self.forward_ext({''.join(a + ', ' for a in args)}"
+             "_lengths=_lengths, _states=_states)", *checks]
+    for i, k in enumerate(plan.order):
         layer = g.nodes[k]
         ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None else "None"
                for p in layer.input_ports()]
@@ -185,7 +217,7 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
                  or var[PortRef(k, p)] in keep else "_" for p in outs]
         if isinstance(layer, Container):
             lines.append(f"    _d = {call}")
-            lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names) if n != "_"]
+            lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names, strict=False) if n != "_"]
         elif len(outs) == 1:
             lines.append(f"    {names[0]} = {call}")
         else:
@@ -195,4 +227,4 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
             lines.append(f"    del {', '.join(dead)}")
     outs = [f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"]]
     lines.append("    return {" + ", ".join(outs) + "}")
-    return "\n".join(lines) + "\n", list(args.values())
+    return "\n".join(lines) + "\n", args
