@@ -30,6 +30,8 @@ class NetPort:
     """
 
     __slots__ = ("path", "port")
+    path: tuple[Any, ...]
+    port: str
 
     def __init__(self, *spec: Any) -> None:
         if len(spec) == 1 and isinstance(spec[0], (tuple, list)):

@@ -87,7 +87,8 @@ class PortType:
 
     def fixed_shape(self) -> tuple[int, ...]:
         """Sizes with sequence dims as -1 (for checks and zero-filled defaults)."""
-        return tuple(-1 if d is VARYING or d is None else int(d) for d in (self.dims or ()))
+        return tuple(-1 if isinstance(d, _Varying) or d is None else int(d)
+                     for d in (self.dims or ()))
 
     def size(self) -> int | None:
         """Number of elements, or None when some dimension is not a known int."""

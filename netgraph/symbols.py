@@ -8,6 +8,7 @@ class Symbol:
     """A WL symbol such as ``Automatic`` or ``Tanh``: compares by name."""
 
     __slots__ = ("name",)
+    name: str
 
     def __init__(self, name: str) -> None:
         object.__setattr__(self, "name", name)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -11,12 +11,14 @@ from torch import nn
 from ..layers.base import Layer
 
 Builder = Callable[[Layer], "LayerModule"]
+# A builder may take a narrower layer class than Layer (a module class taking its own layer).
+B = TypeVar("B", bound=Callable[[Any], "LayerModule"])
 _REGISTRY: dict[type, Builder] = {}
 
 
-def lowers(*classes: type) -> Callable[[Builder], Builder]:
+def lowers(*classes: type) -> Callable[[B], B]:
     """Register the decorated function as the builder of torch modules for ``classes``."""
-    def deco(fn: Builder) -> Builder:
+    def deco(fn: B) -> B:
         for c in classes:
             _REGISTRY[c] = fn
         return fn

@@ -132,11 +132,14 @@ def resolve_variadic(nodes: dict[str, Layer], counts: Mapping[str, int],
                      edges: Mapping[PortRef, PortRef]) -> dict[str, Layer]:
     """Give each variadic layer (ThreadingLayer, CatenateLayer, ...) its input count."""
     out = dict(nodes)
+    used: dict[str, int] = {}  # highest "InputN" fed per layer, in one pass (large graphs)
+    for d in edges:
+        if d.node is not None and d.port[5:].isdigit():
+            used[d.node] = max(used.get(d.node, 0), int(d.port[5:]))
     for key, layer in nodes.items():
         if not getattr(layer, "variadic", False):
             continue
-        used = [int(d.port[5:]) for d in edges if d.node == key and d.port[5:].isdigit()]
-        n = max([counts.get(key, 0), *used, layer.params.get("n") or 0])
+        n = max(counts.get(key, 0), used.get(key, 0), layer.params.get("n") or 0)
         if n != layer.params.get("n"):
             out[key] = layer._replace(params={**layer.params, "n": n})
     return out
@@ -207,8 +210,8 @@ def topological_order(head: str, nodes: Mapping[str, Layer],
             deps[d.node].add(s.node)
     users: dict[str, list[str]] = {k: [] for k in nodes}
     for k, ds in deps.items():
-        for s in ds:
-            users[s].append(k)
+        for dep in ds:
+            users[dep].append(k)
     indeg = {k: len(ds) for k, ds in deps.items()}
     ready = [k for k in nodes if indeg[k] == 0]
     order: list[str] = []

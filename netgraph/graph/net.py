@@ -67,7 +67,7 @@ class Container(Layer):
         return NetExtract(self, spec)
 
 
-def _finish(cls: type, head: str, nodes: dict[str, Layer], edges: dict[PortRef, PortRef],
+def _finish(cls: type[Container], head: str, nodes: dict[str, Layer], edges: dict[PortRef, PortRef],
             named: bool, ports: Mapping[str, Any], extra: Mapping[str, Any]) -> Container:
     """Expose loose ports, check options, order the layers and infer all shapes."""
     inputs, outputs = expose_ports(nodes, edges)

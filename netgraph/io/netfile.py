@@ -17,7 +17,7 @@ import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -410,7 +410,7 @@ def _rebuild_container(net: Container, where: str) -> Layer:
                               {q: net.out_types.get(q, PortType()) for q in outputs})
 
 
-def _names(x: Any) -> bool:
+def _names(x: Any) -> TypeGuard[tuple[str, ...]]:
     return isinstance(x, tuple) and all(isinstance(n, str) for n in x) and len(set(x)) == len(x)
 
 

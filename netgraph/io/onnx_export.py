@@ -35,7 +35,7 @@ class _Positional(nn.Module):
     def __init__(self, graph: nn.Module) -> None:
         super().__init__()
         self.net = graph
-        self.outputs = tuple(graph.output_names)
+        self.outputs: tuple[str, ...] = tuple(graph.output_names)  # type: ignore[arg-type]
 
     def forward(self, *xs: torch.Tensor) -> tuple[torch.Tensor, ...]:
         out = self.net(*xs)
@@ -43,7 +43,8 @@ class _Positional(nn.Module):
 
 
 def _example(t: PortType) -> torch.Tensor:
-    shape = [EXAMPLE_BATCH] + [EXAMPLE_LENGTH if d is VARYING else int(d) for d in t.dims or ()]
+    # fixed_shape() marks each "Varying" dimension -1 (a known type has no other unknown size)
+    shape = [EXAMPLE_BATCH] + [EXAMPLE_LENGTH if d == -1 else d for d in t.fixed_shape()]
     if t.kind == "Integer":
         lo = t.bound[0] if t.bound is not None else 1
         return torch.full(shape, lo, dtype=torch.int64)
@@ -111,6 +112,7 @@ def _export_dynamo(module: nn.Module, args: tuple, path: str, g: Any,
         module, args, None, dynamo=True, input_names=list(g.params["inputs"]),
         output_names=list(g.params["outputs"]), dynamic_shapes=(shapes,) if shapes else None,
         opset_version=opset, verbose=False)
+    assert program is not None  # dynamo=True always returns the program
     program.save(path)  # not via a renamed temp file: large models refer to "<name>.data"
 
 

@@ -39,7 +39,7 @@ def probe_outputs(module: nn.Module, ins: tuple[str, ...], outs: tuple[str, ...]
     """Output types found by running a copy of the module on zeros (fixed inputs only)."""
     missing = [p for p in outs if p not in declared]
     types = [declared.get(p) for p in ins]
-    fixed = [t for t in types if t is not None and t.is_known() and VARYING not in t.dims]
+    fixed = [t for t in types if t is not None and t.is_known() and VARYING not in (t.dims or ())]
     if not missing or len(fixed) != len(types):
         return {}
     xs = [torch.zeros((1, *t.fixed_shape()),

@@ -5,7 +5,7 @@ Each has a sequence "Input" (T x k) and "Output" (T x n) and state ports that ar
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..shapes import VARYING, PortType, real
 from .base import ArraySpec, Layer, PortMismatch, Types, check_size
@@ -19,7 +19,7 @@ GATES = {
 class RecurrentLayer(Layer):
     """Shared shape logic of the three recurrent layers."""
 
-    states: tuple[str, ...] = ("State",)
+    states: ClassVar[tuple[str, ...]] = ("State",)
     options = ("Dropout", "LearningRateMultipliers")
 
     def __init__(self, n: int, **opts: Any) -> None:
