@@ -5,42 +5,101 @@
 from __future__ import annotations
 
 from .backend.init import NetInitialize
-from .errors import (ConnectionError_, EvaluationError, LayerError, NetGraphError,
-                     NetExportError, NetImportError, OptionError, ShapeError,
-                     TrainingError)
+from .errors import (
+    ConnectionError_,
+    EvaluationError,
+    LayerError,
+    NetExportError,
+    NetGraphError,
+    NetImportError,
+    OptionError,
+    ShapeError,
+    TrainingError,
+)
 from .graph.edit import NetExtract, NetRename, NetReplacePart
 from .graph.net import NetChain, NetGraph
-from .graph.surgery import (NetAppend, NetDelete, NetDrop, NetFlatten, NetInsert, NetJoin,
-                            NetPrepend, NetTake)
+from .graph.surgery import (
+    NetAppend,
+    NetDelete,
+    NetDrop,
+    NetFlatten,
+    NetInsert,
+    NetJoin,
+    NetPrepend,
+    NetTake,
+)
 from .info import Information
 from .io.files import Export, Import
-from .io.torch_layer import ToTorchModule, TorchModuleLayer
-from .layers.array import (AggregationLayer, DotLayer, NetArrayLayer, SummationLayer,
-                           TotalLayer)
+from .io.torch_layer import TorchModuleLayer, ToTorchModule
+from .layers.array import AggregationLayer, DotLayer, NetArrayLayer, SummationLayer, TotalLayer
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
 from .layers.conv import ConvolutionLayer, DeconvolutionLayer, PoolingLayer
 from .layers.embedding import AttentionLayer, EmbeddingLayer
 from .layers.levels import Span
-from .layers.loss import (ContrastiveLossLayer, CrossEntropyLossLayer, MeanAbsoluteLossLayer,
-                          MeanSquaredLossLayer)
+from .layers.loss import (
+    ContrastiveLossLayer,
+    CrossEntropyLossLayer,
+    MeanAbsoluteLossLayer,
+    MeanSquaredLossLayer,
+)
 from .layers.normalization import BatchNormalizationLayer, DropoutLayer, NormalizationLayer
-from .layers.operators import (NetBidirectionalOperator, NetFoldOperator, NetMapOperator,
-                               NetMapThreadOperator, NetNestOperator, NetUnfold)
-from .layers.recurrent import (BasicRecurrentLayer, GatedRecurrentLayer,
-                               LongShortTermMemoryLayer)
+from .layers.operators import (
+    NetBidirectionalOperator,
+    NetFoldOperator,
+    NetMapOperator,
+    NetMapThreadOperator,
+    NetNestOperator,
+    NetUnfold,
+)
+from .layers.recurrent import BasicRecurrentLayer, GatedRecurrentLayer, LongShortTermMemoryLayer
 from .layers.reshape import FlattenLayer, PartLayer, ReshapeLayer, TransposeLayer
-from .layers.sequence import (SequenceLastLayer, SequenceMostLayer, SequenceRestLayer,
-                              SequenceReverseLayer)
-from .layers.structure import (AppendLayer, CatenateLayer, PaddingLayer, PrependLayer,
-                               ReplicateLayer)
+from .layers.sequence import (
+    SequenceLastLayer,
+    SequenceMostLayer,
+    SequenceRestLayer,
+    SequenceReverseLayer,
+)
+from .layers.structure import AppendLayer, CatenateLayer, PaddingLayer, PrependLayer, ReplicateLayer
 from .normal import Normal
 from .ports import NetPort
 from .runtime.state import NetStateObject
 from .shapes import Restricted
-from .symbols import (ELU, GELU, SELU, Abs, All, Automatic, Catenate, Cos, Divide, Erf, Exp,
-                      HardSigmoid, HardTanh, Identity, Inherited, Log, LogisticSigmoid, Max,
-                      Mean, Min, Plus, Power, Ramp, Scaled, Sign, Sin, SoftRamp, Sqrt, Square,
-                      Subtract, Swish, Tanh, Times, Total)
+from .symbols import (
+    ELU,
+    GELU,
+    SELU,
+    Abs,
+    All,
+    Automatic,
+    Catenate,
+    Cos,
+    Divide,
+    Erf,
+    Exp,
+    HardSigmoid,
+    HardTanh,
+    Identity,
+    Inherited,
+    Log,
+    LogisticSigmoid,
+    Max,
+    Mean,
+    Min,
+    Plus,
+    Power,
+    Ramp,
+    Scaled,
+    Sign,
+    Sin,
+    SoftRamp,
+    Sqrt,
+    Square,
+    Subtract,
+    Swish,
+    Tanh,
+    Times,
+    Total,
+)
 from .train.heads import NetTrain, TrainerCurrentLoss, TrainerUpdate
 from .train.results import NetTrainResultsObject
 

@@ -13,13 +13,15 @@ def _check_part(part: Any) -> Any:
         raise ConnectionError_("NetPort", f"expected a layer position (int), a layer name (str) "
                                f"or a port name, but received {part!r}.")
     if isinstance(part, Symbol) and part is not All:
-        raise ConnectionError_("NetPort", f"expected All, a layer or a port, but received {part!r}.")
+        raise ConnectionError_("NetPort", f"expected All, a layer or a port, but received "
+                               f"{part!r}.")
     return part
 
 
 class NetPort:
-    """NetPort("port"), NetPort(layer, "port"), NetPort((layer, ..., "port")), NetPort(All, "States").
+    """NetPort("port"), NetPort(layer, "port"), NetPort((layer, ..., "port")): names a port.
 
+    ``NetPort(All, "States")`` names every recurrent state of a net at once.
     On the left of a connection ``NetPort("x")`` is a graph input and ``NetPort(l, "p")`` an
     output port of layer ``l``; on the right they are a graph output and an input port.
 

@@ -13,7 +13,7 @@ User spellings (:func:`parse`): ``"Real"``/``"Scalar"``, ``"Integer"``,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 
 class _Varying:
@@ -27,7 +27,7 @@ class _Varying:
 
 
 VARYING = _Varying()
-Dim = Union[int, _Varying, None]
+Dim = int | _Varying | None
 
 
 class UnifyError(Exception):
@@ -135,7 +135,8 @@ class PortType:
         if any(d is None for d in dims):
             return f"an array of rank {len(dims)} with dimensions " + _dims_str(dims)
         if len(dims) == 1:
-            return f"a vector of size {dims[0]}" + ("" if self.kind != "Integer" else " of integers")
+            of = "" if self.kind != "Integer" else " of integers"
+            return f"a vector of size {dims[0]}" + of
         if len(dims) == 2:
             return f"a {dims[0]}\u00d7{dims[1]} matrix"
         return "an array of dimensions " + _dims_str(dims)
@@ -257,7 +258,7 @@ def unify(a: PortType, b: PortType) -> PortType:
     else:
         if len(a.dims) != len(b.dims):
             raise UnifyError
-        dims = tuple(unify_dim(x, y) for x, y in zip(a.dims, b.dims))
+        dims = tuple(unify_dim(x, y) for x, y in zip(a.dims, b.dims, strict=True))
     bound = a.bound if b.bound is None else b.bound
     if a.bound is not None and b.bound is not None and a.bound != b.bound:
         raise UnifyError

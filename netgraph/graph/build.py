@@ -62,9 +62,9 @@ class EdgeBuilder:
         key = self.node_key(x)
         outs = self.nodes[key].visible_outputs()
         if len(outs) != 1:
+            has = f"several outputs ({', '.join(outs)})" if outs else "no outputs"
             raise ConnectionError_(self.head, f"layer {_node_label(key)} "
-                                   f"({self.nodes[key].head}) has "
-                                   f"{'several outputs (' + ', '.join(outs) + ')' if outs else 'no outputs'}; "
+                                   f"({self.nodes[key].head}) has {has}; "
                                    f'name one with NetPort({_node_label(key)}, "port").')
         return PortRef(key, outs[0])
 
@@ -115,7 +115,7 @@ class EdgeBuilder:
         if not isinstance(chain, tuple) or len(chain) < 2:
             raise ConnectionError_(self.head, f"expected a connection as a tuple such as "
                                    f"(1, 2) or (NetPort(\"x\"), 1, 2), but received {chain!r}.")
-        for a, b in zip(chain, chain[1:]):
+        for a, b in zip(chain, chain[1:], strict=False):  # consecutive pairs
             srcs = [self.source(s) for s in (a if isinstance(a, list) else [a])]
             if isinstance(b, list):
                 if len(srcs) != 1:
@@ -124,7 +124,7 @@ class EdgeBuilder:
                 for d in b:
                     self.add(self.destinations(d, 1)[0], srcs[0])
             else:
-                for dst, src in zip(self.destinations(b, len(srcs)), srcs):
+                for dst, src in zip(self.destinations(b, len(srcs)), srcs, strict=True):
                     self.add(dst, src)
 
 
@@ -195,7 +195,7 @@ def expose_ports(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]
                         name = f"{p}{seen[p]}"
                 edges[PortRef(None, name)] = PortRef(key, p)
                 outputs.append(name)
-    for d, s in edges.items():
+    for d in edges:
         if d.node is None and d.port not in outputs:
             outputs.append(d.port)
     return inputs, outputs

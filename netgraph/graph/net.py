@@ -8,8 +8,7 @@ from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
 from ..ports import PortRef
 from ..shapes import PortType, parse
-from .build import (EdgeBuilder, expose_ports, normalize_layers, resolve_variadic,
-                    topological_order)
+from .build import EdgeBuilder, expose_ports, normalize_layers, resolve_variadic, topological_order
 from .infer import Inferred, infer_graph
 
 GRAPH_OPTIONS = ("LearningRateMultipliers",)
@@ -140,7 +139,7 @@ class NetChain(Container):
         nodes = normalize_layers(head, layers, allow_threading=False)
         b = EdgeBuilder(head, nodes)
         keys = list(nodes)
-        for a, c in zip(keys, keys[1:]):
+        for a, c in zip(keys, keys[1:], strict=False):  # consecutive pairs
             b.add(b.destinations(c, 1)[0], b.source(a))
         extra = {"lrm": ports.pop("LearningRateMultipliers", None)}
         net = _finish(NetChain, head, nodes, dict(b.edges), isinstance(layers, Mapping), ports,

@@ -116,8 +116,9 @@ class Layer:
             try:
                 cin, cout = self.infer(ins, outs)
             except PortMismatch as e:
+                received = f", but received {e.received}." if e.received else "."
                 raise ShapeError(self.head, f'port "{e.port}" expects {e.expected}'
-                                 + (f", but received {e.received}." if e.received else ".")) from None
+                                 + received) from None
             changed = False
             for side, cons in ((ins, cin), (outs, cout)):
                 for p, t in cons.items():

@@ -1,7 +1,6 @@
 """Basic and elementwise layers: LinearLayer, ElementwiseLayer, ThreadingLayer, SoftmaxLayer."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import LayerError
@@ -69,7 +68,7 @@ def _function_name(f: Any) -> str:
 
 
 class ElementwiseLayer(Layer):
-    """ElementwiseLayer(f): applies f to every element (Ramp, Tanh, LogisticSigmoid, ..., a callable).
+    """ElementwiseLayer(f): applies f to every element; f is Ramp, Tanh, ... or a callable.
 
     The callable receives a torch tensor and must return one of the same shape.
 
@@ -182,5 +181,3 @@ class SoftmaxLayer(Layer):
     def _param_repr(self) -> str:
         return "" if self.params["level"] == -1 else str(self.params["level"])
 
-
-Callable  # re-exported name used in type comments

@@ -55,7 +55,8 @@ class RecurrentLayer(Layer):
         n, k = self.params["n"], self.input_size()
         specs: dict[str, ArraySpec] = {}
         for g in gates:
-            specs[f"{g}GateInputWeights"] = ArraySpec(None if k is None else (n, k), "weights", k, n)
+            specs[f"{g}GateInputWeights"] = ArraySpec(None if k is None else (n, k), "weights",
+                                                      k, n)
             specs[f"{g}GateStateWeights"] = ArraySpec((n, n), "weights", n, n)
             specs[f"{g}GateBiases"] = ArraySpec((n,), "biases")
         return specs

@@ -1,4 +1,5 @@
-"""Sequence layers: SequenceLastLayer, SequenceMostLayer, SequenceRestLayer, SequenceReverseLayer."""
+"""Sequence layers: SequenceLastLayer, SequenceMostLayer, SequenceRestLayer and
+SequenceReverseLayer."""
 from __future__ import annotations
 
 from typing import Any
