@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from .errors import OptionError, nearest
-from .graph.edit import label, port_spec
 from .graph.net import Container, NetGraph
+from .graph.parts import label, port_spec
 from .graph.walk import leaves
 from .layers.base import Layer
 from .ports import PortRef

@@ -18,7 +18,7 @@ def Normal(x: Any) -> Any:
     >>> Normal(LinearLayer(2, Input=3))["Weights"]
     Automatic
     """
-    from .graph.edit import NetExtract
+    from .graph.extract import NetExtract
     from .layers.base import Layer
     if isinstance(x, Layer):
         return NetExtract(x, All)

@@ -18,8 +18,8 @@ def _graph(net: Layer) -> tuple[Any, dict[tuple, str]]:
     """The net as a networkx DiGraph of ("in"|"node"|"out", name) and a label for each node."""
     import networkx as nx
 
-    from .graph.edit import label
     from .graph.net import wrap
+    from .graph.parts import label
     from .info import layer_call, shape_text
     g = wrap(net)
     G = nx.DiGraph()

@@ -62,7 +62,7 @@ class Container(Layer):
         return len(self.nodes)
 
     def __getitem__(self, spec: Any) -> Any:
-        from .edit import NetExtract
+        from .extract import NetExtract
         return NetExtract(self, spec)
 
 
