@@ -20,9 +20,7 @@ output -> its length variable ``(input port, offset)`` or None), ``mask_safe`` a
 """
 from __future__ import annotations
 
-import linecache
 from collections.abc import Mapping
-from itertools import count
 from typing import Any
 
 import torch
@@ -59,7 +57,6 @@ def prefixed(k: str, states: Mapping) -> dict:
     return {(k, *key): v for key, v in states.items()}
 
 
-_ids = count()
 HELPERS = {"_mask_fill": mask_fill, "_mean_fix": mean_fix, "_st": state_of,
            "_sub": sub_states, "_pre": prefixed}
 
@@ -118,9 +115,8 @@ def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
     body: list[str] = []
     for i, k in enumerate(order):
         body += _node_lines(g, k, modules[k], plan, var, lens, last_use, keep)
-        dead = sorted(v for v, j in last_use.items() if j == i and v not in keep)
-        if dead:
-            body.append(f"    del {', '.join(dead)}")
+        if i in values.dead:
+            body.append(f"    del {', '.join(values.dead[i])}")
     outs = ", ".join(f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"])
     head = [f"def forward_ext(self, {sig}_lengths=None, _states=None):",
             "    _S = None if _states is None else {}",
@@ -183,11 +179,10 @@ def _leaf_call(layer: Any, module: nn.Module, ref: str, ins: list[str], lv: LenV
 def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module]) -> None:
     """Generate and attach ``forward_ext`` and the static facts to a freshly built module."""
     code = generate_forward_ext(g, modules, tuple(module.arg_names))
-    name = f"<netgraph-forward-ext-{next(_ids)}>"
-    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
+    from .lower import load_source
     ns: dict[str, Any] = {**HELPERS, "torch": torch, "F": torch.nn.functional}
-    exec(compile(code, name, "exec"), ns)  # noqa: S102 - our own generated source
-    type(module).forward_ext = ns["forward_ext"]  # type: ignore[attr-defined]
+    forward_ext = load_source(code, "forward-ext", ns, "forward_ext")
+    type(module).forward_ext = forward_ext  # type: ignore[attr-defined]
     type(module).ext_code = code  # type: ignore[attr-defined]
     plan = graph_plan(g)
     bad = unsafe_layers(g, modules, plan)

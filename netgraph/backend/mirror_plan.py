@@ -12,19 +12,15 @@ nested graph stay inline (they mirror themselves), and so does any other stateme
 from __future__ import annotations
 
 import ast
-import linecache
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import count
 from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
-
-_ids = count()
 
 
 @dataclass
@@ -50,13 +46,12 @@ def mirrored_graph_class(module: Any, segment: int | None = None) -> type:
     for b in blocks:                    # globals (torch, F, helpers) are not passed around
         b.reads = [x for x in b.reads if x in local]
     code, segs = _source(fn, blocks, args, module)
-    name = f"<netgraph-mirrored-{next(_ids)}>"
-    linecache.cache[name] = (len(code), None, code.splitlines(True), name)
     ns: dict[str, Any] = dict(base.forward.__globals__)
     ns.update({"torch": torch, "_ckpt": run_segment, "_plain": base.forward, "_on": _on})
-    exec(compile(code, name, "exec"), ns)  # noqa: S102 - generated from our own plan
+    from .lower import load_source
+    forward = load_source(code, "mirrored", ns, "forward")
     return type(f"Mirrored{base.__name__}", (base,), {
-        "forward": ns["forward"], "mirror_base": base, "mirror_code": code,
+        "forward": forward, "mirror_base": base, "mirror_code": code,
         "mirror_plain": staticmethod(base.forward), "mirror_segments": segs,
         "__module__": __name__})
 
