@@ -173,7 +173,7 @@ def test_misshapen_inputs():
     with pytest.raises(EvaluationError, match=r"but received an array of dimensions \{1, 1, 3\}"):
         small()([[[1, 2, 3]]])
     with pytest.raises(EvaluationError, match=r'port "Input" expects numeric data, but received '
-                       r"\['a', 'b'\]"):
+                       r"the string 'a' at position \{1\}"):
         small()(["a", "b"])
     with pytest.raises(EvaluationError, match='some inputs are single examples and others '
                        'batches: "a" batch, "b" example'):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EvaluationError
+from ..errors import EvaluationError, NetGraphError
 from ..shapes import VARYING, PortType
 
 DTYPES = {"Real32": torch.float32, "Real64": torch.float64}
@@ -30,21 +30,103 @@ class PortSpec:
         return len(self.type.dims or ())
 
 
-def as_array(head: str, port: str, value: Any, integer: bool) -> np.ndarray | torch.Tensor | list:
-    """A tensor or array for ``value``; a list when the examples have different shapes."""
+def as_array(head: str, port: str, value: Any, integer: bool, rank: int | None = None
+             ) -> np.ndarray | torch.Tensor | list:
+    """A tensor or array for ``value``; a list when the examples have different shapes.
+
+    Missing values (None), strings and complex numbers are refused, naming the first one and
+    where it is (``rank``, the port's rank, tells an example index from a position).
+    """
     if isinstance(value, torch.Tensor):
         return value
-    if isinstance(value, np.ndarray) and value.dtype != object:
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         return value
     try:
-        arr = np.asarray(value, dtype=np.int64 if integer else np.float64)
-    except (ValueError, TypeError):
-        if isinstance(value, (list, tuple)) and value and all(
-                isinstance(v, (list, tuple, np.ndarray, torch.Tensor)) for v in value):
-            return list(value)  # examples of different shapes
-        raise EvaluationError(head, f'port "{port}" expects numeric data, but received '
-                              f"{_short(value)}.") from None
-    return arr
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf" and bad_element(value, rank) is None:
+            arr = np.asarray(value, dtype=np.int64 if integer else np.float64)  # boxed numbers
+    except (ValueError, TypeError, OverflowError):
+        arr = None
+    if arr is not None and arr.dtype.kind in "biuf":
+        return arr
+    bad = bad_element(value, rank)
+    if bad is None and isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (list, tuple, np.ndarray, torch.Tensor)) for v in value):
+        return list(value)  # examples of different shapes
+    raise EvaluationError(head, f'port "{port}" expects numeric data, but '
+                          f"{bad or 'received ' + _short(value)}.")
+
+
+def bad_element(value: Any, rank: int | None = None) -> str | None:
+    """Words for the first element of nested data that is not a number ("example 2 holds
+    None (a missing value)"), or None when there is none. ``rank`` is the rank of one
+    example: a deeper position is in a batch, and its first index is the example."""
+    found = _first_bad(value)
+    if found is None:
+        return None
+    pos, v = found
+    what = _what(v)
+    if not pos:
+        return f"received {what}"
+    if rank is not None and len(pos) > rank:
+        rest = pos[1:]
+        at = "" if not rest else " at position {" + ", ".join(str(i + 1) for i in rest) + "}"
+        return f"example {pos[0] + 1} holds {what}{at}"
+    return f"received {what} at position {{{', '.join(str(i + 1) for i in pos)}}}"
+
+
+def _first_bad(value: Any) -> tuple[tuple[int, ...], Any] | None:
+    """(0-based position, element) of the first non-number in nested lists, depth first."""
+    stack: list[tuple[tuple[int, ...], Any]] = [((), value)]
+    while stack:
+        pos, v = stack.pop()
+        if isinstance(v, torch.Tensor) or (isinstance(v, np.ndarray) and v.dtype.kind in "biuf"):
+            continue
+        if isinstance(v, np.ndarray):
+            v = v.tolist() if v.ndim else v.item()
+        if isinstance(v, (list, tuple)):
+            stack.extend(((*pos, i), e) for i, e in reversed(list(enumerate(v))))
+        elif not isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
+            return pos, v
+    return None
+
+
+def _what(v: Any) -> str:
+    if v is None:
+        return "None (a missing value)"
+    if isinstance(v, (str, bytes)):
+        return f"the string {_short(v)}"
+    if isinstance(v, (complex, np.complexfloating)):
+        return f"the complex number {v}"
+    return f"{_short(v)} (of type {type(v).__name__})"
+
+
+def check_values(head: str, spec: PortSpec, value: Any, batched: bool) -> None:
+    """An integer port gets whole numbers within its bound (class and embedding indices)."""
+    if spec.integer:
+        check_integers(head, spec.name, spec.type, value, batched)
+
+
+def check_integers(head: str, port: str, t: PortType, value: Any, batched: bool,
+                   error: type[NetGraphError] = EvaluationError) -> None:
+    """Raise ``error`` naming the first value of ``value`` that is not a whole number in
+    ``t``'s bound, and its example when ``batched``."""
+    a = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    if a.size == 0 or (a.dtype.kind in "biu" and t.bound is None):
+        return
+    bad = np.zeros(a.shape, dtype=bool)
+    if a.dtype.kind == "f":
+        bad |= ~np.isfinite(a) | (a != np.round(a))
+    want = "integers"
+    if t.bound is not None:
+        lo, hi = t.bound
+        bad |= (a < lo) | (a > hi)
+        want = f"integers between {lo} and {hi}"
+    if bad.any():
+        pos = tuple(int(i) for i in np.argwhere(bad)[0])
+        v = a[pos].item()
+        which = f" (example {pos[0] + 1})" if batched and pos else ""
+        raise error(head, f'port "{port}" expects {want}, but received {v!r}{which}.')
 
 
 def _short(value: Any) -> str:

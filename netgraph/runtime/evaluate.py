@@ -11,7 +11,8 @@ from ..errors import EvaluationError, OptionError, check_options, nearest
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
-from .data import (DTYPES, PortSpec, as_array, batch_rank, check_shape, to_plain, to_tensor)
+from .data import (DTYPES, PortSpec, as_array, batch_rank, check_shape, check_values, to_plain,
+                   to_tensor)
 from .state import wants_states
 from .stateful import evaluate_with_states
 
@@ -80,16 +81,16 @@ class Evaluator:
             if spec is None or isinstance(value, torch.Tensor):
                 return None
             try:
-                arr = value if isinstance(value, np.ndarray) else np.asarray(
-                    value, dtype=np.int64 if spec.integer else np.float64)
+                arr = value if isinstance(value, np.ndarray) else np.asarray(value)
             except (ValueError, TypeError):  # ragged examples: the general path groups them
                 return None
             batched = arr.ndim == spec.rank + 1
-            if arr.dtype == object or (not batched and arr.ndim != spec.rank) or (
+            if arr.dtype.kind not in "biuf" or (not batched and arr.ndim != spec.rank) or (
                     flag is not None and flag != batched):
-                return None
+                return None  # None, strings, ...: the general path words the error
             flag = batched
             check_shape(self.head, spec, arr.shape, batched)
+            check_values(self.head, spec, arr, batched)
             t = to_tensor(arr, spec.integer, self.dtype, self.device)
             tensors[name] = t if batched else t.unsqueeze(0)
         if len(tensors) < self.required or (flag and len({t.shape[0] for t in tensors.values()}) > 1):
@@ -131,7 +132,8 @@ def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     feeds = _feeds(ev, data)
     want = _selected_ports(ev, ports)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
-    arrays = {k: as_array(head, k, v, _spec(ev, k).integer) for k, v in feeds.items()}
+    arrays = {k: as_array(head, k, v, _spec(ev, k).integer, _spec(ev, k).rank)
+              for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         return _evaluate_ragged(ev, arrays, want, as_torch, options.get("BatchSize"))
     batched, n = _batching(ev, arrays)
@@ -182,6 +184,7 @@ def _batching(ev: Evaluator, arrays: Mapping[str, Any]) -> tuple[bool, int]:
         shape = tuple(v.shape)
         b = batch_rank(ev.head, spec, shape)
         check_shape(ev.head, spec, shape, b)
+        check_values(ev.head, spec, v, b)
         kinds[k] = (b, shape[0] if b else 1)
     flags = {b for b, _ in kinds.values()}
     if len(flags) > 1:

@@ -17,7 +17,7 @@ import torch
 from ..errors import EvaluationError
 from ..shapes import VARYING
 from .buckets import DEFAULT_SEQUENCE_BATCH_SIZE, bucket_batches, pad_examples
-from .data import check_shape, to_tensor
+from .data import as_array, check_shape, check_values, to_tensor
 
 States = dict[tuple, torch.Tensor]
 
@@ -35,8 +35,7 @@ def examples_of(ev: Any, arrays: Mapping[str, Any]) -> tuple[int, list[dict[str,
         ex = {}
         for k, v in arrays.items():
             spec = ev.by_name[k]
-            e = v[i] if isinstance(v[i], torch.Tensor) else np.asarray(
-                v[i], dtype=np.int64 if spec.integer else np.float64)
+            e = _example(ev.head, spec, v[i], i)
             if e.ndim != spec.rank:
                 raise EvaluationError(ev.head, f'port "{k}" expects {spec.type.describe()}, but '
                                       f"example {i + 1} has dimensions {tuple(e.shape)}.")
@@ -44,6 +43,21 @@ def examples_of(ev: Any, arrays: Mapping[str, Any]) -> tuple[int, list[dict[str,
             ex[k] = e
         examples.append(ex)
     return count, examples
+
+
+def _example(head: str, spec: Any, value: Any, i: int) -> Any:
+    """Example ``i`` as a checked numeric array (or tensor); errors name the example."""
+    try:
+        e = value if isinstance(value, torch.Tensor) else as_array(head, spec.name, value,
+                                                                   spec.integer, spec.rank)
+        if not isinstance(e, list):
+            check_values(head, spec, e, False)
+            return e
+    except EvaluationError as err:
+        words = str(err)[len(head) + 2:].rstrip(".")
+        raise EvaluationError(head, f"{words} (example {i + 1}).") from None
+    raise EvaluationError(head, f'port "{spec.name}" expects {spec.type.describe()}, but '
+                          f"example {i + 1} is not a regular array.")
 
 
 def _groups(ev: Any, examples: list[dict[str, Any]], batch_size: int) -> list[np.ndarray]:

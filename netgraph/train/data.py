@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import ShapeError, TrainingError, nearest
+from ..errors import NetGraphError, ShapeError, TrainingError, nearest
 from ..ports import NetPort
 from ..shapes import PortType
+from .checks import check_indices, checked_column
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
@@ -58,6 +59,8 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
     if (isinstance(data, tuple) and len(data) == 2 and callable(data[0])
             and isinstance(data[1], Mapping)):
         return Generator(data[0], _round_length(head, data[1]))
+    if isinstance(data, (list, tuple, Mapping)) and not data:
+        raise TrainingError(head, "the training data is empty.")
     if isinstance(data, Mapping) and data and all(isinstance(k, (str, NetPort)) for k in data):
         cols = {_port(k): v for k, v in data.items()}
     elif isinstance(data, Mapping):
@@ -66,6 +69,11 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
         cols = _rules(head, list(data[0]), list(data[1]), inputs, outputs)
     elif isinstance(data, (list, tuple)) and data and all(isinstance(e, Mapping) for e in data):
         keys = list(data[0])
+        for i, e in enumerate(data):
+            if set(e) != set(keys):
+                raise TrainingError(head, f"example {i + 1} has the ports "
+                                    f"{', '.join(map(str, e)) or 'none'}, but example 1 has "
+                                    f"{', '.join(map(str, keys))}.")
         cols = {_port(k): [e[k] for e in data] for k in keys}
     elif isinstance(data, (list, tuple)) and data and all(
             isinstance(e, tuple) and len(e) == 2 for e in data):
@@ -74,7 +82,7 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
         raise TrainingError(head, "expected training data as a dict {input: output}, a list of "
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
                             f"dicts or a generator function, but received {_short(data)}.")
-    return {k: _column(head, k, v) for k, v in cols.items()}
+    return {k: checked_column(_column, head, k, v) for k, v in cols.items()}
 
 
 def _port(k: Any) -> str:
@@ -174,7 +182,8 @@ def series_columns(data: Any, ranks: Mapping[str, int | None]) -> tuple[Columns,
     known = [p for p in first if ranks.get(p) is not None]
     if not known or np.ndim(first[known[0]]) != ranks[known[0]] + 1:  # type: ignore[operator]
         return None
-    parts = [{_port(k): _column(HEAD, _port(k), v) for k, v in d.items()} for d in data]
+    parts = [{_port(k): checked_column(_column, HEAD, _port(k), v) for k, v in d.items()}
+             for d in data]
     for i, part in enumerate(parts):
         if set(part) != set(parts[0]):
             raise TrainingError(HEAD, f"series {i + 1} has the columns {', '.join(part)}, but "
@@ -227,6 +236,8 @@ class PortFeed:
         """Each example must have the port's shape (any length for a "Varying" dimension)."""
         if self.type is None or self.type.dims is None:
             return
+        if self.integer:  # class and embedding indices: whole numbers within the bound
+            check_indices(head, port, self.type, column)
         dims, shape = self.type.dims, column.shape[1:]
         if len(dims) != len(shape) or any(isinstance(d, int) and d != s
                                           for d, s in zip(dims, shape, strict=True)):
@@ -362,15 +373,36 @@ class GeneratorData:
     def call(self, rnd: int, i: int) -> Any:
         if rnd == 1 and i == 0 and self._first is not None:
             return self._first
-        return self.gen.f({"BatchSize": self.batch_size, "Round": rnd, "Batch": i + 1,
-                           "AbsoluteBatch": (rnd - 1) * self.batches_per_round + i + 1})
+        return call_generator(self.gen.f, {
+            "BatchSize": self.batch_size, "Round": rnd, "Batch": i + 1,
+            "AbsoluteBatch": (rnd - 1) * self.batches_per_round + i + 1})
 
     def round(self, rnd: int, start: int = 0) -> Iterator[dict[str, torch.Tensor]]:
         for i in range(start, self.batches_per_round):
-            yield self.to_feeds(self.call(rnd, i))
+            yield self.batch(rnd, i)
 
     def batch(self, rnd: int, i: int) -> dict[str, torch.Tensor]:
-        return self.to_feeds(self.call(rnd, i))
+        batch = self.call(rnd, i)
+        try:
+            return self.to_feeds(batch)
+        except NetGraphError as e:  # say which batch was bad
+            raise type(e)(e.head, f"{str(e)[len(e.head) + 2:].rstrip('.')} (in the batch the "
+                          f"generator function returned for round {rnd}, batch {i + 1})."
+                          ) from None
+
+
+def call_generator(f: Callable[[dict], Any], info: dict) -> Any:
+    """``f(info)``; an exception in it becomes a TrainingError naming the batch."""
+    try:
+        batch = f(info)
+    except Exception as e:
+        raise TrainingError(HEAD, f"the generator function raised {type(e).__name__}: {e} "
+                            f"(round {info['Round']}, batch {info['Batch']}).") from e
+    if batch is None or isinstance(batch, (str, bytes, int, float, complex)):
+        raise TrainingError(HEAD, f"the generator function returned {_short(batch)} for round "
+                            f"{info['Round']}, batch {info['Batch']}; it must return a batch "
+                            "of data, such as a dict of columns {port: [...]}.")
+    return batch
 
 
 def _short(value: Any) -> str:

@@ -32,6 +32,7 @@ from .data import (
     Generator,
     GeneratorData,
     PortFeed,
+    call_generator,
     check_ports,
     data_columns,
     series_columns,
@@ -170,8 +171,8 @@ class Run:
         cols = self._columns(data, inputs, net, "train")
         probe = None
         if isinstance(cols, Generator):
-            probe = cols.f({"BatchSize": self.batch_size, "Round": 1, "Batch": 1,
-                            "AbsoluteBatch": 1})
+            probe = call_generator(cols.f, {"BatchSize": self.batch_size, "Round": 1,
+                                            "Batch": 1, "AbsoluteBatch": 1})
             sample = data_columns(probe, inputs, net_outputs(net))
         else:
             sample = cols
