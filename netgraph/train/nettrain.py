@@ -18,7 +18,7 @@ import torch
 
 from ..backend.init import NetInitialize
 from ..backend.lower import optional_ports
-from ..errors import OptionError, TrainingError, nearest
+from ..errors import NetGraphError, OptionError, TrainingError, nearest
 from ..graph.net import Container
 from ..layers.base import Layer
 from ..runtime.evaluate import device_of
@@ -291,10 +291,27 @@ class Run:
                 torch.manual_seed(self.seed)
             else:
                 torch.set_rng_state(t.rng_state)
-            loop.run(start)
+            self._run_loop(loop, start, progress)
             t.rng_state = torch.get_rng_state()
         progress.finish()
         return self._results(h, loop)
+
+    def _run_loop(self, loop: Loop, start: tuple[int, int] | None, progress: Progress) -> None:
+        """Train, stopping cleanly: Ctrl-C (KeyboardInterrupt) ends training with the net so
+        far, as WL's abort does ("ManualStop"). Any other error closes the progress bar and
+        is raised; a netgraph error carries the results so far as ``err.results``."""
+        try:
+            loop.run(start)
+        except KeyboardInterrupt:
+            loop.h.reason = "ManualStop"
+        except NetGraphError as e:
+            progress.close()
+            loop.h.reason = str(e)[len(e.head) + 2:]
+            e.results = self._results(loop.h, loop)  # type: ignore[attr-defined]
+            raise
+        except BaseException:
+            progress.close()
+            raise
 
     def _results(self, h: History, loop: Loop) -> NetTrainResultsObject:
         t, el = self.trainer, h.elapsed

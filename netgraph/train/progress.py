@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import OptionError, TrainingError
 from ..symbols import Automatic
 from .results import History, ProgressInfo
 
@@ -47,10 +47,15 @@ def parse_interval(spec: Any, option: str) -> Interval:
 
 
 class Channel:
-    """One reporter called at its interval; ``stops`` when its "StopTraining" counts."""
+    """One reporter called at its interval; ``stops`` when its "StopTraining" counts.
 
-    def __init__(self, fn: Callable[[ProgressInfo], Any], interval: Interval) -> None:
-        self.fn, self.interval = fn, interval
+    ``option`` names the option that gave a user's function: an exception in it stops
+    training as a TrainingError that names the option, round and batch (chained to it).
+    """
+
+    def __init__(self, fn: Callable[[ProgressInfo], Any], interval: Interval,
+                 option: str | None = None) -> None:
+        self.fn, self.interval, self.option = fn, interval, option
         self.last_time, self.last_batch, self.last_round = time.perf_counter(), 0, 0
 
     def due(self, h: History, end_of_round: bool, now: float) -> bool:
@@ -64,7 +69,14 @@ class Channel:
     def fire(self, h: History, info: ProgressInfo, now: float) -> bool:
         self.last_time, self.last_batch, self.last_round = (now, h.absolute_batch,
                                                             len(h.round_losses))
-        return self.fn(info) == "StopTraining"
+        if self.option is None:
+            return self.fn(info) == "StopTraining"
+        try:
+            return self.fn(info) == "StopTraining"   # type: ignore[no-any-return]
+        except Exception as e:
+            raise TrainingError(HEAD, f"the {self.option} raised {type(e).__name__}: "
+                                f"{e} (round {info['Round']}, batch {info['Batch']}); training "
+                                "stopped.") from e
 
 
 class Bar:
@@ -128,7 +140,7 @@ class Progress:
             if not callable(f):
                 raise OptionError(HEAD, f"expected TrainingProgressFunction to be a function, "
                                   f"but received {f!r}.")
-            self._add(f, opts, Interval("round", 1.0))
+            self._add(f, opts, Interval("round", 1.0), "TrainingProgressFunction")
         self.next_check = 0.0
         self.by_batch = any(c.interval.unit != "round" for c in self.channels)
 
@@ -145,18 +157,19 @@ class Progress:
         elif form == "Print":
             self._add(print_line, opts, Interval("second", 2.0))
         elif callable(form):
-            self._add(form, opts, Interval("round", 1.0))
+            self._add(form, opts, Interval("round", 1.0), "TrainingProgressReporting")
         else:
             raise OptionError(HEAD, f'expected TrainingProgressReporting to be Automatic, '
                               f'"Print", "ProgressIndicator", None or a function, but '
                               f"received {form!r}.")
 
-    def _add(self, fn: Callable, opts: dict, default: Interval) -> None:
+    def _add(self, fn: Callable, opts: dict, default: Interval, option: str | None = None
+             ) -> None:
         for k in opts:
             if k not in ("Interval", "MinimumInterval"):
                 raise OptionError(HEAD, f'unknown suboption "{k}"; expected "Interval".')
         iv = parse_interval(opts["Interval"], "progress") if "Interval" in opts else default
-        self.channels.append(Channel(fn, iv))
+        self.channels.append(Channel(fn, iv, option))
 
     def batch(self) -> bool:
         """After each batch: cheap unless a batch- or time-based reporter is due."""
@@ -174,6 +187,12 @@ class Progress:
             return False
         info = self.h.info(self.net, event)
         return any([c.fire(self.h, info, now) for c in due])
+
+    def close(self) -> None:
+        """Close the bar without a final report (training failed)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
     def finish(self) -> None:
         if self.bar is not None:
