@@ -21,7 +21,7 @@ from torch import Tensor
 
 from ..backend.lower import lower
 from ..backend.sync import arrays_from_module
-from ..errors import TrainingError, nearest
+from ..errors import NetGraphError, TrainingError, nearest
 from ..layers.base import Layer
 from .arrays import Settings, array_refs, param_groups, param_settings
 from .data import SERIES_START, Feeder
@@ -212,7 +212,10 @@ class Trainer:
         self._raise_pending()
         if self.feeder is None:
             raise TrainingError("TrainerUpdate", "this trainer has no data description yet.")
-        feeds = self.feeder(batch)
+        try:
+            feeds = self.feeder(batch)
+        except NetGraphError as e:  # the user called TrainerUpdate: name it
+            raise type(e)("TrainerUpdate", str(e)[len(e.head) + 2:]) from None
         self._worker.submit(lambda: self._queued_step(feeds))
 
     def _queued_step(self, feeds: Mapping[str, Tensor]) -> None:
