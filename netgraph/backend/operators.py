@@ -1,4 +1,4 @@
-"""Torch modules of the higher-order operators and of a recurrent layer's single step.
+"""Torch modules of the higher-order operators (a RecurrentStep's is in backend/unfold.py).
 
 An operator module keeps the lowered modules of its inner nets in ``self.inner``, an
 ``nn.ModuleDict`` keyed like the layer's ``inner_nets()`` ("Net", "ForwardNet",
@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from ..graph.net import Container
 from ..layers import operators as O
 from ..layers.base import Layer
-from .base import LayerModule, builder_for, lowers
+from ..layers.inner import one_in_one_out
+from .base import LayerModule, lowers
 from .lengths import handling, reverse_within, time_mask, uniform
 
 
@@ -87,7 +88,7 @@ class MapModule(OperatorModule):
     def __init__(self, layer: O.NetMapOperator) -> None:
         super().__init__(layer)
         self.call = self.calls["Net"]
-        self.port_in, self.port_out = O._one_in_one_out(layer.head, layer._net())
+        self.port_in, self.port_out = one_in_one_out(layer.head, layer._net())
 
     def forward(self, x: Tensor) -> Tensor:
         b, t = x.shape[:2]
@@ -132,7 +133,7 @@ class NestModule(OperatorModule):
     def __init__(self, layer: O.NetNestOperator) -> None:
         super().__init__(layer)
         self.n = layer.params["n"]
-        self.port_in, self.port_out = O._one_in_one_out(layer.head, layer._net())
+        self.port_in, self.port_out = one_in_one_out(layer.head, layer._net())
         self.mask_safe = self.calls["Net"].safe
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
@@ -151,7 +152,7 @@ class BidirectionalModule(OperatorModule):
     def __init__(self, layer: O.NetBidirectionalOperator) -> None:
         super().__init__(layer)
         self.agg = layer.params["aggregation"]
-        self.ports = {k: O._one_in_one_out(layer.head, n) for k, n in layer.inner_nets().items()}
+        self.ports = {k: one_in_one_out(layer.head, n) for k, n in layer.inner_nets().items()}
         self.mask_safe = all(c.safe for c in self.calls.values())
 
     def _run(self, key: str, x: Tensor, lengths: Tensor | None) -> Tensor:
@@ -165,31 +166,6 @@ class BidirectionalModule(OperatorModule):
         if self.agg == "Catenate":
             return torch.cat([f, b], dim=-1)                                 # (batch, time, 2d)
         return f + b if self.agg == "Total" else (f + b) / 2
-
-
-class StepModule(LayerModule):
-    """RecurrentStep: one step of a recurrent layer, on the layer's own (fused) module."""
-
-    def __init__(self, layer: O.RecurrentStep) -> None:
-        super().__init__()
-        rec = layer.as_recurrent()
-        self.rec = builder_for(rec)(rec)
-        self.array_names = self.rec.array_names
-        self.lstm = layer.params["kind"] == "LongShortTermMemoryLayer"
-
-    def set_arrays(self, arrays: dict[str, Any]) -> None:
-        self.rec.set_arrays(arrays)
-
-    def get_arrays(self) -> dict[str, Any]:
-        return self.rec.get_arrays()
-
-    def array_parameters(self) -> dict[str, list[nn.Parameter]]:
-        return self.rec.array_parameters()
-
-    def forward(self, x: Tensor, s: Tensor | None = None, c: Tensor | None = None
-                ) -> Tensor | tuple[Tensor, Tensor]:
-        r = self.rec(x.unsqueeze(1), s, c) if self.lstm else self.rec(x.unsqueeze(1), s)
-        return (r[0][:, 0], r[2]) if self.lstm else r[0][:, 0]   # (batch, n) [, (batch, n)]
 
 
 def fused_step(layer: O.NetFoldOperator) -> tuple[str, ...] | None:
@@ -273,4 +249,3 @@ lowers(O.NetMapThreadOperator)(MapThreadModule)
 lowers(O.NetNestOperator)(NestModule)
 lowers(O.NetBidirectionalOperator)(BidirectionalModule)
 lowers(O.NetFoldOperator)(FoldModule)
-lowers(O.RecurrentStep)(StepModule)

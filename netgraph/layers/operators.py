@@ -1,5 +1,6 @@
 """Higher-order operators: NetMapOperator, NetMapThreadOperator, NetFoldOperator,
-NetNestOperator, NetBidirectionalOperator, and NetUnfold (a recurrent layer's single step).
+NetNestOperator and NetBidirectionalOperator; NetUnfold (a recurrent layer's single step)
+is in :mod:`netgraph.layers.unfold` and importable from here too.
 
 An operator holds inner nets (any layer or graph) in ``params["nets"]``, keyed as WL's
 NetExtract names them ("Net", or "ForwardNet"/"BackwardNet"). It exposes them through
@@ -12,78 +13,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import LayerError, ShapeError
-from ..shapes import VARYING, Dim, PortType, UnifyError, unify, unify_dim
+from ..errors import LayerError
+from ..shapes import PortType, UnifyError, unify
 from ..symbols import Automatic, Catenate, Mean, Total
 from .base import ArraySpec, Layer, PortMismatch, Types, check_size
-from .recurrent import RecurrentLayer
+from .inner import as_net, inner_ports, lift, meet, meet_dims, one_in_one_out, short, solve, strip
+from .unfold import NetUnfold, RecurrentStep
 
-
-def inner_ports(net: Layer) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The ports an operator sees on an inner net: its visible inputs and outputs."""
-    return net.visible_inputs(), net.visible_outputs()
-
-
-def solve(head: str, net: Layer, ins: Types, outs: Types) -> tuple[Layer, Types, Types]:
-    """Infer an inner net given constraints on its visible ports; return it specialized with
-    the types of those ports."""
-    from ..graph.net import Container, wrap
-    g = wrap(net)
-    try:
-        gi = {p: _meet(p, g.in_types.get(p, PortType()), ins.get(p)) for p in g.params["inputs"]}
-        go = {p: _meet(p, g.out_types.get(p, PortType()), outs.get(p))
-              for p in g.params["outputs"]}
-        s = g.specialize(gi, go)
-    except ShapeError as e:
-        raise ShapeError(head, f"in its inner net, {str(e)}") from None
-    new = s if isinstance(net, Container) else s.nodes["1"]  # type: ignore[attr-defined]
-    return new, dict(s.in_types), dict(s.out_types)
-
-
-def _meet(port: str, a: PortType, b: PortType | None) -> PortType:
-    if b is None:
-        return a
-    try:
-        return unify(a, b)
-    except UnifyError:
-        raise PortMismatch(port, a.describe(), b.describe()) from None
-
-
-def strip(port: str, t: PortType | None, k: int) -> tuple[list[Dim], PortType]:
-    """Split a type into its ``k`` leading (mapped) dims and the element type."""
-    t = t or PortType()
-    if t.dims is None:
-        return [None] * k, PortType(None, t.kind, t.bound)
-    if len(t.dims) < k:
-        raise PortMismatch(port, f"an array of rank at least {k}", t.describe())
-    return list(t.dims[:k]), PortType(t.dims[k:], t.kind, t.bound)
-
-
-def lift(lead: list[Dim], t: PortType) -> PortType:
-    """The type of an array of elements of type ``t`` with leading dims ``lead``."""
-    return PortType(None if t.dims is None else (*lead, *t.dims), t.kind, t.bound)
-
-
-def meet_dims(port: str, leads: list[list[Dim]], default: Dim = VARYING) -> list[Dim]:
-    """Unify the mapped dims of several ports level by level (unknown ones: sequences)."""
-    out: list[Dim] = []
-    for level in zip(*leads, strict=False):
-        d: Dim = None
-        for v in level:
-            try:
-                d = unify_dim(d, v)
-            except UnifyError:
-                raise PortMismatch(port, f"mapped dimensions of equal length, but {level[0]}",
-                                   f"{v}") from None
-        out.append(default if d is None else d)
-    return out
-
-
-def _short(net: Layer) -> str:
-    from ..graph.net import Container
-    if isinstance(net, Container):
-        return f"{net.head}[{len(net.nodes)} layers]"
-    return f"{net.head}({net._param_repr()})"
+__all__ = ["Operator", "NetMapOperator", "NetMapThreadOperator", "NetNestOperator",
+           "NetBidirectionalOperator", "NetFoldOperator", "NetUnfold", "RecurrentStep"]
 
 
 class Operator(Layer):
@@ -121,9 +59,9 @@ class Operator(Layer):
         nets, tin, tout = self._solve(ins, outs)
         return self._replace(
             params={**self.params, "nets": nets},
-            in_types={p: _meet(p, ins.get(p, PortType()), tin.get(p, PortType()))
+            in_types={p: meet(p, ins.get(p, PortType()), tin.get(p, PortType()))
                       for p in self.input_ports()},
-            out_types={p: _meet(p, outs.get(p, PortType()), tout.get(p, PortType()))
+            out_types={p: meet(p, outs.get(p, PortType()), tout.get(p, PortType()))
                        for p in self.output_ports()})
 
     def _solve(self, ins: Types, outs: Types) -> tuple[dict[str, Layer], Types, Types]:
@@ -133,20 +71,7 @@ class Operator(Layer):
         return self.params["nets"][key]
 
     def _param_repr(self) -> str:
-        return ", ".join(_short(n) for n in self.params["nets"].values())
-
-
-def _one_in_one_out(head: str, net: Layer) -> tuple[str, str]:
-    ins, outs = inner_ports(net)
-    if len(ins) != 1 or len(outs) != 1:
-        raise LayerError(head, f"expected a net with one input and one output, but received a "
-                         f"net with inputs {list(ins)} and outputs {list(outs)}.")
-    return ins[0], outs[0]
-
-
-def _as_net(head: str, net: Any) -> Layer:
-    from ..graph.specs import to_layer
-    return to_layer(head, net, "Net")
+        return ", ".join(short(n) for n in self.params["nets"].values())
 
 
 class NetMapOperator(Operator):
@@ -161,13 +86,13 @@ class NetMapOperator(Operator):
     """
 
     def __init__(self, net: Any, **opts: Any) -> None:
-        net = _as_net("NetMapOperator", net)
-        _one_in_one_out("NetMapOperator", net)
+        net = as_net("NetMapOperator", net)
+        one_in_one_out("NetMapOperator", net)
         self._setup({"nets": {"Net": net}}, opts)
 
     def _solve(self, ins: Types, outs: Types) -> tuple[dict[str, Layer], Types, Types]:
         net = self._net()
-        i, o = _one_in_one_out(self.head, net)
+        i, o = one_in_one_out(self.head, net)
         lx, x = strip("Input", ins.get("Input"), 1)
         ly, y = strip("Output", outs.get("Output"), 1)
         lead = meet_dims("Input", [lx, ly])
@@ -188,7 +113,7 @@ class NetMapThreadOperator(Operator):
     """
 
     def __init__(self, net: Any, levels: Any = 1, **opts: Any) -> None:
-        net = _as_net("NetMapThreadOperator", net)
+        net = as_net("NetMapThreadOperator", net)
         ins, _ = inner_ports(net)
         self._setup({"nets": {"Net": net}, "levels": _thread_levels(ins, levels)}, opts)
 
@@ -218,8 +143,8 @@ class NetMapThreadOperator(Operator):
         lv = set(self.params["levels"].values())
         levels = {p: n for p, n in self.params["levels"].items() if n}
         if len(levels) == len(self.params["levels"]):      # every input mapped alike
-            return _short(self._net()) + ("" if lv == {1} else f", {lv.pop()}")
-        return f"{_short(self._net())}, {levels}"
+            return short(self._net()) + ("" if lv == {1} else f", {lv.pop()}")
+        return f"{short(self._net())}, {levels}"
 
 
 def _thread_levels(ins: tuple[str, ...], levels: Any) -> dict[str, int]:
@@ -253,15 +178,15 @@ class NetNestOperator(Operator):
     """
 
     def __init__(self, net: Any, n: int, **opts: Any) -> None:
-        net = _as_net("NetNestOperator", net)
-        _one_in_one_out("NetNestOperator", net)
+        net = as_net("NetNestOperator", net)
+        one_in_one_out("NetNestOperator", net)
         check_size("NetNestOperator", n, "the number of applications n", allow_none=False)
         self._setup({"nets": {"Net": net}, "n": n}, opts)
 
     def _solve(self, ins: Types, outs: Types) -> tuple[dict[str, Layer], Types, Types]:
         net = self._net()
-        i, o = _one_in_one_out(self.head, net)
-        t = _meet("Output", ins.get("Input", PortType()), outs.get("Output"))
+        i, o = one_in_one_out(self.head, net)
+        t = meet("Output", ins.get("Input", PortType()), outs.get("Output"))
         new, ti, to = solve(self.head, net, {i: t}, {o: t})
         try:
             t = unify(ti[i], to[o])
@@ -273,7 +198,7 @@ class NetNestOperator(Operator):
         return {"Net": new}, {"Input": t}, {"Output": t}
 
     def _param_repr(self) -> str:
-        return f"{_short(self._net())}, {self.params['n']}"
+        return f"{short(self._net())}, {self.params['n']}"
 
 
 AGGREGATES = {"Catenate": Catenate, "Total": Total, "Mean": Mean}
@@ -298,9 +223,9 @@ class NetBidirectionalOperator(Operator):
         if len(pair) != 2:
             raise LayerError(head, f"expected a net or a list of two nets, but received "
                              f"{len(pair)} nets.")
-        f, b = (_as_net(head, n) for n in pair)
+        f, b = (as_net(head, n) for n in pair)
         for n in (f, b):
-            _one_in_one_out(head, n)
+            one_in_one_out(head, n)
         name = getattr(aggregation, "name", aggregation)
         if name not in AGGREGATES:
             raise LayerError(head, f"expected the aggregation to be Catenate, Total or Mean, "
@@ -315,17 +240,17 @@ class NetBidirectionalOperator(Operator):
         agg = self.params["aggregation"]
         new, got = {}, []
         for key in ("ForwardNet", "BackwardNet"):
-            i, o = _one_in_one_out(self.head, self._net(key))
+            i, o = one_in_one_out(self.head, self._net(key))
             want = y if agg != "Catenate" else PortType(None if y.dims is None else
                                                         (*y.dims[:-1], None), y.kind)
             new[key], ti, to = solve(self.head, self._net(key), {i: x}, {o: want})
-            x = _meet("Input", x, ti[i])
+            x = meet("Input", x, ti[i])
             got.append(to[o])
         return new, {"Input": x}, {"Output": self._join(*got)}
 
     def _join(self, f: PortType, b: PortType) -> PortType:
         if self.params["aggregation"] != "Catenate":
-            return _meet("Output", f, b)
+            return meet("Output", f, b)
         if f.dims is None or b.dims is None:
             return PortType(None, "Real")
         if len(f.dims) < 2 or len(f.dims) != len(b.dims):
@@ -337,7 +262,7 @@ class NetBidirectionalOperator(Operator):
 
     def _param_repr(self) -> str:
         f, b = self._net("ForwardNet"), self._net("BackwardNet")
-        nets = _short(f) if self.params["copies"] else f"[{_short(f)}, {_short(b)}]"
+        nets = short(f) if self.params["copies"] else f"[{short(f)}, {short(b)}]"
         agg = self.params["aggregation"]
         return nets if agg == "Catenate" else f"{nets}, {agg}"
 
@@ -363,7 +288,7 @@ class NetFoldOperator(Operator):
 
     def __init__(self, net: Any, feedback: Any = Automatic, consts: Any = (),
                  outputs: Any = Automatic, **opts: Any) -> None:
-        net = _as_net("NetFoldOperator", net)
+        net = as_net("NetFoldOperator", net)
         fb = _feedback(net, feedback)
         ins, outs = inner_ports(net)
         consts = (consts,) if isinstance(consts, str) else tuple(consts)
@@ -408,9 +333,9 @@ class NetFoldOperator(Operator):
         inner_in.update({c: ins.get(c, PortType()) for c in p["consts"]})
         inner_out = {o: v[1] for o, v in osplit.items()}
         for a, b in p["feedback"]:
-            st = _meet(b, ins.get(b, PortType()), outs.get(b))
-            inner_in[b] = _meet(b, inner_in.get(b, PortType()), st)
-            inner_out[a] = _meet(a, inner_out.get(a, PortType()), st)
+            st = meet(b, ins.get(b, PortType()), outs.get(b))
+            inner_in[b] = meet(b, inner_in.get(b, PortType()), st)
+            inner_out[a] = meet(a, inner_out.get(a, PortType()), st)
         new, ti, to = solve(self.head, self._net(), inner_in, inner_out)
         state = {b: _feedback_type(b, a, ti[b], to[a]) for a, b in p["feedback"]}
         tin = {m: lift(lead, ti[m]) for m in p["mapped"]}
@@ -421,7 +346,7 @@ class NetFoldOperator(Operator):
 
     def _param_repr(self) -> str:
         fb = dict(self.params["feedback"])
-        return _short(self._net()) + ("" if fb == {"Output": "State"} else f", {fb}")
+        return short(self._net()) + ("" if fb == {"Output": "State"} else f", {fb}")
 
 
 def _feedback_type(b: str, a: str, tin: PortType, tout: PortType) -> PortType:
@@ -451,87 +376,3 @@ def _feedback(net: Layer, feedback: Any) -> tuple[tuple[str, str], ...]:
                              f"{', '.join(outs)}) to an input ({', '.join(ins)}), but received "
                              f"{pair!r}.")
     return tuple(pairs)
-
-
-class RecurrentStep(Layer):
-    """One step of a recurrent layer, as NetUnfold gives it: its state ports exposed.
-
-    Inputs "Input" (a vector), "State" (and "CellState" for an LSTM); outputs "Output" (the
-    new state) (and "CellState"). The arrays are the recurrent layer's.
-    ``NetFoldOperator(NetUnfold(layer))`` computes what ``layer`` computes, on the same
-    fused kernel.
-    """
-
-    def __init__(self, kind: str, n: int, **opts: Any) -> None:
-        from . import recurrent as R
-        cls = getattr(R, kind, None)
-        if not (isinstance(cls, type) and issubclass(cls, RecurrentLayer)):
-            raise LayerError("RecurrentStep", f"expected the name of a recurrent layer, but "
-                             f"received {kind!r}.")
-        check_size("RecurrentStep", n, "the state size n", allow_none=False)
-        arrays = {k: opts.pop(k) for k in list(opts) if k in cls._array_names()}
-        self._init({"kind": kind, "n": n}, opts, arrays)
-
-    @classmethod
-    def input_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
-        lstm = params["kind"] == "LongShortTermMemoryLayer"
-        return ("Input", "State", "CellState") if lstm else ("Input", "State")
-
-    @classmethod
-    def output_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
-        lstm = params["kind"] == "LongShortTermMemoryLayer"
-        return ("Output", "CellState") if lstm else ("Output",)
-
-    def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
-        x = ins.get("Input", PortType())
-        if x.dims is not None and len(x.dims) != 1:
-            raise PortMismatch("Input", "a vector", x.describe())
-        state = PortType((self.params["n"],), "Real")
-        tin = {p: state for p in self.input_ports()}
-        tin["Input"] = PortType(x.dims or (None,), "Real")
-        return tin, {p: state for p in self.output_ports()}
-
-    def as_recurrent(self) -> RecurrentLayer:
-        """The recurrent layer this is one step of (same arrays)."""
-        from . import recurrent as R
-        cls = getattr(R, self.params["kind"])
-        x = self.in_types.get("Input", PortType())
-        k = x.dims[0] if x.dims else None
-        state = PortType((self.params["n"],), "Real")
-        ins = {"Input": PortType((VARYING, k), "Real"), **{s: state for s in cls.states}}
-        outs = {"Output": PortType((VARYING, self.params["n"]), "Real"),
-                **{s: state for s in cls.states}}
-        return cls._make({"n": self.params["n"], "dropout": None}, ins, outs,
-                         dict(self.arrays))  # type: ignore[return-value]
-
-    def array_specs(self) -> dict[str, ArraySpec]:
-        return self.as_recurrent().array_specs()
-
-    def _param_repr(self) -> str:
-        return f'"{self.params["kind"]}", {self.params["n"]}'
-
-
-def NetUnfold(net: Layer) -> Layer:
-    """NetUnfold(fnet) gives the single step of a folded net, with its states exposed.
-
-    ``fnet`` is a recurrent layer (giving a :class:`RecurrentStep`), a NetFoldOperator (giving
-    its inner net), or either one followed by a SequenceLastLayer in a two-layer chain (the
-    SequenceLastLayer is dropped).
-
-    >>> NetUnfold(GatedRecurrentLayer(3, Input=("Varying", 2))).input_ports()
-    ('Input', 'State')
-    """
-    from ..graph.net import Container
-    if isinstance(net, RecurrentLayer):
-        x = net.in_types.get("Input", PortType())
-        k = x.dims[1] if x.dims and len(x.dims) == 2 else None
-        step = RecurrentStep(net.head, net.params["n"], **({"Input": k} if k else {}))
-        return step._replace(arrays=dict(net.arrays))
-    if isinstance(net, NetFoldOperator):
-        return net._net()
-    if isinstance(net, Container) and len(net.nodes) == 2:
-        first, last = (net.nodes[k] for k in net.params["order"])
-        if last.head == "SequenceLastLayer":
-            return NetUnfold(first)
-    raise LayerError("NetUnfold", f"expected a recurrent layer or a NetFoldOperator (possibly "
-                     f"followed by a SequenceLastLayer), but received {_short(net)}.")
