@@ -23,7 +23,7 @@ def arrays_from_module(net: Layer, module: Any) -> Layer:
     one-layer graph (what ``lower`` makes of a standalone layer) is read from its only child.
     A leaf that holds nets of its own (an operator with ``inner_nets``/``map_inner``) is read
     through ``module.read_net(layer)`` when its module defines it, else through
-    ``module.layers[key]`` for each inner net.
+    ``module.inner[key]`` (an operator module) or ``module.layers[key]`` for each inner net.
 
     >>> from netgraph.backend.lower import lower
     >>> from netgraph.backend.sync import arrays_from_module
@@ -47,8 +47,9 @@ def arrays_from_module(net: Layer, module: Any) -> Layer:
     if reader is not None:
         return reader(net)  # type: ignore[no-any-return]
     mapper = getattr(net, "map_inner", None)
-    if mapper is not None and hasattr(module, "layers"):
-        net = mapper(lambda k, sub: arrays_from_module(sub, module.layers[k]))
+    subs = getattr(module, "inner", None) or getattr(module, "layers", None)  # operator, graph
+    if mapper is not None and subs is not None:
+        net = mapper(lambda k, sub: arrays_from_module(sub, subs[k]))
     if not net.arrays:
         return net
     read = module.get_arrays()  # type: ignore[operator]
