@@ -18,6 +18,7 @@ import os
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -225,7 +226,10 @@ def _read_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes
     buf = io.BytesIO()
     with z.open(info) as f:
         while True:
-            chunk = f.read(min(2**20, size + 1 - buf.tell()) or 1)
+            try:
+                chunk = f.read(min(2**20, size + 1 - buf.tell()) or 1)
+            except zlib.error as e:  # not an OSError: corrupt deflate data
+                raise _Refused(f"the member {name} is corrupt ({e})") from None
             if not chunk:
                 break
             buf.write(chunk)
@@ -248,7 +252,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 def _parse_meta(data: bytes) -> dict:
     try:
         meta = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # ValueError: also ints past 4300 digits
         raise _Refused(f"{META_MEMBER} is not valid UTF-8 JSON ({type(e).__name__}: "
                        f"{str(e)[:120]})") from None
     if not isinstance(meta, dict):
@@ -288,7 +292,7 @@ def _check_safetensors_header(data: bytes) -> None:
                        "the limit")
     try:
         header = json.loads(data[8:8 + n].decode("utf-8"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # undecodable, not JSON, ints past 4300 digits
         raise _Refused(f"{where} has a header that is not valid JSON") from None
     if not isinstance(header, dict):
         raise _Refused(f"{where} has a header that is not a JSON object")
