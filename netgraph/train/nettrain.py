@@ -23,7 +23,7 @@ from ..graph.net import Container
 from ..layers.base import Layer
 from ..runtime.evaluate import device_of
 from ..symbols import All, Automatic, Inherited, Scaled
-from . import checkpoint
+from . import checkpoint, distributed
 from .arrays import graph_rules, parse_rules
 from .data import (
     DEFAULT_BATCH_SIZE,
@@ -52,7 +52,7 @@ from .optim import parse_method
 from .options import TrainOptions, parse_options, time_goal_seconds
 from .progress import Progress, StoppingCriterion
 from .results import LEGACY, History, NetTrainResultsObject
-from .trainer import Trainer, TrainerSpec
+from .trainer import TrainerSpec
 
 HEAD = "NetTrain"
 HIDDEN = ("$Trainer", "$TrainingGenerator")
@@ -143,8 +143,10 @@ class Run:
     """One NetTrain call: preparation, the training loop and the results."""
 
     def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions) -> None:
-        self.opts, self.seed = opts, seed_of(opts.random_seeding)
-        self.device = device_of(HEAD, opts.target_device)
+        self.opts = opts
+        # Under torchrun: one process per device, same seed everywhere (distributed.py).
+        self.dist = distributed.setup(HEAD, opts, device_of(HEAD, opts.target_device))
+        self.device, self.seed = self.dist.device, self.dist.same(seed_of(opts.random_seeding))
         if opts.working_precision == "Mixed" and self.device == "cpu":
             raise OptionError(HEAD, 'WorkingPrecision "Mixed" needs TargetDevice "GPU"; on the '
                               'CPU use "Real32" or "Real64".')
@@ -156,13 +158,13 @@ class Run:
         if self.resume is not None:
             net = self.resume.net  # typed and initialized: training continues from it
         self.p = self._prepare(net, data, loss_spec)
-        self.trainer = Trainer(self._spec())
+        self.trainer = self.dist.trainer(self._spec())
         self.feeder = self.trainer.feeder = self._feeder()
         self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
         self.val = (None if self.p.validation is None else
                     self._data(self.p.validation, False, None, "val"))
         self.trainer.set_schedule(self.data.batches_per_round, 1)
-        self.rounds = self._rounds()
+        self.rounds = self.dist.same(self._rounds())
         self.trainer.set_schedule(self.data.batches_per_round, self.rounds)
 
     # -- preparation --------------------------------------------------------------
@@ -276,9 +278,10 @@ class Run:
     def train(self) -> NetTrainResultsObject:
         t = self.trainer
         h = History(self.data.batches_per_round, self.rounds, self.data.batch_size)
-        ckpt = checkpoint.Checkpointer(self.opts.training_progress_checkpointing, HEAD)
-        progress = Progress(self.opts.training_progress_reporting,
-                            self.opts.training_progress_function, h, t.current_net)
+        lead = self.dist.lead  # only rank 0 reports and writes checkpoints
+        ckpt = checkpoint.Checkpointer(lead(self.opts.training_progress_checkpointing), HEAD)
+        progress = Progress(lead(self.opts.training_progress_reporting),
+                            lead(self.opts.training_progress_function), h, t.current_net)
         loop = Loop(self, h, progress, StoppingCriterion(self.opts.training_stopping_criterion),
                     ckpt)
         start = None if self.resume is None else checkpoint.restore(self.resume, loop)
@@ -288,7 +291,7 @@ class Run:
         cuda = [torch.device(self.device).index or 0] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=cuda):
             if t.rng_state is None:
-                torch.manual_seed(self.seed)
+                torch.manual_seed(self.dist.torch_seed(self.seed))
             else:
                 torch.set_rng_state(t.rng_state)
             self._run_loop(loop, start, progress)
@@ -302,6 +305,7 @@ class Run:
         is raised; a netgraph error carries the results so far as ``err.results``."""
         try:
             loop.run(start)
+            self.dist.sync(t)
         except KeyboardInterrupt:
             loop.h.reason = "ManualStop"
         except NetGraphError as e:
@@ -378,6 +382,7 @@ class Loop:
             elif self.goal is not None and h.elapsed >= self.goal:
                 h.reason = "TimeGoalReached"
             self.ckpt.after_batch(self)
+            h.reason = self.run_.dist.agree(h.reason, batch=True)
             if h.reason:
                 break
         if h.batch:
@@ -385,6 +390,7 @@ class Loop:
 
     def end_round(self) -> None:
         t, h = self.t, self.h
+        self.run_.dist.sync(t)
         h.finish_round()
         if self.run_.val is not None:
             vloss = t.evaluate(self.run_.val.round(1))
@@ -399,6 +405,7 @@ class Loop:
         self.ckpt.after_round(self)
         if self.progress.round() and not h.reason:
             h.reason = "StopTraining"
+        h.reason = self.run_.dist.agree(h.reason)
 
 
 def with_net(training: Container, net: Layer) -> Layer:
