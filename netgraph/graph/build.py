@@ -152,9 +152,13 @@ def expose_ports(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]
     Unconnected inputs of the same name share one graph input; several unconnected outputs of
     the same name become "Output1", "Output2", ...
     """
+    inputs = _expose_inputs(nodes, edges)
+    return inputs, _expose_outputs(nodes, edges)
+
+
+def _expose_inputs(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]) -> list[str]:
+    """Feed unconnected visible inputs from graph inputs of their name; list the inputs."""
     fed_by_graph = {d: s for d, s in edges.items() if s.node is None}
-    used_sources = set(edges.values())
-    explicit_outs = {d.port for d in edges if d.node is None}
     inputs: list[str] = []
     for key, layer in nodes.items():
         for p in layer.input_ports():
@@ -171,6 +175,13 @@ def expose_ports(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]
     for s in edges.values():
         if s.node is None and s.port not in inputs:
             inputs.append(s.port)
+    return inputs
+
+
+def _expose_outputs(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]) -> list[str]:
+    """Make unused outputs graph outputs (numbered where names clash); list the outputs."""
+    used_sources = set(edges.values())
+    explicit_outs = {d.port for d in edges if d.node is None}
     loose = [(k, p) for k, layer in nodes.items() for p in layer.visible_outputs()
              if PortRef(k, p) not in used_sources]
     counts = Counter(p for _, p in loose)
@@ -198,7 +209,7 @@ def expose_ports(nodes: Mapping[str, Layer], edges: dict[PortRef, PortRef]
     for d in edges:
         if d.node is None and d.port not in outputs:
             outputs.append(d.port)
-    return inputs, outputs
+    return outputs
 
 
 def topological_order(head: str, nodes: Mapping[str, Layer],
