@@ -1,6 +1,7 @@
 """Basic and elementwise layers: LinearLayer, ElementwiseLayer, ThreadingLayer, SoftmaxLayer."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ..errors import LayerError
@@ -61,6 +62,18 @@ class LinearLayer(Layer):
         return '"Real"' if size == () else (str(size[0]) if len(size) == 1 else str(size))
 
 
+def _function(head: str, f: Any, known: Collection[Symbol]) -> Any:
+    """A layer's function argument: one of the ``known`` symbols (or its name) or a callable."""
+    if isinstance(f, str):
+        f = Symbol(f)
+    if isinstance(f, Symbol) and f not in known:
+        raise LayerError(head, f"unknown function {f}; expected one of "
+                         f"{', '.join(sorted(s.name for s in known))} or a callable.")
+    if not isinstance(f, Symbol) and not callable(f):
+        raise LayerError(head, f"expected a function, but received {f!r}.")
+    return f
+
+
 def _function_name(f: Any) -> str:
     if isinstance(f, Symbol):
         return f.name
@@ -77,14 +90,7 @@ class ElementwiseLayer(Layer):
     """
 
     def __init__(self, f: Any, **opts: Any) -> None:
-        if isinstance(f, str):
-            f = Symbol(f)
-        if isinstance(f, Symbol) and f not in ELEMENTWISE:
-            raise LayerError("ElementwiseLayer", f"unknown function {f}; expected one of "
-                             f"{', '.join(sorted(s.name for s in ELEMENTWISE))} or a callable.")
-        if not isinstance(f, Symbol) and not callable(f):
-            raise LayerError("ElementwiseLayer", f"expected a function, but received {f!r}.")
-        self._init({"function": f}, opts)
+        self._init({"function": _function("ElementwiseLayer", f, ELEMENTWISE)}, opts)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = ins.get("Input", REAL_ANY)
@@ -107,13 +113,7 @@ class ThreadingLayer(Layer):
     options = ("InputPorts",)
 
     def __init__(self, f: Any, **opts: Any) -> None:
-        if isinstance(f, str):
-            f = Symbol(f)
-        if isinstance(f, Symbol) and f not in THREADING:
-            raise LayerError("ThreadingLayer", f"unknown function {f}; expected one of "
-                             f"{', '.join(sorted(s.name for s in THREADING))} or a callable.")
-        if not isinstance(f, Symbol) and not callable(f):
-            raise LayerError("ThreadingLayer", f"expected a function, but received {f!r}.")
+        f = _function("ThreadingLayer", f, THREADING)
         n = _input_count("ThreadingLayer", opts.pop("InputPorts", None))
         if f in BINARY and n is not None and n != 2:
             raise LayerError("ThreadingLayer", f"{f} takes exactly 2 inputs, but received {n}.")
