@@ -50,7 +50,7 @@ def test_bad_data():
     with pytest.raises(TrainingError, match="one input and one output"):
         data_columns({1: 2}, ["A", "B"], OUT)
     with pytest.raises(TrainingError, match="different shapes"):
-        data_columns({"Input": [[1, 2], [3]], "Output": [1, 2]}, IN, OUT)
+        data_columns({"Input": [[1, 2], [[3]]], "Output": [1, 2]}, IN, OUT)  # ranks differ
     with pytest.raises(TrainingError, match="expected training data"):
         data_columns(42, IN, OUT)
 

@@ -8,13 +8,15 @@ Pure numpy: the training data pipeline uses this module too.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 # WL: $DefaultSequenceBatchSize, the batch size of sequence evaluation.
 DEFAULT_SEQUENCE_BATCH_SIZE = 32
+# Training sorts each pool of this many batches of a bucket by length (see bucket_batches).
+POOL_BATCHES = 4
 
 
 def round_bucket(n: int) -> int:
@@ -38,14 +40,22 @@ def round_bucket(n: int) -> int:
     return int(-(-power // 8) * 8)
 
 
-def bucket_keys(lengths: Any) -> list[tuple[int, ...]]:
+def bucket_keys(lengths: Any, rounding: Callable[[int], int] = round_bucket
+                ) -> list[tuple[int, ...]]:
     """The bucket key of each example: its lengths (one per sequence dimension) rounded."""
     arr = _as_matrix(lengths)
-    return [tuple(round_bucket(v) for v in row) for row in arr]
+    return [tuple(rounding(v) for v in row) for row in arr]
+
+
+def exact_length(n: int) -> int:
+    """The identity rounding: buckets of exactly equal lengths (for nets that cannot mask)."""
+    return int(n)
 
 
 def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
-                   rng: np.random.Generator | None = None) -> list[np.ndarray]:
+                   rng: np.random.Generator | None = None,
+                   rounding: Callable[[int], int] = round_bucket,
+                   pool: int = POOL_BATCHES) -> list[np.ndarray]:
     """Split examples into batches whose examples share one length bucket.
 
     Args:
@@ -53,10 +63,17 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
             when it has several sequence dimensions (shape ``(n, k)``); the bucket key is the
             tuple of rounded lengths.
         batch_size: the most examples in one batch.
-        shuffle: if True, examples are shuffled within each bucket and the batches are
-            shuffled (for training); otherwise buckets come in increasing order and, within
-            a bucket, examples are sorted by length (stable), which keeps batches uniform.
+        shuffle: if True (training), the examples of each bucket are shuffled, cut into
+            *pools* of ``pool`` batches, each pool is sorted by length (ties stay in random
+            order) and cut into batches, and the batches of all buckets are shuffled. Pools
+            keep the batches' composition random from round to round while each batch
+            holds similar lengths (less padding within a wide bucket). Otherwise buckets
+            come in increasing order and, within a bucket, examples are sorted by length
+            (stable), which keeps batches uniform.
         rng: the random generator used when shuffling.
+        rounding: the bucket of a length; :func:`round_bucket` (WL's rule) by default,
+            :func:`exact_length` for groups of exactly equal lengths.
+        pool: batches per pool when shuffling (1: no sorting within a bucket).
 
     Returns:
         A list of int64 index arrays into the examples; together they cover every example
@@ -70,7 +87,7 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
         raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}")
     arr = _as_matrix(lengths)
     groups: dict[tuple[int, ...], list[int]] = {}
-    for i, key in enumerate(bucket_keys(arr)):
+    for i, key in enumerate(bucket_keys(arr, rounding)):
         groups.setdefault(key, []).append(i)
     rng = rng if rng is not None else np.random.default_rng()
     batches: list[np.ndarray] = []
@@ -78,12 +95,18 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
         idx = np.asarray(groups[key], dtype=np.int64)
         if shuffle:
             idx = rng.permutation(idx)
-        else:   # exact lengths together: fewer distinct lengths per batch
-            idx = idx[np.lexsort(arr[idx].T[::-1])] if arr.shape[1] else idx
-        batches += [idx[i:i + batch_size] for i in range(0, len(idx), batch_size)]
+        step = max(1, pool) * batch_size if shuffle else len(idx)
+        for p in range(0, len(idx), step):  # exact lengths together: fewer lengths per batch
+            part = _by_length(idx[p:p + step], arr)
+            batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
     if shuffle:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
+
+
+def _by_length(idx: np.ndarray, arr: np.ndarray) -> np.ndarray:
+    """``idx`` sorted by the examples' lengths (stable: ties keep their order)."""
+    return idx[np.lexsort(arr[idx].T[::-1])] if arr.shape[1] and len(idx) > 1 else idx
 
 
 def pad_examples(examples: Sequence[Any], length: int | None = None) -> tuple[np.ndarray,

@@ -14,6 +14,14 @@ of batch k is example i*L + k, so row i of batch k+1 continues row i of batch k.
 as a list of series (``[{port: column}, ...]``, one dict per series) is laid out in lanes
 instead: each row runs through whole series one after another, and ``SERIES_START`` marks
 the rows where a new series begins (the trainer resets their states there).
+
+Sequences of several lengths on a ``"Varying"`` port (a *ragged* column, held as a 1-D
+object array of per-example arrays) are stored flat on the device. Each round, their
+examples are grouped into length buckets (runtime/buckets.py: shuffled within each bucket,
+batches in shuffled order, both drawn from (seed, round)); a batch is gathered padded to its
+own longest example, with ``LENGTHS_ARG`` (the forward's ``_lengths=``) holding each
+example's length per ragged port. The "$TrainingGenerator" shows that entry as
+``"$Lengths"``. See docs/sequences.md.
 """
 from __future__ import annotations
 
@@ -26,12 +34,15 @@ import torch
 
 from ..errors import NetGraphError, ShapeError, TrainingError, nearest
 from ..ports import NetPort
-from ..shapes import PortType
+from ..runtime.buckets import bucket_batches, exact_length, pad_examples, round_bucket
+from ..shapes import VARYING, PortType
 from .checks import check_indices, checked_column
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
 SERIES_START = "$SeriesStart"   # batch key: rows where a new series starts (lane layout)
+LENGTHS = "$Lengths"            # batch key: {port: (batch,) lengths} of ragged ports
+LENGTHS_ARG = "_lengths"        # the same, as the forward's keyword argument
 Columns = dict[str, np.ndarray]
 
 
@@ -125,15 +136,56 @@ def _column(head: str, port: str, values: Any) -> np.ndarray:
     if isinstance(values, np.ndarray) and values.dtype != object:
         return values
     try:
-        arr = np.asarray(values)
-    except ValueError:
-        arr = np.empty(0, dtype=object)
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
+        arr: np.ndarray | None = np.asarray(values)
+    except (ValueError, TypeError, RuntimeError):
+        arr = None
+    if arr is not None and arr.dtype != object and arr.dtype.kind in "biuf":
+        return arr
+    ragged = ragged_column(values)
+    if ragged is None:
         raise TrainingError(head, f'port "{port}": expected numeric examples of one shape, but '
                             "received examples of different shapes or non-numeric values "
-                            "(sequences of several lengths are not supported in training "
-                            "yet).")
-    return arr
+                            "(examples may differ only in their first dimension, the length "
+                            'of a sequence on a "Varying" port).')
+    return ragged
+
+
+def ragged_column(values: Any) -> np.ndarray | None:
+    """Numeric examples whose shapes differ only in their first dimension -> a 1-D object
+    array of them (a *ragged* column); None for anything else.
+
+    >>> [e.tolist() for e in ragged_column([[1, 2, 3], [4]])]
+    [[1, 2, 3], [4]]
+    """
+    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
+        return None
+    try:
+        examples = [np.asarray(v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v)
+                    for v in values]
+    except (ValueError, TypeError, RuntimeError):
+        return None
+    if any(e.dtype == object or e.dtype.kind not in "biuf" or e.ndim == 0 for e in examples):
+        return None
+    if len({e.shape[1:] for e in examples}) != 1:
+        return None
+    out = np.empty(len(examples), dtype=object)
+    for i, e in enumerate(examples):
+        out[i] = e
+    return out
+
+
+def is_ragged(column: np.ndarray) -> bool:
+    """True for a column of sequences of several lengths (see :func:`ragged_column`)."""
+    return column.dtype == object
+
+
+def typing_sample(cols: Any) -> Any:
+    """The columns as shape inference sees them: a ragged column becomes its first example
+    (a batch of one, in the column's common dtype); a :class:`Generator` passes through."""
+    if not isinstance(cols, Mapping):
+        return cols
+    return {p: np.asarray(v[0], dtype=np.result_type(*{e.dtype for e in v}))[None]
+            if is_ragged(v) else v for p, v in cols.items()}
 
 
 def column_count(head: str, cols: Columns) -> int:
@@ -189,7 +241,18 @@ def series_columns(data: Any, ranks: Mapping[str, int | None]) -> tuple[Columns,
             raise TrainingError(HEAD, f"series {i + 1} has the columns {', '.join(part)}, but "
                                 f"series 1 has {', '.join(parts[0])}.")
     lengths = [column_count(HEAD, part) for part in parts]
-    return {p: np.concatenate([part[p] for part in parts]) for p in parts[0]}, lengths
+    return {p: _concat([part[p] for part in parts]) for p in parts[0]}, lengths
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    """Columns joined end to end; ragged when the parts are, or when their shapes differ."""
+    if not any(is_ragged(c) for c in parts) and len({c.shape[1:] for c in parts}) == 1:
+        return np.concatenate(parts)
+    examples = [e for c in parts for e in c]
+    out = ragged_column(examples)
+    if out is None:
+        raise TrainingError(HEAD, "the series have examples of different shapes.")
+    return out
 
 
 def lane_order(lengths: Sequence[int], lanes: int) -> tuple[np.ndarray, np.ndarray]:
@@ -233,39 +296,96 @@ class PortFeed:
     type: PortType | None = None
 
     def check(self, head: str, port: str, column: np.ndarray) -> None:
-        """Each example must have the port's shape (any length for a "Varying" dimension)."""
+        """Each example must have the port's shape (any nonzero length for a "Varying"
+        dimension); a ragged column needs a port whose first dimension is "Varying"."""
         if self.type is None or self.type.dims is None:
             return
-        if self.integer:  # class and embedding indices: whole numbers within the bound
-            check_indices(head, port, self.type, column)
-        dims, shape = self.type.dims, column.shape[1:]
+        dims = self.type.dims
+        shape = column[0].shape if is_ragged(column) else column.shape[1:]
+        if is_ragged(column) and (not dims or dims[0] is not VARYING):
+            lens = [len(e) for e in column]
+            raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the data '
+                             f"has examples of several lengths ({min(lens)} to {max(lens)}); "
+                             'only a port whose first dimension is "Varying" takes sequences '
+                             "of several lengths.")
         if len(dims) != len(shape) or any(isinstance(d, int) and d != s
                                           for d, s in zip(dims, shape, strict=True)):
             raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the '
                              "data has examples of dimensions "
                              f"{{{', '.join(map(str, shape))}}}.")
+        if dims and dims[0] is VARYING:
+            _check_nonempty(head, port, column)
+        if self.integer:  # class and embedding indices: whole numbers within the bound
+            check_indices(head, port, self.type, column)
+
+
+def _check_nonempty(head: str, port: str, column: np.ndarray) -> None:
+    """WL's netnullseq: a sequence of length zero is an error."""
+    lens = [len(e) for e in column] if is_ragged(column) else [column.shape[1]] * len(column)
+    if 0 in lens:
+        raise TrainingError(head, "All sequences provided to net must have non-zero length; "
+                            f'example {lens.index(0) + 1} of port "{port}" has length 0.')
+
+
+class RaggedColumn:
+    """A column of sequences of several lengths, stored flat on the device.
+
+    A batch is one gather: each example padded at the end to the batch's longest by
+    repeating its last element (as :func:`~netgraph.runtime.buckets.pad_examples` does).
+    """
+
+    def __init__(self, column: np.ndarray, integer: bool, dtype: torch.dtype,
+                 device: str) -> None:
+        self.lengths = np.array([len(e) for e in column], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+        self.flat = to_device(np.concatenate(list(column)), integer, dtype, device)  # (steps, ...)
+
+    def take(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the padded batch (batch, width, ...), each example's length (batch,))."""
+        lens = self.lengths[idx]
+        width = int(lens.max())
+        steps = np.minimum(np.arange(width), lens[:, None] - 1)           # (batch, width)
+        rows = torch.from_numpy((self.offsets[idx, None] + steps).ravel())
+        x = self.flat.index_select(0, rows.to(self.flat.device))
+        return (x.view(len(idx), width, *self.flat.shape[1:]),
+                torch.from_numpy(lens).to(self.flat.device))
 
 
 class ExampleData:
-    """Examples held as tensors on the training device, cut into batches per round."""
+    """Examples held as tensors on the training device, cut into batches per round.
+
+    With ragged columns (sequences of several lengths), batches are length buckets, or
+    groups of exactly one length when ``exact`` (a net that cannot mask padding); each batch
+    carries ``LENGTHS_ARG``, ``{port: (batch,) lengths}`` for every ragged port, last.
+    """
 
     def __init__(self, cols: Columns, feeds: Mapping[str, PortFeed], batch_size: int,
                  seed: int, streams: bool, shuffle: bool, dtype: torch.dtype,
-                 device: str, series: Sequence[int] | None = None) -> None:
+                 device: str, series: Sequence[int] | None = None, exact: bool = False) -> None:
         self.n = column_count(HEAD, cols)
         self.batch_size, self.seed, self.streams, self.shuffle = batch_size, seed, streams, shuffle
+        self.device, self.exact = device, exact
         self.tensors = {feeds[p].key: to_device(v, feeds[p].integer, dtype, device)
-                        for p, v in cols.items()}
+                        for p, v in cols.items() if not is_ragged(v)}
+        self.ragged = {p: (feeds[p].key, RaggedColumn(v, feeds[p].integer, dtype, device))
+                       for p, v in cols.items() if is_ragged(v)}
         self.series = None if series is None else lane_order(series, batch_size)
         if streams and self.n < batch_size and self.series is None:
             raise TrainingError(HEAD, f"StateTransfer splits the data into BatchSize = "
                                 f"{batch_size} streams, but there are only {self.n} examples; "
                                 "use a smaller BatchSize.")
+        if streams and exact and self.ragged:
+            raise TrainingError(HEAD, "StateTransfer keeps the data's order, so its batches mix "
+                                "sequence lengths, but the net cannot mask padding; give "
+                                "sequences of one length.")
         rows = (self.n // batch_size) * batch_size if streams else self.n
         if self.series is not None:
             rows = len(self.series[0])
         self.batches_per_round = -(-rows // batch_size)
         self._cached: dict[str, torch.Tensor] | None = None
+        self._plan: list[np.ndarray] | None = None
+        if self.ragged and not streams:
+            self.batches_per_round = len(self._index_batches(1))
 
     def _ordered(self, rnd: int) -> dict[str, torch.Tensor]:
         if self.streams:
@@ -274,63 +394,173 @@ class ExampleData:
                                             if self.series is None else self.series[0])
                 if self.series is not None:
                     self._cached[SERIES_START] = torch.from_numpy(self.series[1]).to(
-                        next(iter(self.tensors.values())).device)
+                        self.device)
             return self._cached
         if not self.shuffle:
             return self.tensors
         return self._gather(round_order(self.n, self.batch_size, self.seed, rnd, False))
 
     def _gather(self, order: np.ndarray) -> dict[str, torch.Tensor]:
-        idx = torch.from_numpy(order).to(next(iter(self.tensors.values())).device)
+        idx = torch.from_numpy(order).to(self.device)
         return {k: t.index_select(0, idx) for k, t in self.tensors.items()}
 
-    def round(self, rnd: int, start: int = 0) -> Iterator[dict[str, torch.Tensor]]:
+    def round(self, rnd: int, start: int = 0) -> Iterator[dict[str, Any]]:
         """The batches of round ``rnd`` (1-based) from batch ``start`` (0-based) on, keyed by
-        the forward's argument names. The whole round is gathered once; batches are views."""
+        the forward's argument names. The whole round is gathered once; batches are views
+        (ragged data: one gather per batch, padded to the batch's longest example)."""
+        if self.ragged:
+            yield from self._ragged_round(rnd, start)
+            return
         data, b = self._ordered(rnd), self.batch_size
         for i in range(start, self.batches_per_round):
             yield {k: t[i * b:(i + 1) * b] for k, t in data.items()}
 
-    def batch(self, rnd: int, i: int) -> dict[str, torch.Tensor]:
+    def batch(self, rnd: int, i: int) -> dict[str, Any]:
         """Batch ``i`` (0-based) of round ``rnd``."""
         return next(self.round(rnd, i))
 
+    # -- ragged data: length buckets ---------------------------------------------------
+    def _index_batches(self, rnd: int) -> list[np.ndarray]:
+        """The example indices of each batch of round ``rnd``."""
+        b = self.batch_size
+        if self.streams:
+            order = stream_order(self.n, b) if self.series is None else self.series[0]
+            return [order[i:i + b] for i in range(0, len(order), b)]
+        if not self.shuffle and self._plan is not None:
+            return self._plan
+        lengths = np.stack([r.lengths for _, r in self.ragged.values()], axis=1)  # (n, ports)
+        plan = bucket_batches(lengths, b, self.shuffle, np.random.default_rng([self.seed, rnd]),
+                              exact_length if self.exact else round_bucket)
+        if not self.shuffle:
+            self._plan = plan
+        return plan
+
+    def _ragged_round(self, rnd: int, start: int) -> Iterator[dict[str, Any]]:
+        plan = self._index_batches(rnd)
+        for i in range(start, len(plan)):
+            batch = self._take(plan[i])
+            if self.series is not None:
+                b = self.batch_size
+                batch = {**batch, SERIES_START: torch.from_numpy(
+                    self.series[1][i * b:(i + 1) * b]).to(self.device)}
+                batch[LENGTHS_ARG] = batch.pop(LENGTHS_ARG)
+            yield batch
+
+    def _take(self, idx: np.ndarray) -> dict[str, Any]:
+        """One batch: the examples ``idx``, ragged ports padded; their lengths last."""
+        rows = torch.from_numpy(idx).to(self.device)
+        out: dict[str, Any] = {k: t.index_select(0, rows) for k, t in self.tensors.items()}
+        lengths = {}
+        for p, (key, col) in self.ragged.items():
+            out[key], lengths[p] = col.take(idx)
+        out[LENGTHS_ARG] = lengths
+        return out
 
 
 class Feeder:
-    """One batch in any data form -> tensors keyed by the forward's argument names."""
+    """One batch in any data form -> tensors keyed by the forward's argument names.
+
+    Sequences of several lengths may come as per-example lists (padded here to the batch's
+    longest) or padded, with ``"$Lengths": {port: lengths}``; either way the tensors get
+    ``LENGTHS_ARG``. ``unsafe`` names the net's layers that cannot mask padding: a batch
+    that mixes lengths is then an error.
+    """
 
     def __init__(self, feeds: Mapping[str, PortFeed], required: Sequence[str],
                  inputs: Sequence[str], outputs: Sequence[str], dtype: torch.dtype,
-                 device: str, head: str = HEAD) -> None:
+                 device: str, head: str = HEAD, unsafe: Sequence[str] = ()) -> None:
         self.feeds, self.required, self.head = feeds, required, head
         self.inputs, self.outputs = inputs, outputs
         self.dtype, self.device = dtype, device
+        self.unsafe = tuple(unsafe)
         self.names = {f.key: p for p, f in feeds.items()}
         self.names[SERIES_START] = SERIES_START
 
-    def __call__(self, batch: Any) -> dict[str, torch.Tensor]:
-        start = None
-        if isinstance(batch, Mapping) and SERIES_START in batch:
+    def __call__(self, batch: Any) -> dict[str, Any]:
+        start, given = None, None
+        if isinstance(batch, Mapping) and (SERIES_START in batch or LENGTHS in batch):
             batch = dict(batch)
-            start = torch.as_tensor(np.asarray(batch.pop(SERIES_START), dtype=bool))
-        feeds = self._convert(batch)
+            if SERIES_START in batch:
+                start = torch.as_tensor(np.asarray(batch.pop(SERIES_START), dtype=bool))
+            given = batch.pop(LENGTHS, None)
+        feeds, lengths = self._convert(batch)
         if start is not None:
             feeds[SERIES_START] = start.to(next(iter(feeds.values())).device)
+        if given is not None:
+            lengths.update(self._given_lengths(given, feeds))
+        if lengths:
+            self._check_masking(feeds, lengths)
+            feeds[LENGTHS_ARG] = lengths
         return feeds
 
-    def _convert(self, batch: Any) -> dict[str, torch.Tensor]:
+    def _convert(self, batch: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         cols = data_columns(batch, self.inputs, self.outputs, self.head)
         if isinstance(cols, Generator):
             raise TrainingError(self.head, "expected a batch of data, but received a function.")
         check_ports(self.head, cols, self.feeds, self.required)
         column_count(self.head, cols)
-        return {self.feeds[p].key: to_device(v, self.feeds[p].integer, self.dtype, self.device)
-                for p, v in cols.items()}
+        feeds: dict[str, Any] = {}
+        lengths: dict[str, torch.Tensor] = {}
+        for p, v in cols.items():
+            f = self.feeds[p]
+            if is_ragged(v):
+                v, n = pad_examples(list(v))
+                lengths[p] = torch.from_numpy(n).to(self.device)
+            feeds[f.key] = to_device(v, f.integer, self.dtype, self.device)
+        return feeds, lengths
 
-    def numpy(self, tensors: Mapping[str, torch.Tensor]) -> dict[str, np.ndarray]:
-        """Tensors keyed by argument names -> numpy arrays keyed by port names."""
-        return {self.names[k]: t.detach().cpu().numpy() for k, t in tensors.items()}
+    def _given_lengths(self, given: Any, feeds: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        """A batch's ``"$Lengths"``: checked against the ports and their padded tensors."""
+        if not isinstance(given, Mapping):
+            raise TrainingError(self.head, f'expected "{LENGTHS}" to be a dict {{port: '
+                                f"lengths}}, but received {_short(given)}.")
+        out = {}
+        for p, n in given.items():
+            f = self.feeds.get(p)
+            if f is None or f.key not in feeds or not (f.type and f.type.dims
+                                                     and f.type.dims[0] is VARYING):
+                raise TrainingError(self.head, f'"{LENGTHS}" gives lengths for "{p}", which '
+                                    'is not a "Varying" input in this batch.')
+            lens = np.asarray(n.detach().cpu() if isinstance(n, torch.Tensor) else n)
+            x = feeds[f.key]
+            if lens.shape != (x.shape[0],) or lens.dtype.kind not in "iu" or (
+                    lens.size and (lens.min() < 1 or lens.max() > x.shape[1])):
+                raise TrainingError(self.head, f'"{LENGTHS}" of "{p}": expected one length '
+                                    f"between 1 and {x.shape[1]} per example ({x.shape[0]}), "
+                                    f"but received {_short(lens.tolist())}.")
+            out[p] = torch.from_numpy(lens.astype(np.int64)).to(self.device)
+        return out
+
+    def _check_masking(self, feeds: Mapping[str, Any], lengths: Mapping[str, torch.Tensor]
+                       ) -> None:
+        if not self.unsafe:
+            return
+        for p, n in lengths.items():
+            if bool((n != feeds[self.feeds[p].key].shape[1]).any()):
+                raise TrainingError(self.head, f'the batch mixes sequence lengths on port "{p}"'
+                                    f", but {', '.join(sorted(set(self.unsafe)))} cannot mask "
+                                    "padding; give batches whose sequences have one length.")
+
+    def numpy(self, tensors: Mapping[str, Any]) -> dict[str, Any]:
+        """Tensors keyed by argument names -> numpy arrays keyed by port names (the lengths
+        of ragged ports under ``"$Lengths"``)."""
+        out: dict[str, Any] = {}
+        for k, t in tensors.items():
+            if k == LENGTHS_ARG:
+                out[LENGTHS] = {p: n.detach().cpu().numpy() for p, n in t.items()}
+            else:
+                out[self.names[k]] = t.detach().cpu().numpy()
+        return out
+
+
+def unsafe_heads(module: Any) -> tuple[str, ...]:
+    """The heads of the layers of a lowered net that cannot mask padding (innermost names:
+    a nested graph is named by its own unsafe layers); () for a mask-safe net."""
+    if getattr(module, "mask_safe", True):
+        return ()
+    inner = [h for m in module.modules() if getattr(m, "mask_safe", True) is False
+             for h in m.unsafe_heads if h not in ("NetGraph", "NetChain")]
+    return tuple(dict.fromkeys(inner)) or tuple(module.unsafe_heads)
 
 
 def check_ports(head: str, cols: Mapping[str, Any], feeds: Mapping[str, PortFeed],

@@ -37,6 +37,8 @@ from .data import (
     data_columns,
     series_columns,
     split_validation,
+    typing_sample,
+    unsafe_heads,
 )
 from .losses import (
     NODE,
@@ -175,9 +177,9 @@ class Run:
         if isinstance(cols, Generator):
             probe = call_generator(cols.f, {"BatchSize": self.batch_size, "Round": 1,
                                             "Batch": 1, "AbsoluteBatch": 1})
-            sample = data_columns(probe, inputs, net_outputs(net))
+            sample = typing_sample(data_columns(probe, inputs, net_outputs(net)))
         else:
-            sample = cols
+            sample = typing_sample(cols)
         if isinstance(sample, Generator):
             raise TrainingError(HEAD, "the generator function returned a function; it must "
                                 "return a batch of data.")
@@ -229,7 +231,8 @@ class Run:
                     and p not in self.transfer.values()]
         return Feeder(feeds, required, [p for p in _net_inputs(self.p.net)
                                         if p not in optional_ports(self.p.net)],
-                      net_outputs(self.p.net), self.dtype, self.device)
+                      net_outputs(self.p.net), self.dtype, self.device,
+                      unsafe=unsafe_heads(self.trainer.module))
 
     def _data(self, cols: Any, shuffle: bool, probe: Any, which: str
               ) -> ExampleData | GeneratorData:
@@ -242,7 +245,8 @@ class Run:
         if self.opts.batch_size is not Automatic and self.transfer:
             bs = self.batch_size
         return ExampleData(cols, self.feeder.feeds, bs, self.seed, bool(self.transfer),
-                           shuffle, self.dtype, self.device, series)
+                           shuffle, self.dtype, self.device, series,
+                           exact=bool(self.feeder.unsafe))
 
     def _spec(self) -> TrainerSpec:
         o = self.opts
