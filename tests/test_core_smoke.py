@@ -3,19 +3,9 @@ import math
 
 import numpy as np
 import pytest
+from seed_nets import seed_graph
 
 from netgraph import *  # noqa: F403
-
-
-def seed_graph():
-    return NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=(1, 1), Output="Scalar")
 
 
 def test_ports_inferred():

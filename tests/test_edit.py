@@ -2,6 +2,7 @@
 NetFlatten, NetRename, NetInsert, NetDelete (graph/edit.py, graph/surgery.py)."""
 import numpy as np
 import pytest
+from seed_nets import seed_graph
 
 from netgraph import *  # noqa: F403
 
@@ -10,17 +11,6 @@ X = np.array([[0.5, -1.0], [2.0, 0.25], [-0.3, 0.7]])
 
 def chain():
     return NetChain([LinearLayer(3), Tanh, [LinearLayer(4), Ramp], LinearLayer(2)], Input=2)
-
-
-def seed_graph():
-    return NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=(1, 1), Output="Scalar")
 
 
 def branch():

@@ -7,6 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import seed_nets
 from safetensors.numpy import save
 
 from netgraph import *  # noqa: F403
@@ -16,14 +17,7 @@ from netgraph.shapes import VARYING
 
 
 def seed_graph():
-    return NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=("Varying", 1), Output="Scalar")
+    return seed_nets.seed_graph(("Varying", 1))
 
 
 # Fully specified samples (shapes known, so they initialize and evaluate); any other head in

@@ -2,6 +2,7 @@
 # ruff: noqa: F405
 import numpy as np
 import pytest
+import seed_nets
 
 from netgraph import *  # noqa: F403
 from netgraph.io.onnx_export import export_onnx, use_dynamo
@@ -11,14 +12,7 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def seed_graph():
-    return NetInitialize(NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=("Varying", 1), Output="Scalar"))
+    return NetInitialize(seed_nets.seed_graph(("Varying", 1)))
 
 
 def run(path, feeds):

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from seed_nets import seed_graph
 
 from netgraph import *  # noqa: F403
 
@@ -15,17 +16,6 @@ def rand(*shape):
 
 def close(a, b, tol=2e-5):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
-
-
-def seed_graph(input_shape=(1, 1)):
-    return NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=input_shape, Output="Scalar")
 
 
 @pytest.mark.parametrize("head", [LongShortTermMemoryLayer, GatedRecurrentLayer,

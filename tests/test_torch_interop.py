@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import seed_nets
 import torch
 from torch import nn
 
@@ -15,14 +16,7 @@ def chain():
 
 
 def seed_graph():
-    return NetInitialize(NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=("Varying", 1), Output="Scalar"))
+    return NetInitialize(seed_nets.seed_graph(("Varying", 1)))
 
 
 # -- ToTorchModule ---------------------------------------------------------------------

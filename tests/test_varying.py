@@ -2,6 +2,7 @@
 one-at-a-time evaluation."""
 import numpy as np
 import pytest
+from seed_nets import seed_graph
 
 import netgraph.runtime.sequences as seqmod
 from netgraph import *  # noqa: F403
@@ -66,14 +67,7 @@ def test_recurrent_outputs_and_final_states(head, calls):
 
 
 def test_seed_graph_with_state_ports(calls):
-    net = NetInitialize(NetGraph(
-        [LongShortTermMemoryLayer(2), SequenceLastLayer(), LinearLayer()],
-        [(NetPort("InitialState"), NetPort(1, "State")),
-         (NetPort("InitialCellState"), NetPort(1, "CellState")),
-         (NetPort(1, "State"), NetPort("FinalState")),
-         (NetPort(1, "CellState"), NetPort("FinalCellState")),
-         (1, 2, 3)],
-        Input=("Varying", 1), Output="Scalar"))
+    net = NetInitialize(seed_graph(("Varying", 1)))
     xs = [rand(n, 1) for n in LENGTHS]
     s0 = [rand(2) for _ in xs]
     check_like_one_at_a_time(net, xs, InitialState=s0)
