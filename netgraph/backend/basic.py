@@ -50,9 +50,12 @@ class LinearModule(LayerModule):
         self.out_shape = tuple(layer.out_types["Output"].dims or ())
 
     def inline(self, ref: str, args: list[str]) -> str | None:
-        if self.in_rank == 1 and len(self.out_shape) == 1:
-            return f"F.linear({args[0]}, {ref}.Weights, {ref}.Biases)"
-        return None
+        # ranks other than vectors flatten to (batch, m) and back, as forward does
+        x = {0: f"{args[0]}.unsqueeze(-1)", 1: args[0]}.get(self.in_rank, f"{args[0]}.flatten(1)")
+        y = f"F.linear({x}, {ref}.Weights, {ref}.Biases)"
+        if len(self.out_shape) == 1:
+            return y
+        return f"{y}.squeeze(-1)" if not self.out_shape else f"{y}.unflatten(1, {self.out_shape})"
 
     def forward(self, x: Tensor) -> Tensor:
         b = x.shape[0]
@@ -144,6 +147,16 @@ def _per_example_mean(d: Tensor, lengths: Tensor | None = None) -> Tensor:
     return d.reshape(d.shape[0], -1).mean(dim=1)
 
 
+def per_example_mean_code(d: str, rank: int) -> str:
+    """Source of :func:`_per_example_mean` (no lengths) of ``d``, an expression of shape
+    ``(batch, *dims)`` with ``len(dims) == rank``."""
+    return {0: d, 1: f"{d}.mean(1)"}.get(rank, f"{d}.flatten(1).mean(1)")
+
+
+INLINE_LOSS = {"MeanSquaredLossLayer": "torch.square({0} - {1})",
+               "MeanAbsoluteLossLayer": "torch.abs({0} - {1})"}
+
+
 class LossModule(LayerModule):
     uses_lengths = True
 
@@ -152,6 +165,17 @@ class LossModule(LayerModule):
         self.kind = type(layer).__name__
         self.form = getattr(layer, "params", {}).get("form")
         self.margin = getattr(layer, "params", {}).get("margin", 1.0)
+        t = getattr(layer, "in_types", {}).get("Input")
+        self.rank = len(t.dims or ()) if t is not None and t.dims is not None else None
+
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        # Two (batch, ...) inputs, no lengths: the per-example mean of the elementwise loss.
+        if len(args) != 2 or "None" in args:
+            return None
+        code = INLINE_LOSS.get(self.kind)
+        if code is None or self.rank is None:
+            return f"{ref}.forward({args[0]}, {args[1]})"   # no Module.__call__ overhead
+        return per_example_mean_code(code.format(*args), self.rank)
 
     def forward(self, x: Tensor, t: Tensor, lengths: Tensor | None = None) -> Tensor:
         return _per_example_mean(self.elementwise(x, t), lengths)      # (batch,)

@@ -239,7 +239,9 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
                for p in layer.input_ports()]
         ref = f"self.layers[{k.replace('.', '_')!r}]"
         call = f"{ref}({', '.join(ins)})"
-        if modules is not None and not isinstance(layer, Container):
+        if isinstance(layer, Container):  # our own GraphModule: no hooks, skip Module.__call__
+            call = f"{ref}.forward({', '.join(ins)})"
+        elif modules is not None:
             inlined = modules[k].inline(ref, ins)
             call = inlined if inlined is not None else call
         outs = layer.output_ports()

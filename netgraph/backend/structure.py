@@ -35,6 +35,15 @@ class CatenateModule(LayerModule):
         self.big, self.axis = layer.geometry(ranks)
         self.widest = ranks.index(self.big)
 
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        # Inputs of one rank and one batch size are a plain cat (the common case); otherwise
+        # (a NetArrayLayer's batch of 1) the module aligns them.
+        if len(set(self.ranks)) != 1 or "None" in args:
+            return None
+        same = " == ".join(f"{a}.shape[0]" for a in args)
+        cat = f"torch.cat([{', '.join(args)}], {1 + self.axis})"
+        return cat if len(args) == 1 else f"({cat} if {same} else {ref}({', '.join(args)}))"
+
     def forward(self, *xs: Tensor) -> Tensor:
         xs = tuple(batch_align(xs))
         lead = xs[self.widest].shape[1:1 + self.big]             # sizes the lower ranks replicate
