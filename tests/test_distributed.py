@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from netgraph import (
     All,
@@ -27,6 +28,7 @@ from netgraph import (
     NetGraph,
     NetPort,
     NetTrain,
+    OptionError,
     Scaled,
     SequenceLastLayer,
     SoftmaxLayer,
@@ -37,6 +39,7 @@ from netgraph import (
 )
 from netgraph.train import distributed
 from netgraph.train.distributed import shard_bounds, world_size
+from netgraph.train.options import parse_options
 
 QUIET = {"TrainingProgressReporting": None}
 
@@ -243,6 +246,55 @@ def test_a_world_without_a_process_group_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "2")
     with pytest.raises(TrainingError, match="joining the torch.distributed process group"):
         NetTrain(LinearLayer(), {1: 2.0, 2: 4.0}, MaxTrainingRounds=1, **QUIET)
+
+
+def test_one_process_with_all_gpus_says_it_uses_the_first(monkeypatch):
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    opts = parse_options({"TargetDevice": ("GPU", All)})
+    with pytest.warns(UserWarning, match="trains on the first of this machine's 4 GPUs only"):
+        ctx = distributed.setup("NetTrain", opts, "cuda")
+    assert ctx.device == "cuda" and ctx.world == 1
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert distributed.setup("NetTrain", opts, "cuda").device == "cuda"  # no warning
+
+
+def _group(monkeypatch, local_rank: int, local_world: int, gpus: int):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda i: None)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local_world))
+    group = object.__new__(distributed.Group)  # no process group: only _device is used
+    group.head, group.local = "NetTrain", local_rank
+    return group
+
+
+def test_each_process_takes_the_gpu_of_its_local_rank(monkeypatch):
+    group = _group(monkeypatch, 1, 2, 2)
+    assert group._device("GPU", "cuda") == "cuda:1"
+    assert group._device(("GPU", All), "cuda") == "cuda:1"
+    assert group._device("CPU", "cpu") == "cpu"
+    with pytest.raises(OptionError, match="names one GPU, but several processes"):
+        group._device(("GPU", 2), "cuda:1")
+    assert _group(monkeypatch, 0, 1, 2)._device(("GPU", 2), "cuda:1") == "cuda:1"
+    with pytest.raises(OptionError, match="LOCAL_RANK 2 has no GPU of its own"):
+        _group(monkeypatch, 2, 3, 2)._device("GPU", "cuda")
+
+
+def test_resuming_a_stateful_run_on_several_processes_is_refused():
+    opts = parse_options({"ResumeFrom": "ckpt", "StateTransfer": {"FinalState": "State"}})
+    with pytest.raises(TrainingError, match="ResumeFrom with StateTransfer is not supported"):
+        distributed.check_supported("NetTrain", opts)
+
+
+def test_stop_decisions_are_shared_per_batch_only_when_rank_zero_can_take_them():
+    def per_batch(**options):
+        return distributed._may_stop_per_batch(parse_options(options))
+    assert not per_batch()
+    assert not per_batch(TrainingProgressReporting="Print")      # never stops a run
+    assert not per_batch(TrainingProgressFunction=print)         # after rounds only
+    assert per_batch(TrainingProgressFunction=(print, {"Interval": (1, "Batches")}))
+    assert per_batch(TrainingProgressReporting=(print, {"Interval": (2, "Seconds")}))
+    assert per_batch(TimeGoal=30)
 
 
 if __name__ == "__main__":

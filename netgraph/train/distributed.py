@@ -127,6 +127,7 @@ class Group(Single):
     """Several processes in a torch.distributed process group, one trainer each."""
 
     def __init__(self, head: str, opts: TrainOptions, device: str) -> None:
+        check_supported(head, opts)
         self.head = head
         self.local = int(os.environ.get("LOCAL_RANK", "0"))
         self.device = self._device(opts.target_device, device)
@@ -135,10 +136,6 @@ class Group(Single):
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.comm = self.device if dist.get_backend() == "nccl" else "cpu"
         self.per_batch = _may_stop_per_batch(opts)
-        if opts.resume_from is not None and opts.state_transfer:
-            raise TrainingError(head, "ResumeFrom with StateTransfer is not supported in "
-                                "distributed training yet: the carried states belong to each "
-                                "process; resume in a single process.")
 
     def _device(self, spec: Any, device: str) -> str:
         """Each process takes the GPU of its LOCAL_RANK for "GPU" and ("GPU", All)."""
@@ -198,6 +195,14 @@ class Group(Single):
     def sync(self, trainer: Trainer) -> None:
         tensors = [t for t in trainer.module.state_dict().values() if isinstance(t, Tensor)]
         broadcast_tensors(tensors, self.comm)
+
+
+def check_supported(head: str, opts: TrainOptions) -> None:
+    """Refuse what distributed training cannot do yet, before joining the group."""
+    if opts.resume_from is not None and opts.state_transfer:
+        raise TrainingError(head, "ResumeFrom with StateTransfer is not supported in "
+                            "distributed training yet: the carried states belong to each "
+                            "process; resume in a single process.")
 
 
 def _may_stop_per_batch(opts: TrainOptions) -> bool:
