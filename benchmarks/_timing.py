@@ -39,3 +39,36 @@ def report(title: str, medians: dict[str, float], baseline: str, target: float |
         verdict = "OK" if first <= target else "ABOVE TARGET"
         print(f"  target <= {target:.2f}x: {verdict}")
     return first if first is not None else 1.0
+
+
+def interleaved_turns(contenders: dict[str, Callable[[], tuple[float, int]]], repeats: int
+                      ) -> dict[str, list[float]]:
+    """Seconds per unit of each contender, turn by turn: each call returns (seconds, units);
+    one warm-up turn each, then ``repeats`` rounds of one turn each, in alternation."""
+    for f in contenders.values():
+        f()
+    times: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(repeats):
+        for name, f in contenders.items():
+            seconds, units = f()
+            times[name].append(seconds / units)
+    return times
+
+
+def paired_report(title: str, times: dict[str, list[float]], baseline: str,
+                  target: float | None = None) -> float:
+    """Like :func:`report`, from per-turn times; the ratio is the median of the ratios of
+    turns run back to back (load that drifts between turns cancels out), and the fastest
+    turn of each is shown too."""
+    print(f"== {title}")
+    base = times[baseline]
+    first = None
+    for name, ts in times.items():
+        ratio = statistics.median(t / b for t, b in zip(ts, base, strict=True))
+        first = ratio if first is None and name != baseline else first
+        print(f"  {name:<34} median {statistics.median(ts) * 1e6:9.1f} us  fastest "
+              f"{min(ts) * 1e6:9.1f} us   {ratio:5.2f}x {baseline}")
+    if target is not None and first is not None:
+        verdict = "OK" if first <= target else "ABOVE TARGET"
+        print(f"  target <= {target:.2f}x: {verdict}")
+    return first if first is not None else 1.0

@@ -6,7 +6,7 @@ import torch
 
 import netgraph.train.trainer as trainer_mod
 from netgraph import *  # noqa: F403
-from netgraph.runtime.buckets import round_bucket
+from netgraph.runtime.buckets import bucket_batches
 from netgraph.shapes import VARYING, PortType
 from netgraph.train.data import (
     LENGTHS,
@@ -61,20 +61,31 @@ def test_examples_of_several_lengths_form_a_ragged_column():
                      ["Input"], ["Output"])
 
 
-def test_each_batch_is_one_bucket_padded_to_its_longest_example():
+def test_bucket_batches_can_merge_the_leftovers_of_the_buckets():
+    lengths = [3, 3, 3, 12, 11, 5]          # buckets 3: 3 examples, 12: 2, 5: 1
+    assert [b.tolist() for b in bucket_batches(lengths, 2)] == [[0, 1], [2], [5], [4, 3]]
+    assert [b.tolist() for b in bucket_batches(lengths, 2, merge=True)] == [
+        [0, 1], [2, 5], [4, 3]]             # leftovers together, in length order
+    shuffled = bucket_batches(lengths * 10, 4, True, np.random.default_rng(0), merge=True)
+    assert sum(len(b) < 4 for b in shuffled) <= 1
+    assert sorted(np.concatenate(shuffled).tolist()) == list(range(60))
+
+
+def test_each_batch_is_padded_to_its_longest_example_within_buckets():
     xs, d = ragged_data()
-    seen = []
+    seen, partial = [], 0
     for b in d.round(1):
         lens = b[LENGTHS_ARG]["Input"].tolist()
         assert b["Input"].shape[1] == max(lens)                      # its own longest
-        assert len({round_bucket(n) for n in lens}) == 1            # one bucket
+        partial += len(lens) < 3
         for i, k in enumerate(b["Output"].long().tolist()):          # rows stay paired
             np.testing.assert_array_equal(unpad(b, i), xs[k])
             pad = b["Input"][i, lens[i]:].numpy()
             assert (pad == xs[k][-1]).all()                          # the last step repeated
             seen.append(k)
     assert sorted(seen) == list(range(len(xs)))
-    assert d.batches_per_round == len(list(d.round(2)))
+    assert d.batches_per_round == len(list(d.round(2))) == -(-len(xs) // 3)
+    assert partial <= 1                   # the buckets' leftovers are batched together
 
 
 def test_shuffling_is_drawn_from_seed_and_round_within_buckets():

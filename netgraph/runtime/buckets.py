@@ -55,7 +55,7 @@ def exact_length(n: int) -> int:
 def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
                    rng: np.random.Generator | None = None,
                    rounding: Callable[[int], int] = round_bucket,
-                   pool: int = POOL_BATCHES) -> list[np.ndarray]:
+                   pool: int = POOL_BATCHES, merge: bool = False) -> list[np.ndarray]:
     """Split examples into batches whose examples share one length bucket.
 
     Args:
@@ -74,6 +74,10 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
         rounding: the bucket of a length; :func:`round_bucket` (WL's rule) by default,
             :func:`exact_length` for groups of exactly equal lengths.
         pool: batches per pool when shuffling (1: no sorting within a bucket).
+        merge: if True, the examples left over at the end of each bucket (fewer than
+            ``batch_size``) are batched together in length order, so that there is at most
+            one partial batch in all: such a batch mixes neighbouring buckets and is padded
+            to its own longest example, whose bucket is the batch's.
 
     Returns:
         A list of int64 index arrays into the examples; together they cover every example
@@ -91,6 +95,7 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
         groups.setdefault(key, []).append(i)
     rng = rng if rng is not None else np.random.default_rng()
     batches: list[np.ndarray] = []
+    leftovers: list[np.ndarray] = []
     for key in sorted(groups):
         idx = np.asarray(groups[key], dtype=np.int64)
         if shuffle:
@@ -98,7 +103,14 @@ def bucket_batches(lengths: Any, batch_size: int, shuffle: bool = False,
         step = max(1, pool) * batch_size if shuffle else len(idx)
         for p in range(0, len(idx), step):  # exact lengths together: fewer lengths per batch
             part = _by_length(idx[p:p + step], arr)
-            batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+            for i in range(0, len(part), batch_size):
+                b = part[i:i + batch_size]
+                (leftovers if merge and len(b) < batch_size else batches).append(b)
+    if leftovers:
+        rest = _by_length(np.concatenate(leftovers), arr)
+        batches += [rest[i:i + batch_size] for i in range(0, len(rest), batch_size)]
+        if not shuffle:                 # keep increasing lengths
+            batches.sort(key=lambda b: tuple(arr[b].max(axis=0)))
     if shuffle:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches

@@ -430,7 +430,8 @@ class ExampleData:
             return self._plan
         lengths = np.stack([r.lengths for _, r in self.ragged.values()], axis=1)  # (n, ports)
         plan = bucket_batches(lengths, b, self.shuffle, np.random.default_rng([self.seed, rnd]),
-                              exact_length if self.exact else round_bucket)
+                              exact_length if self.exact else round_bucket,
+                              merge=not self.exact)
         if not self.shuffle:
             self._plan = plan
         return plan
