@@ -14,7 +14,8 @@ raises the peak resident memory by more than ``--memory`` MiB. A file that impor
 shown (repr), asked for its arrays, and evaluated (on zeros, or the lowest index) when it is
 initialized and small: those stages may raise NetGraphErrors only. The first input of each
 kind of crash (stage, exception type, innermost netgraph frame) is saved under ``--crashes``
-with its traceback.
+with its traceback. The address space is capped (``--address-space``) so that a blow-up
+raises MemoryError instead of calling in the machine's OOM killer.
 
     .venv/bin/python benchmarks/fuzz_import.py [seconds=60] [--crashes DIR] [--engine random]
 
@@ -46,54 +47,71 @@ Mutator = Callable[[bytes, int], bytes]
 
 # -- seeds ------------------------------------------------------------------------------
 def seed_nets() -> dict[str, Any]:
-    """Small nets of several families, initialized and not."""
-    from netgraph import (
-        BatchNormalizationLayer,
-        CatenateLayer,
-        ConvolutionLayer,
-        CrossEntropyLossLayer,
-        ElementwiseLayer,
-        EmbeddingLayer,
-        FlattenLayer,
-        LinearLayer,
-        LongShortTermMemoryLayer,
-        MeanSquaredLossLayer,
-        NetChain,
-        NetGraph,
-        NetInitialize,
-        NetMapOperator,
-        NetPort,
-        Plus,
-        PoolingLayer,
-        Ramp,
-        SequenceLastLayer,
-        SoftmaxLayer,
-        Tanh,
-        ThreadingLayer,
-    )
-    init = NetInitialize
-    return {
-        "linear": init(LinearLayer(3, Input=2)),
-        "chain": init(NetChain([LinearLayer(4), Ramp, LinearLayer(2), SoftmaxLayer()],
-                               Input=3)),
-        "graph": init(NetGraph({"a": LinearLayer(3), "b": ElementwiseLayer(Tanh),
-                                "t": ThreadingLayer(Plus), "c": CatenateLayer()},
-                               [(NetPort("X"), "a", "b"), (["a", "b"], "t"),
-                                (["t", NetPort("Y")], "c")], X=2, Y=3)),
-        "lstm": init(NetChain([LongShortTermMemoryLayer(3), SequenceLastLayer(),
-                               LinearLayer(2)], Input=("Varying", 2))),
-        "conv": init(NetChain([ConvolutionLayer(2, 3), BatchNormalizationLayer(),
-                               PoolingLayer(2), FlattenLayer(), LinearLayer(2)],
-                              Input=(1, 6, 6))),
-        "embed": init(NetChain([EmbeddingLayer(3, 5), SequenceLastLayer(), LinearLayer(2)],
-                               Input="Varying")),
-        "map": init(NetMapOperator(LinearLayer(2), Input=(4, 3))),
-        "loss": NetGraph({"net": NetChain([LinearLayer(3), SoftmaxLayer()]),
-                          "loss": CrossEntropyLossLayer("Index")},
+    """Small nets of several families and one of every layer head, initialized and not."""
+    import netgraph as ng
+    from netgraph import NetChain, NetGraph, NetInitialize, NetPort, Plus, Ramp, Tanh
+    from netgraph.layers.operators import RecurrentStep
+    nets = {
+        "graph": NetGraph({"a": ng.LinearLayer(3), "b": ng.ElementwiseLayer(Tanh),
+                           "t": ng.ThreadingLayer(Plus), "c": ng.CatenateLayer()},
+                          [(NetPort("X"), "a", "b"), (["a", "b"], "t"),
+                           (["t", NetPort("Y")], "c")], X=2, Y=3),
+        "lstm": NetChain([ng.LongShortTermMemoryLayer(3), ng.SequenceLastLayer(),
+                          ng.LinearLayer(2)], Input=("Varying", 2)),
+        "conv": NetChain([ng.ConvolutionLayer(2, 3), ng.BatchNormalizationLayer(),
+                          ng.PoolingLayer(2), ng.FlattenLayer(), ng.LinearLayer(2)],
+                         Input=(1, 6, 6)),
+        "embed": NetChain([ng.EmbeddingLayer(3, 5), ng.SequenceLastLayer(), ng.LinearLayer(2)],
+                          Input="Varying"),
+        "loss": NetGraph({"net": NetChain([ng.LinearLayer(3), ng.SoftmaxLayer()]),
+                          "loss": ng.CrossEntropyLossLayer("Index")},
                          [("net", NetPort("loss", "Input"))], Input=2),
-        "uninitialized": NetChain([LinearLayer(5), Tanh, LinearLayer(1)], Input=4),
-        "mse": MeanSquaredLossLayer(Input=3),
+        # one of every head, shapes known (as tests/test_io_netfile.py's samples)
+        "LinearLayer": ng.LinearLayer(3, Input=2),
+        "ElementwiseLayer": ng.ElementwiseLayer(Tanh, Input=3),
+        "ThreadingLayer": ng.ThreadingLayer(Plus, InputPorts=2, Input1=3),
+        "SoftmaxLayer": ng.SoftmaxLayer(Input=4),
+        "GatedRecurrentLayer": ng.GatedRecurrentLayer(2, Input=(4, 3)),
+        "BasicRecurrentLayer": ng.BasicRecurrentLayer(2, Input=("Varying", 1)),
+        "SequenceMostLayer": ng.SequenceMostLayer(Input=(3, 2)),
+        "SequenceRestLayer": ng.SequenceRestLayer(Input=(3, 2)),
+        "SequenceReverseLayer": ng.SequenceReverseLayer(Input=("Varying", 2)),
+        "MeanSquaredLossLayer": ng.MeanSquaredLossLayer(Input=3),
+        "MeanAbsoluteLossLayer": ng.MeanAbsoluteLossLayer(Input=3),
+        "ContrastiveLossLayer": ng.ContrastiveLossLayer(0.5, Input="Real"),
+        "DropoutLayer": ng.DropoutLayer(0.2, Input=3),
+        "NormalizationLayer": ng.NormalizationLayer(Input=(2, 3)),
+        "DeconvolutionLayer": ng.DeconvolutionLayer(2, 2, Stride=2, Input=(3, 2, 2)),
+        "AttentionLayer": ng.AttentionLayer("Dot", Key=("Varying", 3), Value=("Varying", 5),
+                                            Query=3),
+        "AppendLayer": ng.AppendLayer(Input=3),
+        "PrependLayer": ng.PrependLayer(Input=("Varying", 2)),
+        "ReplicateLayer": ng.ReplicateLayer(3, 2, Input=(2, 4)),
+        "PaddingLayer": ng.PaddingLayer([(1, 2)], Input=3),
+        "ReshapeLayer": ng.ReshapeLayer((2, ng.Automatic), Input=6),
+        "TransposeLayer": ng.TransposeLayer((1, 3), Input=(1, 2, 3)),
+        "PartLayer": ng.PartLayer(ng.Span(2, -1), Input=5),
+        "TotalLayer": ng.TotalLayer(InputPorts=3, Output=2),
+        "DotLayer": ng.DotLayer(InputPorts=[(2, 3), 3]),
+        "AggregationLayer": ng.AggregationLayer(ng.Max, Input=(2, 3)),
+        "SummationLayer": ng.SummationLayer(Input=(2, 2)),
+        "NetArrayLayer": ng.NetArrayLayer(Array=[[1.0, 2.0], [3.0, 4.0]]),
+        "NetMapOperator": ng.NetMapOperator(ng.LinearLayer(2), Input=(4, 3)),
+        "NetMapThreadOperator": ng.NetMapThreadOperator(
+            ng.ThreadingLayer(Plus, InputPorts=2, Input1=2)),
+        "NetNestOperator": ng.NetNestOperator(ng.LinearLayer(3, Input=3), 4),
+        "NetBidirectionalOperator": ng.NetBidirectionalOperator(ng.GatedRecurrentLayer(3),
+                                                                Input=("Varying", 2)),
+        "NetFoldOperator": ng.NetFoldOperator(NetGraph(
+            {"s": ng.ThreadingLayer(Plus),
+             "f": NetGraph([ng.LinearLayer(2), Tanh], [(NetPort("Input"), 1), (1, 2)],
+                           Input=3)},
+            [(NetPort("Input"), "f"), (["f", NetPort("State")], "s")])),
+        "RecurrentStep": RecurrentStep("LongShortTermMemoryLayer", 2, Input=3),
     }
+    out = {k: NetInitialize(v, RandomSeeding=1) for k, v in nets.items()}
+    out["uninitialized"] = NetChain([ng.LinearLayer(5), Ramp, ng.LinearLayer(1)], Input=4)
+    return out
 
 
 def write_seeds(folder: str) -> list[bytes]:
@@ -397,6 +415,8 @@ class Target:
             key = _message_shape(str(e))
             new = key not in self.messages
             self.messages.add(key)
+            if "MemoryError" in str(e):   # an allocation hit the address-space limit
+                new = self.record(data, f"memory-{stage}", str(e)) or new
         except Exception as e:  # noqa: BLE001 - this is what the fuzzer looks for
             new = self.crash(data, stage, e)
         secs = time.monotonic() - t
@@ -515,6 +535,13 @@ def load_netgraph(instrument: bool) -> None:
         import netgraph.runtime.evaluate  # noqa: F401
 
 
+def limit_address_space(mib: float) -> None:
+    with open("/proc/self/status") as f:
+        vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:"))
+    limit = int(vm * 1024 + mib * 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("seconds", nargs="?", type=float, default=60.0)
@@ -522,9 +549,11 @@ def main() -> None:
                     "(default: a new temporary folder)")
     ap.add_argument("--corpus", default=None, help="folder for the corpus (default: temporary)")
     ap.add_argument("--engine", choices=["atheris", "random"], default=None)
-    ap.add_argument("--hang", type=float, default=2.0, help="seconds that count as a hang")
+    ap.add_argument("--hang", type=float, default=5.0, help="seconds that count as a hang")
     ap.add_argument("--memory", type=float, default=1024.0, help="MiB of peak RSS growth "
                     "for one input that count as a blow-up")
+    ap.add_argument("--address-space", type=float, default=4096.0, help="MiB of address "
+                    "space beyond the start's: a blow-up raises MemoryError, not the OOM killer")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     engine = args.engine
@@ -535,6 +564,7 @@ def main() -> None:
         except ImportError:
             engine = "random"
     load_netgraph(engine == "atheris")
+    limit_address_space(args.address_space)
     crashes = args.crashes or tempfile.mkdtemp(prefix="fuzz-crashes-")
     corpus = args.corpus or tempfile.mkdtemp(prefix="fuzz-corpus-")
     os.makedirs(crashes, exist_ok=True)

@@ -14,6 +14,7 @@ from ..graph.net import Container
 from ..layers.base import Layer
 from ..ports import PortRef
 from ..shapes import PortType
+from ..symbols import Symbol
 from .registry import all_layers, layer_label
 
 
@@ -25,7 +26,8 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
              where: str) -> Layer:
     """The layer value, with its port types re-inferred (a tampered type cannot stick)."""
     try:
-        valid_in, valid_out = cls.input_ports_of(params), cls.output_ports_of(params)
+        check_params(cls, params, ins, where)
+        valid_in, valid_out = set(cls.input_ports_of(params)), set(cls.output_ports_of(params))
         for side, types, valid in (("input", ins, valid_in), ("output", outs, valid_out)):
             extra = [p for p in types if p not in valid]
             if extra:
@@ -43,6 +45,29 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
         raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
     except Exception as e:  # noqa: BLE001 - a tampered file must not crash Import
         raise Refused(f"{where} has malformed parameters ({type(e).__name__}: {e})") from None
+
+
+def check_params(cls: type[Layer], params: dict, ins: dict, where: str) -> None:
+    """What a constructor checks that a tampered file could break before anything else:
+    the input count of a variadic layer (it makes the ports: 10**9 of them would exhaust
+    memory) and a layer's function (a known symbol; a file never holds code)."""
+    n = params.get("n")
+    if getattr(cls, "variadic", False) and n is not None and (
+            isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(ins)):
+        raise Refused(f"{where} has the input count {n!r}, but the file lists {len(ins)} input "
+                      "ports")
+    if cls.__name__ in FUNCTION_HEADS and "function" in params:
+        f = params["function"]
+        if not isinstance(f, Symbol):
+            raise Refused(f"{where} has a {type(f).__name__} as its function; expected a "
+                          "symbol such as Tanh")
+        try:
+            cls(f)  # the constructor knows which symbols the layer takes
+        except NetGraphError as e:
+            raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
+
+
+FUNCTION_HEADS = ("ElementwiseLayer", "ThreadingLayer", "AggregationLayer")  # f first
 
 
 def _rebuild_container(net: Container, where: str) -> Layer:

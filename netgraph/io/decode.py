@@ -67,8 +67,9 @@ class Decoder:
     def value(self, v: Any, where: str, path: Path, cls: type | None = None) -> Any:
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
-        if isinstance(v, list):
-            return tuple(self.value(x, where, path + (str(i),)) for i, x in enumerate(v))
+        if isinstance(v, list):  # scalars directly: a hostile file's lists can be long
+            return tuple(x if x is None or isinstance(x, (bool, int, float, str))
+                         else self.value(x, where, path + (str(i),)) for i, x in enumerate(v))
         if not isinstance(v, dict):
             raise Refused(f"{where} has a malformed parameter value {v!r}")
         tags = [k for k in v if k.startswith("$")]

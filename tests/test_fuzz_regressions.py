@@ -1,0 +1,208 @@
+"""Import of malformed files found by fuzzing (benchmarks/fuzz_import.py): refused, never crashed.
+
+Inputs the fuzzer found are stored under tests/fuzz_corpus/; others are built here from a
+valid file with one field changed. Each must give a NetImportError (a NetGraphError) naming
+the problem: no other exception, no hang, no memory blow-up. A short seeded run of random
+mutations keeps the property checked beyond the known inputs.
+"""
+import io
+import json
+import random
+import resource
+import time
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from netgraph import (
+    AggregationLayer,
+    CatenateLayer,
+    ElementwiseLayer,
+    Export,
+    Import,
+    LinearLayer,
+    Max,
+    NetChain,
+    NetGraph,
+    NetGraphError,
+    NetImportError,
+    NetInitialize,
+    NetPort,
+    Plus,
+    Tanh,
+    ThreadingLayer,
+)
+from netgraph.io.netfile import net_to_archive
+
+CORPUS = Path(__file__).parent / "fuzz_corpus"
+META, ARRAYS = "netgraph.json", "arrays.safetensors"
+
+
+def zip_bytes(meta: bytes, arrays: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo(META), meta, zipfile.ZIP_DEFLATED)
+        z.writestr(zipfile.ZipInfo(ARRAYS), arrays, zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+def parts(net) -> tuple[dict, bytes]:
+    """The metadata (as a dict) and the safetensors bytes of a valid file of ``net``."""
+    from safetensors.numpy import save
+    meta, arrays = net_to_archive(net)
+    return {"format": "netgraph", "version": 1, **meta}, save(arrays)
+
+
+def write(tmp_path: Path, data: bytes, name: str = "x.netgraph") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def refused(path: str, match: str = "is not a valid netgraph file") -> NetImportError:
+    with pytest.raises(NetImportError, match=match) as info:
+        Import(path)
+    return info.value
+
+
+@contextmanager
+def address_space(extra_mib: int = 2048):
+    """Cap this process's address space, so a regression raises MemoryError rather than
+    exhausting the machine."""
+    with open("/proc/self/status") as f:
+        vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:"))
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (vm * 1024 + extra_mib * 2**20, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
+
+
+def graph_file(tmp_path: Path, edit) -> str:
+    """A valid NetGraph file with ``edit(layers)`` applied to its layer dicts by key."""
+    net = NetInitialize(NetGraph({"a": LinearLayer(3), "b": ElementwiseLayer(Tanh),
+                                  "t": ThreadingLayer(Plus), "c": CatenateLayer()},
+                                 [(NetPort("X"), "a", "b"), (["a", "b"], "t"),
+                                  (["t", NetPort("Y")], "c")], X=2, Y=3))
+    meta, arrays = parts(net)
+    edit({k: v["$layer"] for k, v in meta["net"]["params"]["nodes"].items()})
+    return write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays))
+
+
+# -- inputs the fuzzer found ----------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.netgraph")))
+def test_corpus_file_is_refused(name):
+    refused(str(CORPUS / name))
+
+
+def test_corrupt_deflate_data_is_refused_as_corrupt():
+    # was zlib.error, which is no OSError and escaped Import
+    refused(str(CORPUS / "corrupt-deflate.netgraph"), "netgraph.json is corrupt")
+
+
+def test_a_long_list_in_a_small_file_is_refused_quickly():
+    # 1 KB holding a 300 KB JSON list of 100,000 zeros: decoding was ~4 us per element
+    t = time.perf_counter()
+    refused(str(CORPUS / "long-list-300kb.netgraph"))
+    assert time.perf_counter() - t < 2.0
+
+
+def test_a_function_that_is_not_a_symbol_is_refused():
+    # ElementwiseLayer's function was a nested list: Import took it, evaluation raised
+    # TypeError ('tuple' object is not callable)
+    refused(str(CORPUS / "elementwise-function-nested-list.netgraph"),
+            r"layer 'b' \(ElementwiseLayer\) has a tuple as its function")
+
+
+# -- inputs built from a valid file ---------------------------------------------------------
+def test_json_integers_past_4300_digits_are_refused_as_json(tmp_path):
+    meta, arrays = parts(NetInitialize(LinearLayer(2, Input=2)))
+    text = json.dumps(meta).replace('"version": 1', '"version": 1, "x": ' + "9" * 5000)
+    refused(write(tmp_path, zip_bytes(text.encode(), arrays)), "is not valid UTF-8 JSON")
+
+
+def test_a_huge_input_count_is_refused_without_making_the_ports(tmp_path):
+    # "n": 10**9 on a variadic layer made 10**9 port names: out of memory
+    def edit(layers):
+        layers["c"]["params"]["n"] = 10**9
+    path = graph_file(tmp_path, edit)
+    with address_space():
+        refused(path, r"layer 'c' \(CatenateLayer\) has the input count 1000000000, but the "
+                "file lists 2 input ports")
+
+
+@pytest.mark.parametrize("n", [-1, True, 2.0, "2", 3])
+def test_an_input_count_other_than_the_listed_ports_is_refused(tmp_path, n):
+    def edit(layers):
+        layers["t"]["params"]["n"] = n
+    refused(graph_file(tmp_path, edit), r"layer 't' \(ThreadingLayer\)")
+
+
+@pytest.mark.parametrize("layer, function", [
+    ("b", None), ("b", {"$symbol": "Foo"}), ("b", {"$symbol": "Plus"}), ("b", 3),
+    ("t", None), ("t", {"$symbol": "Tanh"}), ("t", [{"$symbol": "Plus"}]),
+])
+def test_an_unknown_or_non_symbol_function_is_refused(tmp_path, layer, function):
+    # unknown symbols were KeyErrors and None a TypeError, when the net was evaluated
+    def edit(layers):
+        layers[layer]["params"]["function"] = function
+    refused(graph_file(tmp_path, edit), "function")
+
+
+def test_an_aggregation_function_is_checked_by_the_layer(tmp_path):
+    meta, arrays = parts(NetInitialize(AggregationLayer(Max, Input=(2, 3))))
+    meta["net"]["params"]["function"] = {"$symbol": "Tanh"}
+    refused(write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays)),
+            "unknown aggregation function")
+
+
+def test_a_valid_file_still_imports_and_evaluates(tmp_path):
+    path = graph_file(tmp_path, lambda layers: None)
+    net = Import(path)
+    out = net({"X": [1.0, 2.0], "Y": [1.0, 2.0, 3.0]})
+    assert np.asarray(out).shape == (6,)
+
+
+# -- a short seeded fuzz run ------------------------------------------------------------------
+def mutations(data: bytes, rng: random.Random, count: int):
+    """Byte flips and cuts of the file, and value changes in its JSON (re-zipped)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        meta, arrays = z.read(META), z.read(ARRAYS)
+    values = [None, True, -1, 0, 10**6, 0.5, float("nan"), "", "x", [], {}, [[1]],
+              {"$symbol": "Foo"}, {"$layer": {}}, {"$type": {"dims": [0], "kind": None,
+                                                             "bound": None}}]
+    for i in range(count):
+        if i % 2:
+            b = bytearray(data)
+            for _ in range(rng.randint(1, 8)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            yield bytes(b[:rng.randrange(len(b) // 2, len(b) + 1)])
+            continue
+        doc = json.loads(meta)
+        spots = [doc]
+        for v in spots:
+            spots.extend(x for x in (v.values() if isinstance(v, dict) else v)
+                         if isinstance(x, (dict, list)) and x)
+        at = rng.choice(spots)
+        key = rng.choice(list(at)) if isinstance(at, dict) else rng.randrange(len(at))
+        at[key] = rng.choice(values)
+        yield zip_bytes(json.dumps(doc).encode(), arrays)
+
+
+def test_random_mutations_are_refused_or_imported_never_crash(tmp_path):
+    nets = [NetInitialize(NetChain([LinearLayer(3), Tanh, LinearLayer(2)], Input=2)),
+            NetChain([LinearLayer(2)], Input=3)]
+    rng = random.Random(6)
+    for k, net in enumerate(nets):
+        seed = Path(Export(str(tmp_path / f"seed{k}.netgraph"), net)).read_bytes()
+        for data in mutations(seed, rng, 120):
+            path = write(tmp_path, data)
+            try:
+                back = Import(path)
+            except NetGraphError:
+                continue
+            repr(back)
