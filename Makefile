@@ -22,6 +22,7 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) examples/demo.py
+	MPLBACKEND=Agg $(PY) examples/stateful_training.py
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q
