@@ -1,7 +1,7 @@
 """Torch modules of the basic, elementwise, sequence and loss layers."""
 from __future__ import annotations
 
-import math
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +47,7 @@ class LinearModule(LayerModule):
         self.Weights = parameter(specs["Weights"].shape)
         self.Biases = parameter(specs["Biases"].shape) if "Biases" in specs else None
         self.in_rank = len(layer.in_types["Input"].dims or ())
-        self.out_shape = tuple(layer.out_types["Output"].dims or ())
+        self.out_shape = cast(tuple[int, ...], tuple(layer.out_types["Output"].dims or ()))
 
     def inline(self, ref: str, args: list[str]) -> str | None:
         # ranks other than vectors flatten to (batch, m) and back, as forward does
@@ -118,6 +118,9 @@ class SoftmaxModule(LayerModule):
         lv = layer.params["level"]
         self.dim = lv if lv < 0 else lv  # batch dim shifts positive levels by one
 
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        return f"torch.softmax({args[0]}, {self.dim})"
+
     def forward(self, x: Tensor) -> Tensor:
         return torch.softmax(x, dim=self.dim)
 
@@ -154,7 +157,9 @@ def per_example_mean_code(d: str, rank: int) -> str:
 
 
 INLINE_LOSS = {"MeanSquaredLossLayer": "torch.square({0} - {1})",
-               "MeanAbsoluteLossLayer": "torch.abs({0} - {1})"}
+               "MeanAbsoluteLossLayer": "torch.abs({0} - {1})",
+               "Index": "-torch.log(torch.gather({0}, -1, ({1}.long() - 1).unsqueeze(-1))"
+                        ".squeeze(-1).clamp_min(1e-15 if {0}.dtype == torch.float64 else 1e-7))"}
 
 
 class LossModule(LayerModule):
@@ -172,10 +177,11 @@ class LossModule(LayerModule):
         # Two (batch, ...) inputs, no lengths: the per-example mean of the elementwise loss.
         if len(args) != 2 or "None" in args:
             return None
-        code = INLINE_LOSS.get(self.kind)
+        code = INLINE_LOSS.get(self.kind if self.form != "Index" else "Index")
         if code is None or self.rank is None:
             return f"{ref}.forward({args[0]}, {args[1]})"   # no Module.__call__ overhead
-        return per_example_mean_code(code.format(*args), self.rank)
+        rank = self.rank - 1 if self.form == "Index" else self.rank   # classes: one element
+        return per_example_mean_code(code.format(*args), rank)
 
     def forward(self, x: Tensor, t: Tensor, lengths: Tensor | None = None) -> Tensor:
         return _per_example_mean(self.elementwise(x, t), lengths)      # (batch,)
@@ -208,4 +214,3 @@ lowers(S.SequenceLastLayer, S.SequenceMostLayer, S.SequenceRestLayer,
        S.SequenceReverseLayer)(SequenceModule)
 lowers(L.MeanSquaredLossLayer, L.MeanAbsoluteLossLayer, L.CrossEntropyLossLayer,
        L.ContrastiveLossLayer)(LossModule)
-math  # used by subclasses

@@ -14,7 +14,7 @@ import re
 import weakref
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -242,7 +242,7 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
         if isinstance(layer, Container):  # our own GraphModule: no hooks, skip Module.__call__
             call = f"{ref}.forward({', '.join(ins)})"
         elif modules is not None:
-            inlined = modules[k].inline(ref, ins)
+            inlined = cast(LayerModule, modules[k]).inline(ref, ins)
             call = inlined if inlined is not None else call
         outs = layer.output_ports()
         names = [var[PortRef(k, p)] if var[PortRef(k, p)] in last_use
@@ -256,6 +256,6 @@ def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
             lines.append(f"    {', '.join(names)} = {call}")
         if i in plan.dead:
             lines.append(f"    del {', '.join(plan.dead[i])}")
-    outs = [f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"]]
-    lines.append("    return {" + ", ".join(outs) + "}")
+    ret = [f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"]]
+    lines.append("    return {" + ", ".join(ret) + "}")
     return "\n".join(lines) + "\n", args

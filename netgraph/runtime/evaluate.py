@@ -11,8 +11,16 @@ from ..errors import EvaluationError, OptionError, check_options, nearest
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
-from .data import (DTYPES, PortSpec, as_array, batch_rank, check_shape, check_values, to_plain,
-                   to_tensor)
+from .data import (
+    DTYPES,
+    PortSpec,
+    as_array,
+    batch_rank,
+    check_shape,
+    check_values,
+    to_plain,
+    to_tensor,
+)
 from .state import wants_states
 from .stateful import evaluate_with_states
 
@@ -63,7 +71,7 @@ class Evaluator:
         self.outputs = list(g.params["outputs"])
         self.scalar_out = {p: not g.out_types[p].dims for p in self.outputs}
         self.by_name = {s.name: s for s in self.inputs}
-        self.args = dict(zip((s.name for s in self.inputs), self.module.arg_names))
+        self.args = dict(zip((s.name for s in self.inputs), self.module.arg_names, strict=True))
         self.forward = self.module.forward  # our own module: no hooks to run
         self.required = sum(1 for s in self.inputs if s.name not in self.optional)
         self.fast_ports = {s.name: FastPort(s, self.args[s.name], dtype, device)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.optim.optimizer as _optim_mod
 from torch.optim import Optimizer
 
 from ..errors import OptionError, TrainingError, nearest
@@ -165,10 +166,36 @@ class Updater:
         self.count = 0
         for g in optimizer.param_groups:
             g.setdefault("base_lr", g["lr"])
+        self.params = [p for g in optimizer.param_groups for p in g["params"]]
+        # Optimizer.step is wrapped (profiler range, step hooks): unwrapped when neither is used
+        step = type(optimizer).step
+        self._bare_step = getattr(step, "__wrapped__", None) if getattr(step, "hooked", False) \
+            else None
         self.step = self._plain if not (schedule or grad_clip or weight_clip) else self._full
 
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """``optimizer.zero_grad()``: every gradient set to None, as a plain loop (torch's
+        method opens a profiler range per call, tens of microseconds on a small step)."""
+        if not set_to_none:
+            self.optimizer.zero_grad(set_to_none=False)
+            return
+        for p in self.params:
+            p.grad = None
+
+    def optimizer_step(self) -> None:
+        """``optimizer.step()``, without its wrapper when no step hook is registered and no
+        profiler runs (the wrapper only opens a profiler range and calls the hooks)."""
+        o: Any = self.optimizer
+        if (self._bare_step is None or o._optimizer_step_pre_hooks
+                or o._optimizer_step_post_hooks or _optim_mod._global_optimizer_pre_hooks
+                or _optim_mod._global_optimizer_post_hooks
+                or torch.autograd._profiler_enabled()):
+            o.step()
+        else:
+            self._bare_step(o)
+
     def _plain(self) -> None:
-        self.optimizer.step()
+        self.optimizer_step()
         self.count += 1
 
     def _full(self) -> None:
@@ -176,7 +203,7 @@ class Updater:
             self.set_factor(self._factor())
         for params, c in self.grad_clip:
             torch.nn.utils.clip_grad_value_(params, c, foreach=True)
-        self.optimizer.step()
+        self.optimizer_step()
         if self.weight_clip:
             with torch.no_grad():
                 for params, c in self.weight_clip:

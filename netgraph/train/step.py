@@ -74,8 +74,10 @@ def train_step(forward: Callable[..., dict[str, Tensor]], objective: Objective,
                ) -> tuple[float, dict[str, Tensor]]:
     """One step on one batch: returns (the batch loss, the training net's outputs).
 
-    A non-finite loss is returned without touching the weights or the optimizer state, so
-    the caller keeps the last finite net.
+    ``optimizer`` is anything with ``zero_grad(set_to_none=True)`` (a torch optimizer, or the
+    trainer's :class:`~netgraph.train.optim.Updater`, which does it without torch's profiler
+    range); ``update`` applies the step. A non-finite loss is returned without touching the
+    weights or the optimizer state, so the caller keeps the last finite net.
     """
     out = forward(**feeds)                 # {port: (batch, ...)}
     loss = objective(out)                  # () weighted sum of the batch losses

@@ -9,6 +9,7 @@ raised by a queued step is kept and raised by the next call on the trainer.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -28,6 +29,10 @@ from .data import SERIES_START, Feeder
 from .losses import NODE, Objective
 from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
 from .step import apply_mirroring, make_objective, port_losses, train_step
+
+# Seconds of the caller's own work between TrainerUpdate and its next wait from which the
+# step runs on the worker thread, overlapped (a few thread switches' worth; see Worker).
+OVERLAP_GAP = 100e-6
 
 PROPERTIES = ("Net", "OutputArrays", "CurrentLoss", "Optimizer", "LearningRate", "Round",
               "Batch", "AbsoluteBatch", "BatchesPerRound", "TotalBatches", "States",
@@ -132,7 +137,6 @@ class Trainer:
 
     def probe_time(self, feeds: Mapping[str, Tensor]) -> float:
         """Seconds per step, from a forward and backward pass that changes nothing."""
-        import time
         feeds = with_states(feeds, self.zero_states(feeds)) if self.transfer else feeds
         self.module.eval()  # no running statistics may move
         try:
@@ -144,7 +148,7 @@ class Trainer:
                     if loss.requires_grad:
                         loss.backward()
                     times.append(time.perf_counter() - t0)
-                self.updater.optimizer.zero_grad(set_to_none=True)
+                self.updater.zero_grad()
         finally:
             self.module.train()
         return min(times) * 1.3  # the update and the loop's own work
@@ -156,9 +160,8 @@ class Trainer:
             if self.batches % self.bpr == 0 or not self.states:
                 self.states = self.zero_states(feeds)
             feeds = with_states(feeds, self.states)
-        self.last_loss, self.last_out = train_step(self.forward, self.objective,
-                                                   self.updater.optimizer, self.updater.step,
-                                                   feeds)
+        self.last_loss, self.last_out = train_step(self.forward, self.objective, self.updater,
+                                                   self.updater.step, feeds)
         if self.transfer:
             out = self.last_out
             self.states = {k: out[o].detach() for o, k in self.transfer.items()}
@@ -216,11 +219,17 @@ class Trainer:
             feeds = self.feeder(batch)
         except NetGraphError as e:  # the user called TrainerUpdate: name it
             raise type(e)("TrainerUpdate", str(e)[len(e.head) + 2:]) from None
-        self._worker.submit(lambda: self._queued_step(feeds))
+        threads = torch.get_num_threads()
+        self._worker.submit(lambda: self._queued_step(feeds, threads))
 
-    def _queued_step(self, feeds: Mapping[str, Tensor]) -> None:
+    def _queued_step(self, feeds: Mapping[str, Tensor], threads: int) -> None:
         if self._error is not None:
             return  # a failed step stops the queue until the error is reported
+        if torch.get_num_threads() != threads:
+            # A new thread starts with OpenMP's and MKL's default team (every core), not
+            # what the caller set: the worker would oversubscribe the cores (measured: 10x
+            # slower steps when the caller runs numpy meanwhile on 2 cores).
+            torch.set_num_threads(threads)
         try:
             with self._rng():
                 self.step(feeds)
@@ -302,8 +311,16 @@ class Worker:
 
     Tasks run holding ``run_lock``, and are taken off the queue only while it is held, so
     they run one at a time in the order they were queued. :meth:`call` runs the tasks still
-    queued in the calling thread, then ``fn``: a caller that waits for the result need not
-    wait for the worker thread to wake up (a thread switch costs more than a small step).
+    queued in the calling thread, then ``fn``.
+
+    When to wake the thread: waking it costs thread switches (the woken thread takes the GIL
+    from the caller at its next release, and the caller sleeps until it gets it back), which
+    is worth paying only when the caller has work of its own to overlap with the task.
+    :meth:`submit` wakes it when the caller's last wait (:meth:`call`) came at least
+    :data:`OVERLAP_GAP` seconds after the submit before it (the caller did something in
+    between, such as preparing the next batch), or when tasks are already queued, or before
+    any wait; otherwise the task stays queued for the next :meth:`call`, which runs it in
+    the calling thread with no switch at all (an update followed at once by a wait).
     """
 
     def __init__(self) -> None:
@@ -311,6 +328,8 @@ class Worker:
         self.ready = threading.Condition(threading.Lock())
         self.run_lock = threading.RLock()
         self.thread: threading.Thread | None = None
+        self.overlap = True                  # wake the thread at submit
+        self.submitted: float | None = None  # when the last task was queued, until a wait
 
     def submit(self, task: Callable[[], None]) -> None:
         with self.ready:
@@ -318,8 +337,11 @@ class Worker:
                 self.thread = threading.Thread(target=self._loop, name="netgraph-trainer",
                                                daemon=True)
                 self.thread.start()
+            wake = self.overlap or bool(self.queue)
             self.queue.append(task)
-            self.ready.notify()
+            if wake:
+                self.ready.notify()
+            self.submitted = time.perf_counter()
 
     def _loop(self) -> None:
         while True:
@@ -342,6 +364,10 @@ class Worker:
             task()
 
     def call(self, fn: Callable[[], Any]) -> Any:
+        with self.ready:
+            if self.submitted is not None:
+                self.overlap = time.perf_counter() - self.submitted >= OVERLAP_GAP
+                self.submitted = None
         with self.run_lock:
             self._drain()
             return fn()

@@ -1,0 +1,249 @@
+"""NetTrain and the "$Trainer" per batch, against the same model hand-written in PyTorch.
+
+The model: a classifier, 784 -> LinearLayer(256) -> Ramp -> LinearLayer(10) -> SoftmaxLayer,
+cross-entropy on class indices (the loss NetTrain attaches after a softmax), batch 64, ADAM.
+The hand-written model computes the same thing the same way (softmax, then -log of the
+target's probability clamped at 1e-7, mean over the batch) with ``torch.optim.Adam()`` at its
+defaults (its single-tensor loop on the CPU), as a hand-written loop would; netgraph uses
+torch's fused Adam. ``hand, fused Adam`` is printed for reference (no target).
+
+1. NetTrain per batch: ``TotalTrainingTime / TotalBatches`` of
+   ``NetTrain(..., MaxTrainingRounds=2)`` against a hand-written loop over the same data (a
+   fresh permutation per round, slices of the shuffled tensors, step, ``loss.item()`` per
+   batch). Target <= 1.10.
+2. ``TrainerUpdate`` + ``TrainerCurrentLoss`` per batch on the numpy batches of
+   "$TrainingGenerator", against a hand-written loop on the same numpy batches
+   (``torch.from_numpy``, step, ``loss.item()``). Target <= 1.10.
+3. Overlap. Preparing a batch is simulated by numpy work of about one step's duration: a
+   gather of 64 images from a uint8 store (``np.take``), random 28x28 crops (slicing) and
+   horizontal flips, conversion to float32, normalization, and light noise jitter
+   (vectorized; ``passes`` rounds of jitter are calibrated so the preparation costs about a
+   step). Synchronous loop: prepare batch k, ``TrainerUpdate``, ``TrainerCurrentLoss``.
+   Overlapped loop: ``TrainerUpdate(batch k)``, prepare batch k+1, ``TrainerCurrentLoss``.
+   Target: the overlapped loop at least 1.4x faster. This needs two free cores (torch runs
+   on one thread here, the preparation on another) and numpy releasing the GIL in its loops.
+
+Contenders are interleaved in many short blocks (medians of the blocks), torch on one thread.
+
+    .venv/bin/python benchmarks/train_step.py
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import interleave, report  # noqa: E402
+
+from netgraph import (  # noqa: E402
+    LinearLayer,
+    NetChain,
+    NetTrain,
+    Ramp,
+    SoftmaxLayer,
+    TrainerCurrentLoss,
+    TrainerUpdate,
+)
+
+N, BATCH, SIDE = 64 * 40, 64, 28
+QUIET = {"TrainingProgressReporting": None}
+
+
+def netgraph_model() -> NetChain:
+    return NetChain([LinearLayer(256), Ramp, LinearLayer(10), SoftmaxLayer()], Input=SIDE * SIDE)
+
+
+class Hand(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(SIDE * SIDE, 256), nn.Linear(256, 10)
+
+    def loss(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        p = torch.softmax(self.l2(torch.relu(self.l1(x))), -1)            # (batch, 10)
+        return -torch.log(p.gather(1, (t - 1).unsqueeze(1)).clamp_min(1e-7)).mean()
+
+
+def hand_step(fused: bool = False):  # noqa: ANN201
+    model = Hand()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, **({"fused": True} if fused else {}))
+
+    def step(x: torch.Tensor, t: torch.Tensor) -> float:
+        opt.zero_grad()
+        loss = model.loss(x, t)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def dataset() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {"Input": rng.random((N, SIDE * SIDE), dtype=np.float32),
+            "Output": rng.integers(1, 11, N)}
+
+
+# -- 1. NetTrain per batch ---------------------------------------------------------------
+def nettrain_per_batch(repeats: int = 9) -> float:
+    data = dataset()
+    net = netgraph_model()
+    x, t = torch.from_numpy(data["Input"]), torch.from_numpy(data["Output"])
+    rounds = 2
+
+    def by_netgraph() -> float:
+        r = NetTrain(net, data, All_(), BatchSize=BATCH, MaxTrainingRounds=rounds, **QUIET)
+        return r["TotalTrainingTime"] / r["TotalBatches"]
+
+    def by_hand(fused: bool) -> float:
+        step = hand_step(fused)
+        t0 = time.perf_counter()
+        losses = []
+        for rnd in range(rounds):
+            perm = torch.from_numpy(np.random.default_rng([1, rnd]).permutation(N))
+            xs, ts = x.index_select(0, perm), t.index_select(0, perm)
+            for i in range(0, N, BATCH):
+                losses.append(step(xs[i:i + BATCH], ts[i:i + BATCH]))
+        return (time.perf_counter() - t0) / (rounds * -(-N // BATCH))
+
+    times: dict[str, list[float]] = {"netgraph NetTrain": [], "hand-written torch + Adam": [],
+                                     "hand, fused Adam": []}
+    by_netgraph(), by_hand(False)  # warm-up
+    for _ in range(repeats):
+        times["netgraph NetTrain"].append(by_netgraph())
+        times["hand-written torch + Adam"].append(by_hand(False))
+        times["hand, fused Adam"].append(by_hand(True))
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    return report(f"NetTrain per batch (batch {BATCH}, {N // BATCH} batches a round)", medians,
+                  "hand-written torch + Adam", target=1.10)
+
+
+# -- 2. TrainerUpdate + TrainerCurrentLoss ----------------------------------------------
+def trainer_and_batches():  # noqa: ANN201
+    trainer, (gen, nb) = NetTrain(netgraph_model(), dataset(), ["$Trainer", "$TrainingGenerator"],
+                                  BatchSize=BATCH, MaxTrainingRounds=1, **QUIET)
+    return trainer, [gen(i) for i in range(1, nb + 1)]
+
+
+def trainer_loop() -> float:
+    trainer, batches = trainer_and_batches()
+    steps = {False: hand_step(False), True: hand_step(True)}
+    k = [0]
+
+    def netgraph_step() -> dict:
+        k[0] += 1
+        TrainerUpdate(trainer, batches[k[0] % len(batches)])
+        return TrainerCurrentLoss(trainer)
+
+    def by_hand(fused: bool):  # noqa: ANN202
+        def step() -> float:
+            k[0] += 1
+            b = batches[k[0] % len(batches)]
+            return steps[fused](torch.from_numpy(b["Input"]), torch.from_numpy(b["Output"]))
+        return step
+
+    medians = interleave({"netgraph TrainerUpdate+CurrentLoss": netgraph_step,
+                          "hand-written torch + Adam": by_hand(False),
+                          "hand, fused Adam": by_hand(True)}, repeats=41, inner=10)
+    return report("TrainerUpdate + TrainerCurrentLoss per batch", medians,
+                  "hand-written torch + Adam", target=1.10)
+
+
+# -- 3. Overlap ---------------------------------------------------------------------------
+class Preparation:
+    """Batches of augmented images from a uint8 store, all vectorized numpy."""
+
+    def __init__(self, passes: int = 1) -> None:
+        rng = np.random.default_rng(2)
+        self.images = rng.integers(0, 256, (N, SIDE + 4, SIDE + 4), dtype=np.uint8)
+        self.labels = rng.integers(1, 11, N)
+        self.rng = rng
+        self.passes = passes
+
+    def __call__(self, k: int) -> dict[str, np.ndarray]:
+        idx = np.arange(k * BATCH, (k + 1) * BATCH) % N
+        imgs = np.take(self.images, idx, axis=0)                       # (64, 32, 32) uint8
+        dy, dx = self.rng.integers(0, 5, 2)
+        x = imgs[:, dy:dy + SIDE, dx:dx + SIDE].astype(np.float32)     # (64, 28, 28) crop
+        flip = self.rng.random(BATCH) < 0.5
+        x[flip] = x[flip, :, ::-1]                                      # horizontal flips
+        x *= 1 / 255
+        for _ in range(self.passes):                                    # jitter: contrast, noise
+            x -= x.mean(axis=(1, 2), keepdims=True)
+            x *= self.rng.uniform(0.9, 1.1, (BATCH, 1, 1)).astype(np.float32)
+            x += self.rng.standard_normal(x.shape, dtype=np.float32) * 0.01
+            np.clip(x, -1.0, 1.0, out=x)
+        return {"Input": x.reshape(BATCH, SIDE * SIDE), "Output": np.take(self.labels, idx)}
+
+
+def calibrate(trainer, prep: Preparation, batches: list) -> tuple[float, float]:  # noqa: ANN001
+    """Set ``prep.passes`` so preparing a batch costs about one step; (prep, step) seconds."""
+    def per_call(f, n: int = 30) -> float:  # noqa: ANN001
+        ts = []
+        for i in range(n):
+            t0 = time.perf_counter()
+            f(i)
+            ts.append(time.perf_counter() - t0)
+        return statistics.median(ts)
+
+    def one_step(i: int) -> None:
+        TrainerUpdate(trainer, batches[i % len(batches)])
+        TrainerCurrentLoss(trainer)
+    step = per_call(one_step)
+    prep.passes = 1
+    base = per_call(prep)
+    prep.passes = 3
+    per_pass = max((per_call(prep) - base) / 2, 1e-6)
+    prep.passes = max(1, round(1 + (step - base) / per_pass))
+    return per_call(prep), step
+
+
+def overlap(steps: int = 12) -> float:
+    trainer, batches = trainer_and_batches()
+    prep = Preparation()
+    p, s = calibrate(trainer, prep, batches)
+    print(f"== overlap: preparing a batch {p * 1e6:.0f} us ({prep.passes} jitter passes), "
+          f"a step {s * 1e6:.0f} us")
+
+    def synchronous() -> None:
+        for k in range(steps):
+            batch = prep(k)
+            TrainerUpdate(trainer, batch)
+            TrainerCurrentLoss(trainer)
+
+    def overlapped() -> None:
+        batch = prep(0)
+        for k in range(steps):
+            TrainerUpdate(trainer, batch)
+            batch = prep(k + 1)
+            TrainerCurrentLoss(trainer)
+
+    medians = interleave({"synchronous loop": synchronous, "overlapped loop": overlapped},
+                         repeats=21, inner=1, warmup=2)
+    report(f"overlap, {steps} steps a loop", medians, "overlapped loop")
+    speedup = medians["synchronous loop"] / medians["overlapped loop"]
+    print(f"  speedup {speedup:.2f}x   target >= 1.40x: {'OK' if speedup >= 1.4 else 'BELOW'}")
+    return speedup
+
+
+def All_():  # noqa: N802 - the WL symbol
+    from netgraph import All
+    return All
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    which = sys.argv[1:] or ["nettrain", "trainer", "overlap"]
+    out = {}
+    if "nettrain" in which:
+        out["NetTrain"] = nettrain_per_batch()
+    if "trainer" in which:
+        out["Trainer"] = trainer_loop()
+    if "overlap" in which:
+        out["overlap speedup"] = overlap()
+    print("\n" + ", ".join(f"{k} {v:.2f}x" for k, v in out.items())
+          + " (targets: <= 1.10, <= 1.10, >= 1.40)")
