@@ -19,9 +19,11 @@ import pytest
 
 from netgraph import (
     AggregationLayer,
+    All,
     CatenateLayer,
     ElementwiseLayer,
     Export,
+    FlattenLayer,
     Import,
     LinearLayer,
     Max,
@@ -31,7 +33,9 @@ from netgraph import (
     NetImportError,
     NetInitialize,
     NetPort,
+    PartLayer,
     Plus,
+    Span,
     Tanh,
     ThreadingLayer,
 )
@@ -133,6 +137,28 @@ def test_a_huge_input_count_is_refused_without_making_the_ports(tmp_path):
     with address_space():
         refused(path, r"layer 'c' \(CatenateLayer\) has the input count 1000000000, but the "
                 "file lists 2 input ports")
+
+
+@pytest.mark.parametrize("n", [10**9, -10**9])
+def test_a_huge_flatten_level_is_refused_without_building_huge_lists(tmp_path, n):
+    # FlattenLayer built its level groups before checking the input rank: out of memory
+    meta, arrays = parts(FlattenLayer(1, Input=(2, 3, 4)))
+    meta["net"]["params"]["n"] = n
+    path = write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays))
+    with address_space():
+        refused(path, "expects an array of rank at least 1000000001")
+
+
+def test_a_span_of_a_huge_dimension_is_counted_not_listed(tmp_path):
+    # Span.count listed every position of the dimension: 10**12 of them
+    meta, arrays = parts(PartLayer(Span(2, All), Input=5))
+    for side in ("inputs", "outputs"):
+        meta["net"][side] = {}
+    meta["net"]["inputs"]["Input"] = {"dims": [10**12], "kind": None, "bound": None}
+    path = write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays))
+    with address_space():
+        net = Import(path)
+    assert net.out_types["Output"].dims == (10**12 - 1,)
 
 
 @pytest.mark.parametrize("n", [-1, True, 2.0, "2", 3])

@@ -54,21 +54,26 @@ class Span:
         args = [repr(self.start), repr(self.stop)] + ([] if self.step == 1 else [str(self.step)])
         return f"Span({', '.join(args)})"
 
-    def indices(self, n: int) -> list[int] | None:
-        """0-based positions this span takes from a dimension of size ``n``; None if empty
-        or out of range."""
+    def _range(self, n: int) -> range | None:
+        """1-based positions this span takes from a dimension of size ``n``; None if out of
+        range."""
         first = _position(self.start, n, 1 if self.step > 0 else n)
         last = _position(self.stop, n, n if self.step > 0 else 1)
         if first is None or last is None:
             return None
-        out = list(range(first, last + (1 if self.step > 0 else -1), self.step))
-        return [i - 1 for i in out] or None
+        return range(first, last + (1 if self.step > 0 else -1), self.step)
+
+    def indices(self, n: int) -> list[int] | None:
+        """0-based positions this span takes from a dimension of size ``n``; None if empty
+        or out of range."""
+        r = self._range(n)
+        return None if r is None else [i - 1 for i in r] or None
 
     def count(self, n: Dim) -> Dim:
         """Size of the result on a dimension of size ``n`` (VARYING/None when not known)."""
-        if isinstance(n, int):
-            idx = self.indices(n)
-            return 0 if idx is None else len(idx)
+        if isinstance(n, int):  # counted, not listed: a dimension may be declared huge
+            r = self._range(n)
+            return 0 if r is None else len(r)
         if _is_int(self.start) and _is_int(self.stop) and (self.start > 0) == (self.stop > 0):
             return max(0, (self.stop - self.start) // self.step + 1)
         return n

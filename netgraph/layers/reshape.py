@@ -201,6 +201,8 @@ class FlattenLayer(Layer):
             need, groups = 1, [list(range(rank))]
         else:
             need = abs(n) + 1
+            if rank < need:  # before the groups: FlattenLayer(10**9) must not build huge lists
+                raise level_count_error("Input", need, PortType((None,) * rank))
             cut = n + 1 if n >= 0 else rank + n - 1
             groups = ([list(range(cut))] + [[k] for k in range(cut, rank)] if n >= 0 else
                       [[k] for k in range(cut)] + [list(range(cut, rank))])
