@@ -55,22 +55,40 @@ def same(a, b):
 
 
 # -- a process killed while it writes checkpoints -------------------------------------------
-CHILD = textwrap.dedent("""
+# A server process imports netgraph once, then forks one training process per request (no
+# torch op runs before a fork), prints its pid and, once it is gone, the signal that ended
+# it; the test SIGKILLs the training process. Each run resumes from what the killed ones left.
+SERVER = textwrap.dedent("""
     import os, sys
     import numpy as np
+    import torch._dynamo               # what the first torch optimizer imports: once, here
+    import netgraph.train.nettrain     # noqa: F401
     from netgraph import *
     d, f = sys.argv[1], sys.argv[2]
-    X = np.random.default_rng(0).normal(size=(64, 64))
-    data = {"Input": X, "Output": X[:, :32]}
-    net = NetChain([LinearLayer(256), Tanh, LinearLayer(32)], Input=64)
-    resume = {"ResumeFrom": d} if any(n.endswith(".netgraph") for n in os.listdir(d)) else {}
-    NetTrain(net, data, BatchSize=16, MaxTrainingRounds=ROUNDS, TrainingProgressReporting=None,
-             TrainingProgressCheckpointing=[("Directory", d, {"Interval": (1, "Batches")}),
-                                            ("File", f, {"Interval": (1, "Batches")})],
-             **resume)
-    print("finished")
+
+    def train():
+        X = np.random.default_rng(0).normal(size=(64, 64))
+        data = {"Input": X, "Output": X[:, :32]}
+        net = NetChain([LinearLayer(256), Tanh, LinearLayer(32)], Input=64)
+        resume = {"ResumeFrom": d} if any(n.endswith(".netgraph") for n in os.listdir(d)) else {}
+        NetTrain(net, data, BatchSize=16, MaxTrainingRounds=ROUNDS,
+                 TrainingProgressReporting=None,
+                 TrainingProgressCheckpointing=[("Directory", d, {"Interval": (1, "Batches")}),
+                                                ("File", f, {"Interval": (1, "Batches")})],
+                 **resume)
+
+    for line in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                train()
+            finally:
+                os._exit(0)
+        print(pid, flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1, flush=True)
 """)
-ROUNDS = 25   # 4 batches a round
+ROUNDS = 10   # 4 batches a round
 
 
 def _checkpoints(d):
@@ -81,55 +99,75 @@ def _temporaries(*folders):
     return [n for d in folders for n in os.listdir(d) if n.endswith(".tmp")]
 
 
-def _kill_while_training(script, d, f, rng, mid_write):
+def _kill_while_training(server, d, f, rng, mid_write):
     """Start a training process and SIGKILL it after its first new checkpoint: as soon as
     the next one is being written (``mid_write``), else at a random moment."""
     before = set(_checkpoints(d))
-    env = {**os.environ, "PYTHONPATH": ROOT}
-    proc = subprocess.Popen([sys.executable, script, d, f], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server.stdin.write("train\n")
+    server.stdin.flush()
+    pid = int(server.stdout.readline())
     deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if set(_checkpoints(d)) - before and os.path.exists(f):
-                if not mid_write:
-                    time.sleep(rng.uniform(0.0, 0.3))
-                    break
-                if _temporaries(d, os.path.dirname(f)):
-                    break
-            time.sleep(0.0005)
-        alive = proc.poll() is None
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        out, err = proc.communicate(timeout=30)
-    assert alive, f"the training process ended before it was killed: {err.decode()[-2000:]}"
-    assert proc.returncode == -signal.SIGKILL
+    while time.monotonic() < deadline:
+        if set(_checkpoints(d)) - before and os.path.exists(f):
+            if not mid_write:
+                time.sleep(rng.uniform(0.0, 0.3))
+                break
+            if _temporaries(d, os.path.dirname(f)):
+                break
+        time.sleep(0.0005)
+    os.kill(pid, signal.SIGKILL)
+    ended = server.stdout.readline().strip()
+    assert ended == str(int(signal.SIGKILL)), "the training process ended before it was killed"
 
 
 def test_a_killed_process_leaves_loadable_checkpoints(tmp_path):
     d, f = str(tmp_path / "ck"), str(tmp_path / "last.netgraph")
     os.makedirs(d)
-    script = str(tmp_path / "child.py")
+    script = str(tmp_path / "server.py")
     with open(script, "w") as fh:
-        fh.write(CHILD.replace("ROUNDS", str(ROUNDS)))
+        fh.write(SERVER.replace("ROUNDS", str(ROUNDS)))
+    with subprocess.Popen([sys.executable, script, d, f], cwd=ROOT, text=True,
+                          env={**os.environ, "PYTHONPATH": ROOT},
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as server:
+        try:
+            _kill_several_times(server, d, f)
+        except BaseException:
+            server.kill()
+            raise
+        finally:
+            server.stdin.close()    # the server ends with its input
+    _resume_ends_as_an_uninterrupted_run(d)
+
+
+def _kill_several_times(server, d, f):
+    """Kill while a checkpoint is being written (retried in the rare case the write ended
+    before the signal landed), then at random moments; every time, each complete
+    checkpoint loads, and so do the newest one and the overwritten file."""
     rng = random.Random(1234)
-    leftovers = 0
-    for i in range(3):
-        _kill_while_training(script, d, f, rng, mid_write=(i == 0))
-        leftovers += len(_temporaries(d, os.path.dirname(f)))
+    plan, leftovers = [True] * 4 + [False] * 2, 0
+    while plan:
+        mid_write = plan.pop(0)
+        _kill_while_training(server, d, f, rng, mid_write)
+        found = len(_temporaries(d, os.path.dirname(f)))
+        leftovers += found
+        if mid_write and found:
+            plan = [p for p in plan if not p]
         names = _checkpoints(d)
         assert names, "no checkpoint was written"
-        for n in names:                          # every complete file loads
+        for n in names:
             meta, _ = read_archive(os.path.join(d, n))
             assert meta["kind"] == "TrainingCheckpoint"
         ck = checkpoint.load(d)                  # the newest, as ResumeFrom picks it
         assert ck.net.is_initialized() and ck.path.endswith(names[-1])
-        assert checkpoint.load(f).net.is_initialized()   # the overwritten file survives too
+        assert checkpoint.load(f).net.is_initialized()
     assert leftovers >= 1, "no kill landed while a checkpoint was being written"
-    # The killed runs resumed from each other; one more resume finishes the run, and ends
-    # where an uninterrupted run ends.
-    X64 = np.random.default_rng(0).normal(size=(64, 64))
-    data = {"Input": X64, "Output": X64[:, :32]}
+
+
+def _resume_ends_as_an_uninterrupted_run(d):
+    """The killed runs resumed from each other; one more resume finishes the run, and ends
+    where an uninterrupted run ends."""
+    x = np.random.default_rng(0).normal(size=(64, 64))
+    data = {"Input": x, "Output": x[:, :32]}
     big = NetChain([LinearLayer(256), Tanh, LinearLayer(32)], Input=64)
     opts = {"BatchSize": 16, "MaxTrainingRounds": ROUNDS, **QUIET}
     done = checkpoint.load(d).meta["checkpoint"]["batches"]
