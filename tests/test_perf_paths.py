@@ -127,6 +127,16 @@ def test_catenate_softmax_and_nested_graphs_take_the_fast_path(monkeypatch):
     assert_same_forward_and_gradients(fast, slow, feeds)
 
 
+@pytest.mark.parametrize("layer", [SequenceLastLayer, SequenceMostLayer, SequenceRestLayer,
+                                   SequenceReverseLayer])
+def test_sequence_layers_are_inlined_and_equal(monkeypatch, layer):
+    net = NetChain([LongShortTermMemoryLayer(3), layer(), LinearLayer(2)], Input=(4, 2))
+    fast, slow = lowered_pair(net, monkeypatch)
+    assert len(called_modules(fast.code)) == 1   # the LSTM
+    assert_same_forward_and_gradients(fast, slow, {"Input": torch.randn(3, 4, 2,
+                                                                        dtype=torch.float64)})
+
+
 def test_catenate_of_a_net_array_broadcasts_its_batch_of_one():
     net = NetInitialize(NetGraph({"c": NetArrayLayer(Output=2), "x": LinearLayer(3),
                                   "cat": CatenateLayer()},

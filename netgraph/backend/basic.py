@@ -125,12 +125,21 @@ class SoftmaxModule(LayerModule):
         return torch.softmax(x, dim=self.dim)
 
 
+INLINE_SEQUENCE = {"SequenceLastLayer": "{0}[:, -1]", "SequenceMostLayer": "{0}[:, :-1]",
+                   "SequenceRestLayer": "{0}[:, 1:]",
+                   "SequenceReverseLayer": "torch.flip({0}, dims=(1,))"}
+
+
 class SequenceModule(LayerModule):
     uses_lengths = True   # padded batches: see backend/lengths.py
 
     def __init__(self, layer: object) -> None:
         super().__init__()
         self.kind = type(layer).__name__
+
+    def inline(self, ref: str, args: list[str]) -> str | None:
+        # no lengths (a plain call: examples of one length); forward_ext passes lengths
+        return INLINE_SEQUENCE[self.kind].format(args[0])
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
         if self.kind == "SequenceLastLayer":

@@ -218,8 +218,19 @@ class Layer:
     def __call__(self, data: Any = None, *ports: Any, **options: Any) -> Any:
         """Evaluate the net on data: ``net(x)``, ``net({...})``, ``net(x, "Port")``; ``net()``
         for a net without inputs."""
-        from ..runtime.evaluate import evaluate
-        return evaluate(self, data, *ports, **options)
+        return (_EVALUATE or _load_evaluate())(self, data, *ports, **options)
+
+
+# runtime.evaluate.evaluate, imported on the first evaluation (it loads torch); a global
+# read costs less than an import statement per call.
+_EVALUATE: Any = None
+
+
+def _load_evaluate() -> Any:
+    global _EVALUATE
+    from ..runtime.evaluate import evaluate
+    _EVALUATE = evaluate
+    return evaluate
 
 
 def check_size(head: str, value: Any, what: str, allow_none: bool = True) -> Any:

@@ -76,9 +76,6 @@ class Evaluator:
         self.required = sum(1 for s in self.inputs if s.name not in self.optional)
         self.fast_ports = {s.name: FastPort(s, self.args[s.name], dtype, device)
                            for s in self.inputs}
-        # one output on the CPU: fast() hands back its numpy view
-        self.cpu_single = self.outputs[0] if len(self.outputs) == 1 and device == "cpu" \
-            else None
 
     def run(self, feeds: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         args = self.args
@@ -119,13 +116,19 @@ class Evaluator:
             return None
         with torch.inference_mode():
             out = self.forward(**args)
-        if self.cpu_single is None or flag is None:
+        if self.device != "cpu" or flag is None:
             return _result(self, out, None, bool(flag), False)
-        y = out[self.cpu_single].numpy()  # inference tensors need no detach
-        if flag:
+        if len(self.outputs) == 1:
+            return self._plain(out, self.outputs[0], flag)
+        return {p: self._plain(out, p, flag) for p in self.outputs}
+
+    def _plain(self, out: Mapping[str, torch.Tensor], port: str, batched: bool) -> Any:
+        """What :func:`to_plain` gives for an output on the CPU, from its numpy view."""
+        y = out[port].numpy()  # inference tensors need no detach
+        if batched:
             return y
         y = y[0]
-        return y.item() if y.ndim == 0 and self.scalar_out[self.cpu_single] else y
+        return y.item() if y.ndim == 0 and self.scalar_out[port] else y
 
 
 NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64),
@@ -173,7 +176,7 @@ def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     else:
         ev = net._cache.get(_DEFAULT) or evaluator(net)  # type: ignore[attr-defined]
         if not ports and ev.inputs:
-            if isinstance(data, Mapping):
+            if type(data) is dict or isinstance(data, Mapping):
                 result = ev.fast(data)  # keys other than port names fall back
             elif len(ev.inputs) == 1 and not isinstance(data, torch.Tensor):
                 result = ev.fast({ev.inputs[0].name: data})
