@@ -20,7 +20,11 @@ import pytest
 from netgraph import (
     AggregationLayer,
     All,
+    BatchNormalizationLayer,
     CatenateLayer,
+    ContrastiveLossLayer,
+    ConvolutionLayer,
+    DeconvolutionLayer,
     ElementwiseLayer,
     Export,
     FlattenLayer,
@@ -32,9 +36,13 @@ from netgraph import (
     NetGraphError,
     NetImportError,
     NetInitialize,
+    NetNestOperator,
     NetPort,
+    NormalizationLayer,
+    PaddingLayer,
     PartLayer,
     Plus,
+    SoftmaxLayer,
     Span,
     Tanh,
     ThreadingLayer,
@@ -232,3 +240,49 @@ def test_random_mutations_are_refused_or_imported_never_crash(tmp_path):
             except NetGraphError:
                 continue
             repr(back)
+
+
+# -- known gap: hyperparameters of the wrong type --------------------------------------------
+# Import rebuilds a layer from its params without its constructor, which is where argument
+# types are checked; a file can give a bool, None, NaN or a string where the constructor
+# takes a number, and the net fails when evaluated (the fuzzer's "use" stage). A fix belongs
+# with each layer family (one params check shared by __init__ and Import); until then these
+# fail as recorded, and a fixed one XPASSes (strict): move it above as a refused file.
+def _gap(make, param, value):
+    return pytest.param(make, param, value, id=f"{param}={value!r}", marks=pytest.mark.xfail(
+        strict=True, raises=(TypeError, ValueError, NameError, RuntimeError),
+        reason="Import does not check hyperparameter types"))
+
+
+def _example_feeds(net):
+    feeds = {}
+    for p, t in net.in_types.items():
+        shape = tuple(2 if not isinstance(d, int) else d for d in t.dims or ())
+        feeds[p] = (np.full(shape, t.bound[0] if t.bound else 1) if t.kind == "Integer"
+                    else np.zeros(shape, np.float32))
+    return feeds
+
+
+@pytest.mark.parametrize("make, param, value", [
+    _gap(lambda: ConvolutionLayer(2, (2, 2), Input=(1, 4, 4)), "stride", True),
+    _gap(lambda: DeconvolutionLayer(2, 2, Stride=2, Input=(3, 2, 2)), "dilation", True),
+    _gap(lambda: BatchNormalizationLayer(Input=(2, 3)), "epsilon", None),
+    _gap(lambda: NormalizationLayer(Input=(2, 3)), "epsilon", None),
+    _gap(lambda: SoftmaxLayer(Input=4), "level", True),
+    _gap(lambda: SoftmaxLayer(Input=4), "level", float("nan")),
+    _gap(lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", None),
+    _gap(lambda: PaddingLayer([(1, 2)], Input=3), "padding", []),
+    _gap(lambda: NetNestOperator(LinearLayer(3, Input=3), 4), "n", None),
+])
+def test_a_hyperparameter_of_the_wrong_type_is_refused(tmp_path, make, param, value):
+    meta, arrays = parts(NetInitialize(make()))
+    meta["net"]["params"][param] = value
+    path = write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays))
+    try:
+        net = Import(path)
+    except NetImportError:
+        return
+    try:
+        net(_example_feeds(net))
+    except NetGraphError:
+        pass
