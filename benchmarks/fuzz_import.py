@@ -15,7 +15,9 @@ shown (repr), asked for its arrays, and evaluated (on zeros, or the lowest index
 initialized and small: those stages may raise NetGraphErrors only. The first input of each
 kind of crash (stage, exception type, innermost netgraph frame) is saved under ``--crashes``
 with its traceback. The address space is capped (``--address-space``) so that a blow-up
-raises MemoryError instead of calling in the machine's OOM killer.
+raises MemoryError instead of calling in the machine's OOM killer. Kinds start with the
+stage: "Import-..." are Import's own; "use-..." come after a successful Import (a net that
+imports may still legitimately ask for endless work, e.g. a NetNestOperator of 10**9 steps).
 
     .venv/bin/python benchmarks/fuzz_import.py [seconds=60] [--crashes DIR] [--engine random]
 
@@ -32,6 +34,7 @@ import math
 import os
 import random
 import resource
+import signal
 import sys
 import tempfile
 import time
@@ -381,6 +384,14 @@ def random_bytes_mutator(rng: random.Random) -> Mutator:
 
 
 # -- the target ---------------------------------------------------------------------------
+class Hang(BaseException):
+    """Raised by the interval timer: a BaseException, so no ``except Exception`` hides it."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise Hang
+
+
 class Target:
     """Imports one input; records crashes (a kind once), slow inputs and memory jumps."""
 
@@ -394,6 +405,7 @@ class Target:
         self.runs = self.imported = 0
         self.start = time.monotonic()
         self.peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        signal.signal(signal.SIGALRM, _alarm)
 
     def __call__(self, data: bytes) -> bool:
         """Run one input; True when it gave a new kind of outcome (the random engine's
@@ -405,12 +417,19 @@ class Target:
         with open(self.path, "wb") as f:
             f.write(data)
         t = time.monotonic()
-        stage, new = "Import", False
+        stage, new, hung = "Import", False, False
         try:
-            net = self.import_net()
-            stage = "use"
-            self.use(net)
-            self.imported += 1
+            signal.setitimer(signal.ITIMER_REAL, self.hang_s if self.hang_s < math.inf else 0)
+            try:
+                net = self.import_net()
+                stage = "use"
+                self.use(net)
+                self.imported += 1
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except Hang:
+            hung = True
+            new = self.record(data, f"hang-{stage}", f"over {self.hang_s:.0f} s for one input\n")
         except NetGraphError as e:
             key = _message_shape(str(e))
             new = key not in self.messages
@@ -420,7 +439,7 @@ class Target:
         except Exception as e:  # noqa: BLE001 - this is what the fuzzer looks for
             new = self.crash(data, stage, e)
         secs = time.monotonic() - t
-        if secs > self.hang_s:
+        if secs > self.hang_s and not hung:   # the timer waits for C code to return
             new = self.record(data, f"slow-{stage}", f"{secs:.1f} s for one input\n") or new
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if peak - self.peak_kb > self.memory_kb:
@@ -445,7 +464,7 @@ class Target:
         feeds = {}
         for p, t in net.in_types.items():
             shape = tuple(2 if d is None or not isinstance(d, int) else d for d in t.dims or ())
-            if math.prod(shape) > 10_000:
+            if math.prod(shape) > 10_000 or len(shape) > 32:   # numpy stops at 64 dims
                 return
             if t.kind == "Integer":   # the lowest valid index
                 feeds[p] = np.full(shape, t.bound[0] if t.bound else 1, np.int64)
