@@ -1,10 +1,13 @@
 """The "$Trainer": a training net, its optimizer and one worker thread.
 
 NetTrain drives a :class:`Trainer` directly, in the calling thread (:meth:`Trainer.step`).
-Once it is handed to the user (``NetTrain(..., "$Trainer")``), every operation runs on the
-trainer's one worker thread, in the order it was asked for: :func:`TrainerUpdate` queues a
-step and returns at once, everything else waits for the queued steps first. An exception
-raised by a queued step is kept and raised by the next call on the trainer.
+Once it is handed to the user (``NetTrain(..., "$Trainer")``), operations run one at a time,
+in the order they were asked for: :func:`TrainerUpdate` queues a step and returns at once,
+everything else waits for the queued steps first. A queued step runs on the trainer's worker
+thread while the caller does work of its own (preparing the next batch overlaps the step),
+and in the caller's thread when the caller waits for it at once (no thread switch); see
+:class:`Worker`. An exception raised by a queued step is kept and raised by the next call on
+the trainer.
 """
 from __future__ import annotations
 
@@ -63,6 +66,9 @@ class Trainer:
         TrainerUpdate(trainer, batch)   # queue one optimisation step; returns at once
         TrainerCurrentLoss(trainer)     # wait for the queued steps -> {loss port: float}
         trainer["Net"]                  # the current net, as a value
+
+    Prepare the next batch between ``TrainerUpdate`` and ``TrainerCurrentLoss``: the step
+    runs on the worker thread meanwhile (numpy and torch release the GIL in their loops).
 
     ``batch`` is a dict ``{port: array}`` as the "$TrainingGenerator" gives it (any NetTrain
     data form works). Properties: "Net", "OutputArrays" (every output of the last step as
