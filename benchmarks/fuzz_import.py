@@ -462,7 +462,8 @@ class Target:
         if not net.is_initialized() or not net.in_types:
             return
         feeds = {}
-        for p, t in net.in_types.items():
+        for p in net.visible_inputs():   # recurrent states are optional
+            t = net.in_types[p]
             shape = tuple(2 if d is None or not isinstance(d, int) else d for d in t.dims or ())
             if math.prod(shape) > 10_000 or len(shape) > 32:   # numpy stops at 64 dims
                 return

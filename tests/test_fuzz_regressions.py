@@ -20,7 +20,6 @@ import pytest
 from netgraph import (
     AggregationLayer,
     All,
-    BatchNormalizationLayer,
     CatenateLayer,
     ContrastiveLossLayer,
     ConvolutionLayer,
@@ -128,6 +127,15 @@ def test_a_function_that_is_not_a_symbol_is_refused():
     # TypeError ('tuple' object is not callable)
     refused(str(CORPUS / "elementwise-function-nested-list.netgraph"),
             r"layer 'b' \(ElementwiseLayer\) has a tuple as its function")
+
+
+@pytest.mark.parametrize("name, head, key", [
+    ("dot-params-without-specs.netgraph", "DotLayer", "specs"),
+    ("part-params-without-list.netgraph", "PartLayer", "list"),
+])
+def test_params_the_layer_cannot_show_are_refused(name, head, key):
+    # a param key was missing: Import took the layer, repr raised KeyError
+    refused(str(CORPUS / name), rf"{head} has malformed parameters \(KeyError: '{key}'\)")
 
 
 # -- inputs built from a valid file ---------------------------------------------------------
@@ -266,11 +274,11 @@ def _example_feeds(net):
 @pytest.mark.parametrize("make, param, value", [
     _gap(lambda: ConvolutionLayer(2, (2, 2), Input=(1, 4, 4)), "stride", True),
     _gap(lambda: DeconvolutionLayer(2, 2, Stride=2, Input=(3, 2, 2)), "dilation", True),
-    _gap(lambda: BatchNormalizationLayer(Input=(2, 3)), "epsilon", None),
     _gap(lambda: NormalizationLayer(Input=(2, 3)), "epsilon", None),
     _gap(lambda: SoftmaxLayer(Input=4), "level", True),
     _gap(lambda: SoftmaxLayer(Input=4), "level", float("nan")),
     _gap(lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", None),
+    _gap(lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", {"$varying": True}),
     _gap(lambda: PaddingLayer([(1, 2)], Input=3), "padding", []),
     _gap(lambda: NetNestOperator(LinearLayer(3, Input=3), 4), "n", None),
 ])

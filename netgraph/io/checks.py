@@ -38,6 +38,7 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
         layer._self_infer()
         layer = layer.specialize(dict(layer.in_types), dict(layer.out_types))
         layer.array_specs()
+        layer._param_repr()  # repr shows the params: a missing or odd one must fail here
         return layer
     except Refused:
         raise
