@@ -179,7 +179,8 @@ def assert_same_value(a, b):
 
 
 @pytest.mark.parametrize("case", ["example", "list", "batch", "float64", "scalar", "scalar batch",
-                                  "integer", "varying", "two outputs"])
+                                  "integer", "varying", "two outputs", "array output",
+                                  "input output"])
 def test_evaluation_fast_path_is_taken_and_equals_the_general_path(monkeypatch, case):
     rng = np.random.default_rng(1)
     net = NetInitialize(two_input_graph())
@@ -200,6 +201,12 @@ def test_evaluation_fast_path_is_taken_and_equals_the_general_path(monkeypatch, 
         net = NetInitialize(NetChain([LongShortTermMemoryLayer(3), SequenceLastLayer(),
                                       LinearLayer(2)], Input=("Varying", 2)))
         data = rng.random((6, 2)).astype(np.float32)
+    elif case in ("array output", "input output"):
+        src = "c" if case == "array output" else NetPort("Input")
+        net = NetInitialize(NetGraph({"c": NetArrayLayer(Output=2), "x": LinearLayer(3)},
+                                     [(NetPort("Input"), "x", NetPort("Y")),
+                                      (src, NetPort("C"))], Input=2))
+        data = rng.random((3, 2)).astype(np.float32)
     elif case == "two outputs":
         net = NetInitialize(NetGraph({"a": LinearLayer(2), "b": LinearLayer(3)},
                                      [(NetPort("Input"), "a", NetPort("A")),

@@ -124,11 +124,14 @@ class Evaluator:
 
     def _plain(self, out: Mapping[str, torch.Tensor], port: str, batched: bool) -> Any:
         """What :func:`to_plain` gives for an output on the CPU, from its numpy view."""
-        y = out[port].numpy()  # inference tensors need no detach
+        t = out[port]
+        y = (t.detach() if t.requires_grad else t).numpy()  # (a parameter can be an output)
         if batched:
             return y
         y = y[0]
-        return y.item() if y.ndim == 0 and self.scalar_out[port] else y
+        if y.ndim == 0:  # numpy hands out a scalar; to_plain gives a float or a 0-d array
+            return y.item() if self.scalar_out[port] else np.asarray(y)
+        return y
 
 
 NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64),
