@@ -5,6 +5,11 @@ plan (as torch.fx does), so a call costs what hand-written code costs: no interp
 of the graph per call, values dropped after their last use, traceable by
 ``torch.compile``/``torch.export``. ``forward`` takes the graph's inputs by name
 (identifier-safe) and returns a dict ``{output port: tensor}``.
+
+Small layers are inlined as torch expressions (``LayerModule.inline``: Linear, elementwise,
+threading, softmax, sequence, loss and Catenate layers) and a nested graph is called through
+its generated ``forward``, so neither pays ``nn.Module.__call__`` (forward hooks registered
+on those submodules are not run); other layers are called as modules.
 """
 from __future__ import annotations
 
