@@ -2,7 +2,8 @@
 
 Three loops, each after a warm-up; resident memory (VmRSS of /proc/self/status) is read
 before and after, following ``gc.collect()`` and glibc's ``malloc_trim(0)`` so that memory
-the allocator merely keeps for reuse does not count as a leak:
+the allocator merely keeps for reuse does not count as a leak (the growth without the trim
+is printed too):
   * evaluation: a small net evaluated ``--evals`` times (100,000), one example or a batch
     of 4 in turn, numpy in, numpy out;
   * training: ``--updates`` (10,000) TrainerUpdate calls on a "$Trainer", waiting for the
@@ -38,13 +39,14 @@ from netgraph import (
 TARGET = 0.05
 
 
-def rss_bytes() -> int:
+def rss_bytes(trim: bool = True) -> int:
     """Resident memory of this process, after freeing what can be freed."""
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: RSS includes the allocator's free lists
-        pass
+    if trim:
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc: RSS keeps the allocator's free lists
+            pass
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -55,17 +57,17 @@ def rss_bytes() -> int:
 def measure(name: str, loop: Callable[[int], None], warmup: int, n: int) -> bool:
     """Run ``loop(warmup)``, then ``loop(n)``; print and judge the growth of RSS."""
     loop(warmup)
-    before, lines = rss_bytes(), len(linecache.cache)
+    raw, before, lines = rss_bytes(trim=False), rss_bytes(), len(linecache.cache)
     t = time.perf_counter()
     loop(n)
     secs = time.perf_counter() - t
-    after, lines_after = rss_bytes(), len(linecache.cache)
+    raw_after, after, lines_after = rss_bytes(trim=False), rss_bytes(), len(linecache.cache)
     growth = (after - before) / before
     ok = growth < TARGET and lines_after <= lines + 2
-    print(f"  {name:<12} {n:>8} calls in {secs:6.1f} s   RSS {before / 2**20:7.1f} MiB -> "
-          f"{after / 2**20:7.1f} MiB   {growth * 100:+5.2f}%   "
-          f"({(after - before) / n:+8.1f} B/call)   linecache {lines} -> {lines_after}   "
-          f"{'OK' if ok else 'LEAK?'}")
+    print(f"  {name:<13} {n:>7} calls {secs:5.1f} s  RSS {before / 2**20:6.1f} -> "
+          f"{after / 2**20:6.1f} MiB {growth * 100:+5.2f}% ({(after - before) / n:+7.1f} B/call;"
+          f" untrimmed {(raw_after - raw) / raw * 100:+5.2f}%)  linecache {lines} -> "
+          f"{lines_after}  {'OK' if ok else 'LEAK?'}")
     return ok
 
 
