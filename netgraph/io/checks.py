@@ -63,7 +63,7 @@ def check_params(cls: type[Layer], params: dict, ins: dict, where: str) -> None:
             raise Refused(f"{where} has a {type(f).__name__} as its function; expected a "
                           "symbol such as Tanh")
         try:
-            cls(f)  # the constructor knows which symbols the layer takes
+            cls(f)  # type: ignore[call-arg]  # its constructor knows the symbols it takes
         except NetGraphError as e:
             raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
 
