@@ -340,3 +340,18 @@ def test_updater_runs_optimizer_step_hooks():
     m(torch.ones(1, 2)).sum().backward()
     up.step()
     assert calls == [1] and up.count == 2
+
+
+def test_inlined_code_compiles_and_exports():
+    inner = two_input_graph()
+    outer = NetInitialize(NetGraph({"net": inner, "loss": MeanSquaredLossLayer()},
+                                   [("net", NetPort("loss", "Input")),
+                                    (NetPort("Target"), NetPort("loss", "Target"))]))
+    m = ToTorchModule(outer)
+    feeds = {"A": torch.randn(4, 3), "B": torch.randn(4, 2), "Target": torch.rand(4, 3)}
+    want = m(**feeds)
+    got = torch.compile(m, backend="eager")(**feeds)
+    exported = torch.export.export(m, (), feeds).module()(**feeds)
+    for k in want:
+        torch.testing.assert_close(got[k], want[k])
+        torch.testing.assert_close(exported[k], want[k])
