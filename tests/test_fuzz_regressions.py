@@ -28,6 +28,7 @@ from netgraph import (
     Export,
     FlattenLayer,
     Import,
+    LayerError,
     LinearLayer,
     Max,
     NetChain,
@@ -251,60 +252,37 @@ def test_random_mutations_are_refused_or_imported_never_crash(tmp_path):
             repr(back)
 
 
-# -- known gap: hyperparameters of the wrong type --------------------------------------------
-# Import rebuilds a layer from its params without its constructor, which is where argument
-# types are checked; a file can give a bool, None, NaN or a string where the constructor
-# takes a number, and the net fails when evaluated (the fuzzer's "use" stage). A fix belongs
-# with each layer family (one params check shared by __init__ and Import); until then these
-# fail as recorded, and a fixed one XPASSes (strict): move it above as a refused file.
-def _gap(make, param, value):
-    return pytest.param(make, param, value, id=f"{param}={value!r}", marks=pytest.mark.xfail(
-        strict=True, raises=(TypeError, ValueError, NameError, RuntimeError),
-        reason="Import does not check hyperparameter types"))
-
-
-def _example_feeds(net):
-    feeds = {}
-    for p, t in net.in_types.items():
-        shape = tuple(2 if not isinstance(d, int) else d for d in t.dims or ())
-        feeds[p] = (np.full(shape, t.bound[0] if t.bound else 1) if t.kind == "Integer"
-                    else np.zeros(shape, np.float32))
-    return feeds
-
+# -- hyperparameters of the wrong type ---------------------------------------------------------
+# Import rebuilds a layer from its params without its constructor; each family's
+# Layer.check_params (which its constructor calls too) refuses a bool, None, NaN or a string
+# where the constructor stores a number, instead of a failure when the net is evaluated.
 
 @pytest.mark.parametrize("make, param, value", [
-    _gap(lambda: ConvolutionLayer(2, (2, 2), Input=(1, 4, 4)), "stride", True),
-    _gap(lambda: DeconvolutionLayer(2, 2, Stride=2, Input=(3, 2, 2)), "dilation", True),
-    _gap(lambda: NormalizationLayer(Input=(2, 3)), "epsilon", None),
-    _gap(lambda: SoftmaxLayer(Input=4), "level", True),
-    _gap(lambda: SoftmaxLayer(Input=4), "level", float("nan")),
-    _gap(lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", None),
-    _gap(lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", {"$varying": True}),
-    _gap(lambda: PaddingLayer([(1, 2)], Input=3), "padding", []),
+    (lambda: ConvolutionLayer(2, (2, 2), Input=(1, 4, 4)), "stride", True),
+    (lambda: DeconvolutionLayer(2, 2, Stride=2, Input=(3, 2, 2)), "dilation", True),
+    (lambda: NormalizationLayer(Input=(2, 3)), "epsilon", None),
+    (lambda: SoftmaxLayer(Input=4), "level", True),
+    (lambda: SoftmaxLayer(Input=4), "level", float("nan")),
+    (lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", None),
+    (lambda: ContrastiveLossLayer(0.5, Input="Real"), "margin", {"$varying": True}),
+    (lambda: PaddingLayer([(1, 2)], Input=3), "padding", []),
     # also PaddingLayer(..., Padding=1e308) itself: F.pad cannot hold it in float32
-    _gap(lambda: PaddingLayer([(1, 2)], Input=3), "padding", 1e308),
-    _gap(lambda: NetNestOperator(LinearLayer(3, Input=3), 4), "n", None),
+    (lambda: PaddingLayer([(1, 2)], Input=3), "padding", 1e308),
+    (lambda: NetNestOperator(LinearLayer(3, Input=3), 4), "n", None),
 ])
 def test_a_hyperparameter_of_the_wrong_type_is_refused(tmp_path, make, param, value):
     meta, arrays = parts(NetInitialize(make()))
     meta["net"]["params"][param] = value
     path = write(tmp_path, zip_bytes(json.dumps(meta).encode(), arrays))
-    try:
-        net = Import(path)
-    except NetImportError:
-        return
-    try:
-        net(_example_feeds(net))
-    except NetGraphError:
-        pass
+    err = refused(path, "is inconsistent: .*expected")
+    assert make().head in str(err)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeError, reason="PaddingLayer: a padding value "
-                   "beyond float32 fails in F.pad")
-def test_known_padding_overflow_file_is_refused_or_evaluates():
-    # tests/fuzz_corpus/known-*: inputs of known gaps, kept for when they are fixed
-    try:
-        net = Import(str(CORPUS / "known-padding-value-overflow.netgraph"))
-        net(_example_feeds(net))
-    except NetGraphError:
-        pass
+def test_the_constructor_refuses_a_padding_value_beyond_float32():
+    with pytest.raises(LayerError, match="PaddingLayer: expected Padding to be a number"):
+        PaddingLayer([(1, 2)], Input=3, Padding=1e308)
+    assert PaddingLayer([(1, 2)], Input=3, Padding=-1e30)([1.0, 2.0, 3.0])[0] == -1e30
+
+
+def test_known_padding_overflow_file_is_refused():
+    refused(str(CORPUS / "known-padding-value-overflow.netgraph"), "PaddingLayer.*Padding")

@@ -27,6 +27,7 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
     """The layer value, with its port types re-inferred (a tampered type cannot stick)."""
     try:
         check_params(cls, params, ins, where)
+        cls.check_params(params)  # what its constructor checks (a LayerError: refused below)
         valid_in, valid_out = set(cls.input_ports_of(params)), set(cls.output_ports_of(params))
         for side, types, valid in (("input", ins, valid_in), ("output", outs, valid_out)):
             extra = [p for p in types if p not in valid]

@@ -135,6 +135,15 @@ class Layer:
         object.__setattr__(self, "out_types", MappingProxyType(outs))
 
     @classmethod
+    def check_params(cls, params: Mapping[str, Any]) -> None:
+        """Raise LayerError unless ``params`` are what this head's constructor would store.
+
+        Import rebuilds layers with :meth:`_make`, past ``__init__``; a family whose params
+        a file could get wrong overrides this with the checks its constructor runs (the
+        constructor calls it too, so the two cannot drift). The default checks nothing.
+        """
+
+    @classmethod
     def _make(cls, params: Mapping[str, Any], ins: Mapping[str, PortType],
               outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> Layer:
         """Build a value directly from its parts (used by edits, inference, Import)."""

@@ -165,9 +165,14 @@ class SoftmaxLayer(Layer):
     """
 
     def __init__(self, level: int = -1, **opts: Any) -> None:
+        self.check_params({"level": level})
+        self._init({"level": level}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        level = params["level"]
         if isinstance(level, bool) or not isinstance(level, int) or level == 0:
             raise LayerError("SoftmaxLayer", f"expected a nonzero level, but received {level!r}.")
-        self._init({"level": level}, opts)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = ins.get("Input", REAL_ANY)

@@ -47,6 +47,12 @@ def padding_spec(head: str, v: Any) -> Spec:
                      f'"Same", but received {v!r}.')
 
 
+def _unchanged(head: str, name: str, given: Any, normal: Any) -> None:
+    if given != normal or type(given) is not type(normal):
+        raise LayerError(head, f"expected {name} in its normal form {normal!r}, but received "
+                         f"{given!r}.")
+
+
 def per_dim(v: Spec, d: int) -> tuple:
     return tuple(v) if isinstance(v, tuple) else (v,) * d
 
@@ -77,6 +83,22 @@ class SpatialLayer(Layer):
         p["interleaving"] = inter
         p["dim"] = self._dimensionality(p, opts.pop("Dimensionality", None), extra_ranks)
         return p
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        """The geometry as :meth:`_spatial_params` stores it (normalized: checking it again
+        gives it back unchanged), for Import; the constructors call it too."""
+        head = cls.__name__
+        for key, name in (("kernel", "the kernel size"), ("stride", "Stride"),
+                          ("dilation", "Dilation")):
+            _unchanged(head, name, params[key], size_list(head, name, params[key]))
+        _unchanged(head, "PaddingSize", params["padding"], padding_spec(head, params["padding"]))
+        if not isinstance(params["interleaving"], bool):
+            raise LayerError(head, f"expected Interleaving to be True or False, but received "
+                             f"{params['interleaving']!r}.")
+        dim = params["dim"]
+        _unchanged(head, "Dimensionality", dim, cls.__new__(cls)._dimensionality(
+            dict(params), dim, ()))
 
     def _dimensionality(self, p: dict[str, Any], option: Any, extra: tuple) -> int | None:
         from ..symbols import Automatic
@@ -238,7 +260,22 @@ class ConvolutionLayer(SpatialLayer):
         params.update(n=int(n), groups=int(groups), biases=arrays.get("Biases", 0) is not None,
                       in_channels=self._weights_channels(int(n), int(groups), params, w))
         self._check_biases(int(n), arrays.get("Biases"))
+        self.check_params(params)
         self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        super().check_params(params)
+        n, g, c = params["n"], params["groups"], params["in_channels"]
+        if not (_is_int(n, 1) and _is_int(g, 1) and n % g == 0):
+            raise LayerError(cls.__name__, f"expected n and ChannelGroups to be positive "
+                             f"integers, n a multiple of ChannelGroups, but received {n!r} and "
+                             f"{g!r}.")
+        if not isinstance(params["biases"], bool) or not (
+                c is None or _is_int(c, 1) and c % g == 0):
+            raise LayerError(cls.__name__, f"expected a known input channel count divisible "
+                             f"by ChannelGroups and biases True or False, but received {c!r} "
+                             f"and {params['biases']!r}.")
 
     def _weights_channels(self, n: int, g: int, p: dict, w: tuple | None) -> int | None:
         """Input channels implied by given weights (n x c/g x kernel); checks the rest."""
@@ -378,7 +415,15 @@ class PoolingLayer(SpatialLayer):
                              f"received {f!r}.")
         params = self._spatial_params(kernel, opts)
         params["function"] = name
+        self.check_params(params)
         self._init(params, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        super().check_params(params)
+        if params["function"] not in POOLING_FUNCTIONS:
+            raise LayerError(cls.__name__, f"expected Function to be Max, Mean or Total, but "
+                             f"received {params['function']!r}.")
 
     def geometry(self, d: int) -> tuple[tuple, tuple, tuple]:
         return per_dim(self.params["kernel"], d), per_dim(self.params["stride"], d), (1,) * d

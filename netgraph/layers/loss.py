@@ -2,6 +2,7 @@
 ContrastiveLossLayer. Ports "Input", "Target" and the scalar "Loss"."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..errors import LayerError
@@ -77,10 +78,19 @@ class ContrastiveLossLayer(LossLayer):
     """
 
     def __init__(self, margin: float = 0.5, **opts: Any) -> None:
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)):
             raise LayerError("ContrastiveLossLayer", f"expected a nonnegative margin, but "
                              f"received {margin!r}.")
-        self._init({"margin": float(margin)}, opts)
+        params = {"margin": float(margin)}
+        self.check_params(params)
+        self._init(params, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        m = params["margin"]
+        if not isinstance(m, float) or not 0 <= m < math.inf:
+            raise LayerError("ContrastiveLossLayer", f"expected a nonnegative margin, but "
+                             f"received {m!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = _same(ins)

@@ -7,6 +7,7 @@ NormalizationLayer count the dimensions of one example from 1 (negative levels f
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -261,18 +262,33 @@ class NormalizationLayer(Layer):
         sc = parse_levels(head, opts.pop("ScalingLevels", scaling), "scaling levels", True)
         eps = _number(head, "Epsilon", opts.pop("Epsilon", 0.001), 0.0, open_lo=True)
         method = opts.pop("Method", "Standardize")
-        if method not in ("Standardize", "RMS"):
-            raise LayerError(head, f'expected Method to be "Standardize" or "RMS", but '
-                             f"received {method!r}.")
         unbiased = opts.pop("Unbiased", False)
-        if not isinstance(unbiased, bool):
-            raise LayerError(head, f"expected Unbiased to be True or False, but received "
-                             f"{unbiased!r}.")
         arrays = _given_arrays(opts, ("Scaling", "Biases"))
         params = {"aggregation": agg, "scaling": sc, "epsilon": eps, "method": method,
                   "unbiased": unbiased, "use": {k: arrays.get(k, 0) is not None
                                                for k in ("Scaling", "Biases")}}
+        self.check_params(params)
         self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        """Epsilon, Method, Unbiased and the array switches as the constructor stores them."""
+        head = "NormalizationLayer"
+        eps = params["epsilon"]
+        if not isinstance(eps, float) or not math.isfinite(eps):
+            raise LayerError(head, f"expected Epsilon to be a finite number, but received {eps!r}.")
+        _number(head, "Epsilon", eps, 0.0, open_lo=True)
+        if params["method"] not in ("Standardize", "RMS"):
+            raise LayerError(head, f'expected Method to be "Standardize" or "RMS", but '
+                             f"received {params['method']!r}.")
+        if not isinstance(params["unbiased"], bool):
+            raise LayerError(head, f"expected Unbiased to be True or False, but received "
+                             f"{params['unbiased']!r}.")
+        use = params["use"]
+        if not (isinstance(use, dict) and set(use) == {"Scaling", "Biases"}
+                and all(isinstance(v, bool) for v in use.values())):
+            raise LayerError(head, f"expected the Scaling and Biases switches, but received "
+                             f"{use!r}.")
 
     def axes(self, rank: int, received: str | None = None
              ) -> tuple[tuple[int, ...], tuple[int, ...]]:

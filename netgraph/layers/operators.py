@@ -180,8 +180,14 @@ class NetNestOperator(Operator):
     def __init__(self, net: Any, n: int, **opts: Any) -> None:
         net = as_net("NetNestOperator", net)
         one_in_one_out("NetNestOperator", net)
-        check_size("NetNestOperator", n, "the number of applications n", allow_none=False)
-        self._setup({"nets": {"Net": net}, "n": n}, opts)
+        params = {"nets": {"Net": net}, "n": n}
+        self.check_params(params)
+        self._setup(params, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_size("NetNestOperator", params["n"], "the number of applications n",
+                   allow_none=False)
 
     def _solve(self, ins: Types, outs: Types) -> tuple[dict[str, Layer], Types, Types]:
         net = self._net()

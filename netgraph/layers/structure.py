@@ -263,6 +263,7 @@ class ReplicateLayer(Layer):
 
 
 PADDING_METHODS = ("Fixed", "Reflected")
+FLOAT32_MAX = 3.4028234663852886e38
 
 
 class PaddingLayer(Layer):
@@ -278,13 +279,24 @@ class PaddingLayer(Layer):
     options = ("Padding",)
 
     def __init__(self, spec: Any, **opts: Any) -> None:
-        pads = _padding_spec(spec)
-        pad = opts.pop("Padding", 0)
-        if not (pad in PADDING_METHODS or (isinstance(pad, (int, float))
-                                           and not isinstance(pad, bool))):
-            raise LayerError("PaddingLayer", f"expected Padding to be a number, \"Fixed\" or "
-                             f"\"Reflected\", but received {pad!r}.")
-        self._init({"pads": pads, "padding": pad}, opts)
+        params = {"pads": _padding_spec(spec), "padding": opts.pop("Padding", 0)}
+        self.check_params(params)
+        self._init(params, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        """Pairs of nonnegative ints, and a padding value a float32 tensor can hold (F.pad
+        fills in float32) or a method."""
+        pads, pad = params["pads"], params["padding"]
+        if _padding_spec(pads) != pads:
+            raise LayerError("PaddingLayer", f"expected the padding as pairs (before, after), "
+                             f"but received {pads!r}.")
+        number = isinstance(pad, (int, float)) and not isinstance(pad, bool)
+        if not ((isinstance(pad, str) and pad in PADDING_METHODS)
+                or number and abs(pad) <= FLOAT32_MAX):
+            raise LayerError("PaddingLayer", f"expected Padding to be a number (at most "
+                             f"{FLOAT32_MAX:.4g} in size), \"Fixed\" or \"Reflected\", but "
+                             f"received {pad!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())
