@@ -299,6 +299,7 @@ class Run:
             else:
                 torch.set_rng_state(t.rng_state)
             self._run_loop(loop, start, progress)
+            self.dist.sync(t)
             t.rng_state = torch.get_rng_state()
         progress.finish()
         return self._results(h, loop)
@@ -309,7 +310,6 @@ class Run:
         is raised; a netgraph error carries the results so far as ``err.results``."""
         try:
             loop.run(start)
-            self.dist.sync(t)
         except KeyboardInterrupt:
             loop.h.reason = "ManualStop"
         except NetGraphError as e:
