@@ -88,7 +88,7 @@ SERVER = textwrap.dedent("""
         _, status = os.waitpid(pid, 0)
         print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else -1, flush=True)
 """)
-ROUNDS = 10   # 4 batches a round
+ROUNDS = 40   # 4 batches a round: long enough that every kill lands before the run ends
 
 
 def _checkpoints(d):
