@@ -21,7 +21,7 @@ $(STAMP): $(PY) pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	MPLBACKEND=Agg $(PY) examples/demo.py
+	MPLBACKEND=Agg $(PY) examples/seed_graph.py
 	MPLBACKEND=Agg $(PY) examples/stateful_training.py
 
 test: $(STAMP)
