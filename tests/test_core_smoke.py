@@ -36,3 +36,18 @@ def test_nets_are_values():
     assert not net.is_initialized() and init.is_initialized()
     with pytest.raises(AttributeError):
         init.params = {}
+
+
+def test_open_input_shapes_come_from_the_data():
+    # WL: ElementwiseLayer[Tanh][{0.5, 1}] infers the input shape from the data.
+    np.testing.assert_allclose(ElementwiseLayer(Tanh)([0.5, 1.0]), np.tanh([0.5, 1.0]),
+                               rtol=1e-6)
+    assert ElementwiseLayer(Tanh)(0.5) == pytest.approx(np.tanh(0.5), rel=1e-6)
+    np.testing.assert_allclose(NetChain([Ramp, Tanh])([[-1, 2], [3, -4]]),
+                               np.tanh(np.maximum([[-1, 2], [3, -4]], 0)), rtol=1e-6)
+    # A port whose rank is known reads a batch as a batch.
+    seq = NetChain([SequenceLastLayer()], Input=("Varying", None))
+    np.testing.assert_array_equal(seq([[[1, 2], [3, 4]]]), [[3, 4]])
+    # Arrays still need their shapes before initialization: the layer's own error.
+    with pytest.raises(EvaluationError, match='^LinearLayer: array "Weights"'):
+        LinearLayer(3)([1, 2])

@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EvaluationError, OptionError, check_options, nearest
+from ..errors import EvaluationError, OptionError, ShapeError, check_options, nearest
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
+from ..shapes import PortType
 from .data import (
     DTYPES,
     PortSpec,
@@ -171,6 +172,53 @@ def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float3
 
 def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     """Evaluate ``net`` on plain data (see :meth:`Layer.__call__`)."""
+    try:
+        return _evaluate(net, data, *ports, **options)
+    except ShapeError:
+        typed = typed_by_data(net, data)
+        if typed is None:
+            raise
+        return _evaluate(typed, data, *ports, **options)
+
+
+def typed_by_data(net: Layer, data: Any) -> Layer | None:
+    """``net`` with the shapes of its open input ports taken from ``data``, as WL does for
+    ``ElementwiseLayer[Tanh][{0.5, 1}]``; None when the data cannot fix them.
+
+    An input port of unknown rank takes the data as one example; a port of known rank and
+    unknown sizes takes the sizes of an example or of a batch's first example.
+    """
+    g = wrap(net)
+    open_ports = [p for p in g.params["inputs"] if not g.in_types[p].is_known()]
+    if not open_ports:
+        return None
+    feeds = data if isinstance(data, Mapping) else (
+        {g.params["inputs"][0]: data} if len(g.params["inputs"]) == 1 else {})
+    types = dict(g.in_types)
+    for p in open_ports:
+        if p not in feeds:
+            return None
+        try:
+            shape = tuple(np.shape(feeds[p]))
+        except ValueError:
+            return None
+        t = g.in_types[p]
+        dims = shape if t.dims is None else (
+            shape[-len(t.dims):] if len(shape) in (len(t.dims), len(t.dims) + 1) else None)
+        if dims is None or not dims and t.dims is None and not shape:
+            dims = shape
+        types[p] = PortType(tuple(int(d) for d in dims), t.kind, t.bound)
+    key = ("typed", tuple(sorted((p, types[p]) for p in open_ports)))
+    cached = net._cache.get(key)  # type: ignore[attr-defined]
+    if cached is None:
+        typed = g.specialize(types, dict(g.out_types))
+        # A standalone layer stays a layer, so its errors keep naming its own head.
+        cached = typed if isinstance(net, Container) else typed.nodes["1"]  # type: ignore
+        net._cache[key] = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     head = net.head
     if options:
         check_options(head, options, EVAL_OPTIONS)
