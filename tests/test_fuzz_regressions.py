@@ -27,9 +27,11 @@ from netgraph import (
     ElementwiseLayer,
     Export,
     FlattenLayer,
+    GatedRecurrentLayer,
     Import,
     LayerError,
     LinearLayer,
+    LongShortTermMemoryLayer,
     Max,
     NetChain,
     NetGraph,
@@ -269,6 +271,11 @@ def test_random_mutations_are_refused_or_imported_never_crash(tmp_path):
     # also PaddingLayer(..., Padding=1e308) itself: F.pad cannot hold it in float32
     (lambda: PaddingLayer([(1, 2)], Input=3), "padding", 1e308),
     (lambda: NetNestOperator(LinearLayer(3, Input=3), 4), "n", None),
+    (lambda: LinearLayer(3, Input=2), "size", "abc"),
+    (lambda: LinearLayer(3, Input=2), "size", [True]),
+    (lambda: LinearLayer(3, Input=2), "biases", None),
+    (lambda: LongShortTermMemoryLayer(2, Input=("Varying", 1)), "n", 2.5),
+    (lambda: GatedRecurrentLayer(2, Input=("Varying", 1)), "n", True),
 ])
 def test_a_hyperparameter_of_the_wrong_type_is_refused(tmp_path, make, param, value):
     meta, arrays = parts(NetInitialize(make()))

@@ -37,9 +37,21 @@ class LinearLayer(Layer):
 
     def __init__(self, n: Any = None, **opts: Any) -> None:
         arrays = {k: opts.pop(k) for k in ("Weights", "Biases") if k in opts}
-        self._init({"size": _size_spec("LinearLayer", n),
-                    "biases": not (arrays.get("Biases", 0) is None and "Biases" in arrays)},
-                   opts, {k: v for k, v in arrays.items() if v is not None})
+        params = {"size": _size_spec("LinearLayer", n),
+                  "biases": not (arrays.get("Biases", 0) is None and "Biases" in arrays)}
+        self.check_params(params)
+        self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        size, biases = params["size"], params["biases"]
+        if size is not None and (not isinstance(size, tuple) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in size)):
+            raise LayerError("LinearLayer", f"expected an output size (a tuple of positive "
+                             f"ints), but received {size!r}.")
+        if not isinstance(biases, bool):
+            raise LayerError("LinearLayer", f"expected the biases switch to be True or False, "
+                             f"but received {biases!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         size = self.params["size"]

@@ -23,10 +23,14 @@ class RecurrentLayer(Layer):
     options = ("Dropout", "LearningRateMultipliers")
 
     def __init__(self, n: int, **opts: Any) -> None:
-        check_size(self.head, n, "the state size n", allow_none=False)
         arrays = {k: opts.pop(k) for k in list(opts) if k in self._array_names()}
-        dropout = opts.pop("Dropout", None)
-        self._init({"n": n, "dropout": dropout}, opts, arrays)
+        params = {"n": n, "dropout": opts.pop("Dropout", None)}
+        self.check_params(params)
+        self._init(params, opts, arrays)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_size(cls.__name__, params["n"], "the state size n", allow_none=False)
 
     @classmethod
     def _array_names(cls) -> tuple[str, ...]:
