@@ -277,7 +277,7 @@ def node(meta, key):
     (lambda m, a: node(m, "1").update(head="os.system"), "unknown head 'os.system'"),
     (lambda m, a: node(m, "1").update(head="LinearLayers"), 'Did you mean "LinearLayer"'),
     (lambda m, a: node(m, "1").pop("arrays"), "layer 1 .* is malformed"),
-    (lambda m, a: node(m, "1")["params"].update(size=5), "inconsistent: LinearLayer: expected an output size"),
+    (lambda m, a: node(m, "1")["params"].update(size=5), "LinearLayer: expected an output size"),
     (lambda m, a: node(m, "1")["params"].update(size="big"), "inconsistent"),
     (lambda m, a: node(m, "1")["params"].update(size={"$eval": "1"}), "unknown or malformed"),
     (lambda m, a: node(m, "2")["params"].update(function={"$symbol": "__import__('os')"}),
