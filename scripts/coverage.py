@@ -252,9 +252,9 @@ def _source() -> str:
 
 @functools.lru_cache(maxsize=1)
 def _unused_options() -> frozenset[str]:
-    """Options NetTrain accepts but never reads: in a table ``{option: (field, default)}``,
-    an option that no other module of netgraph reads, neither as ``.field`` nor by its
-    quoted name."""
+    """Options NetTrain accepts but never reads: in the table ``{option: Option}`` (each
+    row has a ``.field``), an option that no other module of netgraph reads, neither as
+    ``.field`` nor by its quoted name."""
     try:
         module = importlib.import_module("netgraph.train.options")
     except ImportError:
@@ -267,7 +267,7 @@ def _unused_options() -> frozenset[str]:
                        if p.resolve() != own)
     unused = set()
     for name, value in table.items():
-        field = value[0] if isinstance(value, tuple) and value else None
+        field = getattr(value, "field", None)
         if isinstance(field, str) and f".{field}" not in source and f'"{name}"' not in source:
             unused.add(name)
     return frozenset(unused)

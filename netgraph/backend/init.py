@@ -1,6 +1,7 @@
 """NetInitialize: fill uninitialized arrays (numpy only; deterministic under RandomSeeding)."""
 from __future__ import annotations
 
+import secrets
 import zlib
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 from ..errors import OptionError, ShapeError, check_options
 from ..graph.walk import Path, map_leaves, path_label
 from ..layers.base import ArraySpec, Layer
-from ..symbols import All, Automatic
+from ..symbols import All, Automatic, Inherited
 
 METHODS = ("Kaiming", "Xavier", "Orthogonal", "Random", "Identity")
 
@@ -19,7 +20,8 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
 
     ``NetInitialize(net, All)`` re-initializes every array. Options: ``Method`` ("Kaiming",
     the default, "Xavier", "Orthogonal", "Random", "Identity", or ``(name, {suboptions})``)
-    and ``RandomSeeding`` (1234 by default; ``Automatic`` for a fresh seed each call).
+    and ``RandomSeeding`` (1234 by default; ``Automatic`` for a fresh seed each call,
+    ``Inherited`` for one drawn from numpy's global generator).
 
     >>> net = NetInitialize(LinearLayer(2, Input=3))
     >>> NetExtract(net, "Weights").shape
@@ -68,15 +70,28 @@ def _where(path: Path, layer: Layer) -> str:
     return f"layer {path_label(path)} ({layer.head})" if path else layer.head
 
 
-def seed_of(seed: Any) -> int | None:
-    if seed is None or seed is Automatic:
-        return None
+def check_seed(head: str, seed: Any) -> None:
+    """Raise an OptionError unless ``seed`` is a RandomSeeding value: an integer, a string,
+    Automatic or Inherited."""
+    ok = seed is Automatic or seed is Inherited or isinstance(seed, str) or (
+        isinstance(seed, (int, np.integer)) and not isinstance(seed, bool))
+    if not ok:
+        raise OptionError(head, f"expected RandomSeeding to be an integer, a string, Automatic "
+                          f"or Inherited, but received {seed!r}.")
+
+
+def seed_of(seed: Any, head: str = "NetInitialize") -> int:
+    """RandomSeeding -> a seed in [0, 2**63): an integer as given (mod 2**63), a string's
+    CRC-32, fresh bits for Automatic, a draw from numpy's global generator for Inherited.
+    The one seed function of netgraph (NetInitialize, NetTrain, evaluation)."""
+    check_seed(head, seed)
+    if seed is Automatic:
+        return secrets.randbits(63)
+    if seed is Inherited:
+        return int(np.random.randint(0, 2**31 - 1))
     if isinstance(seed, str):
         return zlib.crc32(seed.encode())
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        return int(seed) % (2**63)
-    raise OptionError("NetInitialize", f"expected RandomSeeding to be an integer, a string or "
-                      f"Automatic, but received {seed!r}.")
+    return int(seed) % (2**63)
 
 
 def _method(m: Any) -> tuple[str, dict]:

@@ -7,8 +7,6 @@ training net), step (one step), optim (methods), trainer (the "$Trainer"), progr
 from __future__ import annotations
 
 import math
-import secrets
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,13 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..backend.init import NetInitialize
+from ..backend.init import NetInitialize, seed_of
 from ..backend.lower import optional_ports
 from ..errors import NetGraphError, OptionError, TrainingError, nearest
 from ..graph.net import Container
 from ..layers.base import Layer
 from ..runtime.evaluate import device_of
-from ..symbols import All, Automatic, Inherited, Scaled
+from ..symbols import All, Automatic, Scaled
 from . import checkpoint, distributed
 from .arrays import graph_rules, parse_rules
 from .data import (
@@ -74,7 +72,7 @@ def net_train(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
     loss_spec, prop = _positional(args, options, net_outputs(net))
     opts = parse_options(options)
     _check_property(prop)
-    results = Run(net, data, loss_spec, opts).train()
+    results = Run(net, data, loss_spec, opts).start().train()
     return results[prop]
 
 
@@ -118,18 +116,6 @@ def _check_property(prop: Any) -> None:
                                 f"Properties are {', '.join(PROPERTIES)}.")
 
 
-def seed_of(seed: Any) -> int:
-    """RandomSeeding -> an int: as given, a string's hash, fresh for Automatic, numpy's
-    global generator for Inherited."""
-    if seed is Automatic:
-        return secrets.randbits(62)
-    if seed is Inherited:
-        return int(np.random.randint(0, 2**31 - 1))
-    if isinstance(seed, str):
-        return zlib.crc32(seed.encode())
-    return int(seed) % (2**62)
-
-
 @dataclass
 class Prepared:
     """The typed, initialized net and its training net, with the data columns."""
@@ -142,24 +128,34 @@ class Prepared:
 
 
 class Run:
-    """One NetTrain call: preparation, the training loop and the results."""
+    """One NetTrain call: preparation, the training loop and the results.
+
+    Constructing a Run only records the call; :meth:`start` does the work before the first
+    step (distribution, checkpoint, data, trainer, the timing probe) and :meth:`train` runs
+    the loop: ``Run(net, data, loss_spec, opts).start().train()``.
+    """
 
     def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions) -> None:
-        self.opts = opts
-        # Under torchrun: one process per device, same seed everywhere (distributed.py).
-        self.dist = distributed.setup(HEAD, opts, device_of(HEAD, opts.target_device))
-        self.device, self.seed = self.dist.device, self.dist.same(seed_of(opts.random_seeding))
-        if opts.working_precision == "Mixed" and self.device == "cpu":
-            raise OptionError(HEAD, 'WorkingPrecision "Mixed" needs TargetDevice "GPU"; on the '
-                              'CPU use "Real32" or "Real64".')
+        self.net, self.data_spec, self.loss_spec, self.opts = net, data, loss_spec, opts
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
         self.transfer = transfer_spec(opts.state_transfer)
         self.series: dict[str, list[int] | None] = {"train": None, "val": None}
+        self.started = False
+
+    def start(self) -> Run:
+        """Set up everything the loop needs; returns the run."""
+        opts = self.opts
+        # Under torchrun: one process per device, same seed everywhere (distributed.py).
+        self.dist = distributed.setup(HEAD, opts, device_of(HEAD, opts.target_device))
+        self.device = self.dist.device
+        self.seed = self.dist.same(seed_of(opts.random_seeding, HEAD))
+        if opts.working_precision == "Mixed" and self.device == "cpu":
+            raise OptionError(HEAD, 'WorkingPrecision "Mixed" needs TargetDevice "GPU"; on the '
+                              'CPU use "Real32" or "Real64".')
         self.resume = None if opts.resume_from is None else checkpoint.load(opts.resume_from)
-        if self.resume is not None:
-            net = self.resume.net  # typed and initialized: training continues from it
-        self.p = self._prepare(net, data, loss_spec)
+        net = self.net if self.resume is None else self.resume.net  # typed and initialized
+        self.p = self._prepare(net, self.data_spec, self.loss_spec)
         self.trainer = self.dist.trainer(self._spec())
         self.feeder = self.trainer.feeder = self._feeder()
         self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
@@ -168,6 +164,8 @@ class Run:
         self.trainer.set_schedule(self.data.batches_per_round, 1)
         self.rounds = self.dist.same(self._rounds())
         self.trainer.set_schedule(self.data.batches_per_round, self.rounds)
+        self.started = True
+        return self
 
     # -- preparation --------------------------------------------------------------
     def _prepare(self, net: Layer, data: Any, loss_spec: Any) -> Prepared:
@@ -280,6 +278,8 @@ class Run:
         return gen, nmax
 
     def train(self) -> NetTrainResultsObject:
+        if not self.started:
+            self.start()
         t = self.trainer
         h = History(self.data.batches_per_round, self.rounds, self.data.batch_size)
         lead = self.dist.lead  # only rank 0 reports and writes checkpoints

@@ -1,68 +1,156 @@
-"""NetTrain's options: the WL names users type, one snake_case table behind them.
+"""NetTrain's options: the WL names users type, one table behind them.
 
-Every option NetTrain accepts is a row of :data:`OPTIONS`; :func:`parse_options` checks the
-names (an unknown one gets an error naming the nearest valid spelling), fills in WL's
-defaults, validates the simple values and returns a frozen :class:`TrainOptions`. Structured
-values (Method, loss specs, progress forms) are validated by the module that uses them.
+Every option NetTrain accepts is one :class:`Option` row of :data:`OPTIONS`: its WL name,
+its default, its parser and one line of documentation; the snake_case field name is derived
+from the WL name. :func:`parse_options` checks the names (an unknown one gets an error
+naming the nearest valid spelling), fills in WL's defaults, runs each parser and returns a
+frozen :class:`TrainOptions`. Structured values (Method, loss specs, progress forms) are
+validated in depth by the module that uses them; their parser here is ``None``.
+
+Adding an option is one ``Option(...)`` line here and the code that reads
+``opts.<snake_case_name>``.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
+from ..backend.init import check_seed
 from ..errors import OptionError, nearest
-from ..symbols import Automatic, Inherited, Scaled
+from ..symbols import Automatic, Scaled
 
 HEAD = "NetTrain"
 
-# WL option name -> (field name, default).
-OPTIONS: dict[str, tuple[str, Any]] = {
-    "BatchSize": ("batch_size", Automatic),
-    "MaxTrainingRounds": ("max_training_rounds", Automatic),
-    "TimeGoal": ("time_goal", Automatic),
-    "Method": ("method", Automatic),
-    "LearningRate": ("learning_rate", Automatic),
-    "LossFunction": ("loss_function", Automatic),
-    "LearningRateMultipliers": ("learning_rate_multipliers", Automatic),
-    "ValidationSet": ("validation_set", None),
-    "TrainingStoppingCriterion": ("training_stopping_criterion", None),
-    "TrainingProgressReporting": ("training_progress_reporting", Automatic),
-    "TrainingProgressFunction": ("training_progress_function", None),
-    "TrainingProgressCheckpointing": ("training_progress_checkpointing", None),
-    "TrainingProgressMeasurements": ("training_progress_measurements", Automatic),
-    "RandomSeeding": ("random_seeding", 1234),
-    "TargetDevice": ("target_device", "CPU"),
-    "WorkingPrecision": ("working_precision", Automatic),
-    "StateTransfer": ("state_transfer", None),
-    "Mirroring": ("mirroring", False),
-    "ResumeFrom": ("resume_from", None),
-}
+Parser = Callable[[str, Any], Any]   # (head, value) -> the value NetTrain uses
 
 
 @dataclass(frozen=True)
-class TrainOptions:
-    """NetTrain's options under snake_case names (see :data:`OPTIONS` for the WL names)."""
+class Option:
+    """One NetTrain option: WL name, default, parser (None: checked where used), doc line."""
 
-    batch_size: Any = Automatic
-    max_training_rounds: Any = Automatic
-    time_goal: Any = Automatic
-    method: Any = Automatic
-    learning_rate: Any = Automatic
-    loss_function: Any = Automatic
-    learning_rate_multipliers: Any = Automatic
-    validation_set: Any = None
-    training_stopping_criterion: Any = None
-    training_progress_reporting: Any = Automatic
-    training_progress_function: Any = None
-    training_progress_checkpointing: Any = None
-    training_progress_measurements: Any = Automatic
-    random_seeding: Any = 1234
-    target_device: Any = "CPU"
-    working_precision: Any = Automatic
-    state_transfer: Any = None
-    mirroring: Any = False
-    resume_from: Any = None
+    name: str
+    default: Any
+    parse: Parser | None
+    doc: str
+
+    @property
+    def field(self) -> str:
+        """The snake_case name under which :class:`TrainOptions` holds the value."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+
+
+def _positive(name: str) -> Parser:
+    def parse(head: str, value: Any) -> Any:
+        if value is not Automatic and (isinstance(value, bool) or not isinstance(value, int)
+                                       or value < 1):
+            raise OptionError(head, f"expected {name} to be a positive integer or Automatic, "
+                              f"but received {value!r}.")
+        return value
+    return parse
+
+
+def _choice(name: str, allowed: tuple) -> Parser:
+    def parse(head: str, value: Any) -> Any:
+        if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
+            words = ", ".join(repr(a) for a in allowed)
+            raise OptionError(head, f"expected {name} to be one of {words}, but received "
+                              f"{value!r}.")
+        return value
+    return parse
+
+
+def _seed(head: str, value: Any) -> Any:
+    check_seed(head, value)
+    return value
+
+
+def _validation(head: str, v: Any) -> Any:
+    if isinstance(v, Scaled) and not 0 < v.value < 1:
+        raise OptionError(head, f"expected ValidationSet=Scaled(f) with 0 < f < 1, but "
+                          f"received {v!r}.")
+    return v
+
+
+def _time_goal(head: str, value: Any) -> Any:
+    time_goal_seconds(value, head)
+    return value
+
+
+def _measurements(head: str, value: Any) -> Any:
+    if value not in (Automatic, None, "Loss"):
+        raise OptionError(head, "TrainingProgressMeasurements other than the loss (Automatic, "
+                          f'"Loss" or None) are not supported yet, but received {value!r}.')
+    return value
+
+
+OPTIONS: dict[str, Option] = {o.name: o for o in (
+    Option("BatchSize", Automatic, _positive("BatchSize"), "examples per batch (64)"),
+    Option("MaxTrainingRounds", Automatic, _positive("MaxTrainingRounds"),
+           "rounds (epochs); Automatic: as many as fit the TimeGoal"),
+    Option("TimeGoal", Automatic, _time_goal, 'seconds or (n, "Minutes") to train for'),
+    Option("Method", Automatic, None, '"ADAM", "SGD", "RMSProp", ... with suboptions'),
+    Option("LearningRate", Automatic, None, "the base learning rate"),
+    Option("LossFunction", Automatic, None, "which outputs are losses, with Scaled weights"),
+    Option("LearningRateMultipliers", Automatic, None,
+           "per-layer or per-array rates; 0 or None freezes"),
+    Option("ValidationSet", None, _validation, "data, or Scaled(f) of the training data"),
+    Option("TrainingStoppingCriterion", None, None, "early stopping"),
+    Option("TrainingProgressReporting", Automatic, None, 'progress bar, "Print", None, ...'),
+    Option("TrainingProgressFunction", None, None,
+           'called during training; "StopTraining" stops'),
+    Option("TrainingProgressCheckpointing", None, None, "save the net while training"),
+    Option("TrainingProgressMeasurements", Automatic, _measurements,
+           'measurements such as "Accuracy"'),
+    Option("RandomSeeding", 1234, _seed, "seed of initialization and shuffling"),
+    Option("TargetDevice", "CPU", None, '"CPU", "GPU", ("GPU", n), ("GPU", All)'),
+    Option("WorkingPrecision", Automatic,
+           _choice("WorkingPrecision", (Automatic, "Real32", "Real64", "Mixed")),
+           '"Real32", "Real64", "Mixed"'),
+    Option("StateTransfer", None, None, "output ports fed into input ports across batches"),
+    Option("Mirroring", False, _choice("Mirroring", (True, False, Automatic)),
+           "recompute activations to save memory"),
+    Option("ResumeFrom", None, None, "continue a run from a checkpoint"),
+)}
+FIELDS = {o.field: o for o in OPTIONS.values()}
+
+
+class TrainOptions:
+    """NetTrain's options, frozen, under snake_case names (``opts.batch_size``); see
+    :data:`OPTIONS` for the WL names."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **values: Any) -> None:
+        unknown = set(values) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"TrainOptions: unknown fields {sorted(unknown)}")
+        full = {f: values.get(f, o.default) for f, o in FIELDS.items()}
+        object.__setattr__(self, "_values", MappingProxyType(full))
+
+    def __getattr__(self, field: str) -> Any:
+        try:
+            return self._values[field]
+        except KeyError:
+            raise AttributeError(field) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("TrainOptions are frozen")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrainOptions) and dict(self._values) == dict(other._values)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def replace(self, **changes: Any) -> TrainOptions:
+        return TrainOptions(**{**self._values, **changes})
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{f}={v!r}" for f, v in self._values.items()
+                          if v is not FIELDS[f].default)
+        return f"TrainOptions({given})"
 
 
 def parse_options(given: Mapping[str, Any], head: str = HEAD) -> TrainOptions:
@@ -77,61 +165,12 @@ def parse_options(given: Mapping[str, Any], head: str = HEAD) -> TrainOptions:
     """
     values: dict[str, Any] = {}
     for name, value in given.items():
-        if name not in OPTIONS:
+        option = OPTIONS.get(name)
+        if option is None:
             raise OptionError(head, f"unknown option {name}.{nearest(name, OPTIONS)} Valid "
                               f"options are: {', '.join(sorted(OPTIONS))}.")
-        values[OPTIONS[name][0]] = value
-    opts = TrainOptions(**values)
-    _check_positive(head, "BatchSize", opts.batch_size)
-    _check_positive(head, "MaxTrainingRounds", opts.max_training_rounds)
-    time_goal_seconds(opts.time_goal, head)
-    _check_choice(head, "WorkingPrecision", opts.working_precision,
-                  (Automatic, "Real32", "Real64", "Mixed"))
-    _check_choice(head, "Mirroring", opts.mirroring, (True, False, Automatic))
-    _check_seed(head, opts.random_seeding)
-    _check_validation(head, opts.validation_set)
-    if opts.training_progress_measurements not in (Automatic, None, "Loss"):
-        raise OptionError(head, "TrainingProgressMeasurements other than the loss (Automatic, "
-                          f'"Loss" or None) are not supported yet, but received '
-                          f"{opts.training_progress_measurements!r}.")
-    return opts
-
-
-def option_name(field: str) -> str:
-    """The WL name of a :class:`TrainOptions` field (for messages)."""
-    for wl, (f, _) in OPTIONS.items():
-        if f == field:
-            return wl
-    raise KeyError(field)  # pragma: no cover - fields mirror the table
-
-
-def _check_positive(head: str, name: str, value: Any) -> None:
-    if value is Automatic:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise OptionError(head, f"expected {name} to be a positive integer or Automatic, but "
-                          f"received {value!r}.")
-
-
-def _check_choice(head: str, name: str, value: Any, allowed: tuple) -> None:
-    if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
-        words = ", ".join(repr(a) for a in allowed)
-        raise OptionError(head, f"expected {name} to be one of {words}, but received "
-                          f"{value!r}.")
-
-
-def _check_seed(head: str, seed: Any) -> None:
-    ok = seed is Automatic or seed is Inherited or isinstance(seed, str) or (
-        isinstance(seed, int) and not isinstance(seed, bool))
-    if not ok:
-        raise OptionError(head, f"expected RandomSeeding to be an integer, a string, Automatic "
-                          f"or Inherited, but received {seed!r}.")
-
-
-def _check_validation(head: str, v: Any) -> None:
-    if isinstance(v, Scaled) and not 0 < v.value < 1:
-        raise OptionError(head, f"expected ValidationSet=Scaled(f) with 0 < f < 1, but "
-                          f"received {v!r}.")
+        values[option.field] = value if option.parse is None else option.parse(head, value)
+    return TrainOptions(**values)
 
 
 SECONDS = {"Seconds": 1.0, "Minutes": 60.0, "Hours": 3600.0, "Days": 86400.0}
@@ -147,7 +186,3 @@ def time_goal_seconds(goal: Any, head: str = HEAD) -> float | None:
         raise OptionError(head, f'expected TimeGoal to be a positive number of seconds or (n, '
                           f'"Minutes"), but received {goal!r}.')
     return float(goal)
-
-
-def field_names() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(TrainOptions))
