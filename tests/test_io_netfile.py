@@ -3,6 +3,7 @@ tampered files refused."""
 # ruff: noqa: F405
 import json
 import math
+import os
 import zipfile
 
 import numpy as np
@@ -340,3 +341,15 @@ def test_import_error_names_the_file_and_layer(tmp_path):
     with pytest.raises(NetImportError, match=r'Import: the file ".*t\.netgraph" is not a valid '
                        r"netgraph file: layer 1 \('Nope'\) has an unknown head 'Nope'"):
         Import(path)
+
+
+def test_export_into_a_missing_directory_names_the_path(tmp_path):
+    net = NetInitialize(LinearLayer(2, Input=3))
+    for name in ("m.netgraph", "m.onnx"):
+        path = str(tmp_path / "no" / "such" / name)
+        with pytest.raises(NetExportError, match=r'cannot write ".*m\.(netgraph|onnx)": the '
+                           r'directory ".*such" does not exist'):
+            Export(path, net)
+    with pytest.raises(NetExportError, match="it is a directory"):
+        Export(str(tmp_path), net, "NetGraph")
+    assert os.listdir(tmp_path) == []

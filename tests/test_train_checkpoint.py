@@ -82,3 +82,20 @@ def test_checkpoint_errors(tmp_path):
     Export(str(tmp_path / "n.netgraph"), NetInitialize(LinearLayer(2, Input=3)))
     with pytest.raises(TrainingError, match="not a training checkpoint"):
         NetTrain(net(), DATA, ResumeFrom=str(tmp_path / "n.netgraph"), **QUIET)
+
+
+def test_import_of_a_checkpoint_gives_its_net(tmp_path):
+    # In WL a checkpoint is a net file: Import gives the net it was written with (was a
+    # "layer is malformed" error); the optimizer state stays for ResumeFrom.
+    from netgraph.io.netfile import CHECKPOINT_KIND
+    from netgraph.train.checkpoint import KIND
+    assert CHECKPOINT_KIND == KIND
+    f = str(tmp_path / "c.netgraph")
+    r = NetTrain(net(), DATA, All, MaxTrainingRounds=2, BatchSize=8,
+                 TrainingProgressCheckpointing=("File", f), **QUIET)
+    back = Import(f)
+    assert equal(back, r["FinalNet"])
+    assert np.allclose(back(X), r["FinalNet"](X))
+    assert Import(f, "UninitializedNet").is_initialized() is False
+    resumed = NetTrain(net(), DATA, All, ResumeFrom=f, MaxTrainingRounds=2, BatchSize=8, **QUIET)
+    assert resumed["TotalRounds"] == 2

@@ -39,6 +39,17 @@ def test_progress_bar_form(capsys):
     train(TrainingProgressReporting="ProgressIndicator")
     err = capsys.readouterr().err
     assert "12/12" in err and "loss" in err
+    # the bar's last state names the last round, not one past it (was round=4/3)
+    assert "round=3/3" in err and "round=4/3" not in err
+
+
+def test_training_complete_info_names_the_last_round():
+    h = History(total_rounds=2, batches_per_round=1, batch_size=1)
+    for _ in range(2):
+        h.record_batch(1.0, 1)
+        h.finish_round()
+    info = h.info(lambda: None, "TrainingComplete")
+    assert info["Round"] == 2 and info["Batch"] == 1
 
 
 def test_reporting_function_and_bad_forms():

@@ -1,6 +1,8 @@
 """NetInitialize: fill uninitialized arrays (numpy only; deterministic under RandomSeeding)."""
 from __future__ import annotations
 
+import math
+import os
 import secrets
 import zlib
 from typing import Any
@@ -8,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError, ShapeError, check_options
-from ..graph.walk import Path, map_leaves, path_label
+from ..graph.walk import Path, leaves, map_leaves, path_label
 from ..layers.base import ArraySpec, Layer
 from ..symbols import All, Automatic, Inherited
 
@@ -34,12 +36,13 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
     method, sub = _method(options.get("Method", "Kaiming"))
     rng = np.random.default_rng(seed_of(options.get("RandomSeeding", 1234)))
     everything = which is All
+    _check_size(net, everything)
 
     def init_leaf(path: Path, layer: Layer) -> Layer:
-        specs = layer.array_specs()
-        todo = [k for k, a in layer.arrays.items() if everything or a is None]
+        todo = _todo(layer, everything)
         if not todo:
             return layer
+        specs = layer.array_specs()
         new = dict(layer.arrays)
         for k in todo:
             spec = specs[k]
@@ -54,6 +57,55 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
         return layer._replace(arrays=new)
 
     return map_leaves(net, init_leaf)
+
+
+def _todo(layer: Layer, everything: bool) -> list[str]:
+    return [k for k, a in layer.arrays.items() if everything or a is None]
+
+
+def _check_size(net: Layer, everything: bool) -> None:
+    """Refuse, before allocating anything, a net whose new arrays exceed the free memory."""
+    total, largest = 0, (0, "")
+    for path, layer in leaves(net):
+        todo = _todo(layer, everything)
+        specs = layer.array_specs() if todo else {}
+        for k in todo:
+            shape = specs[k].shape
+            if shape is None or any(d is None for d in shape):
+                continue  # init_leaf says which shape is unknown
+            n = math.prod(int(d) for d in shape)
+            total += n
+            largest = max(largest, (n, f'"{k}" of {_where(path, layer)}'))
+    need, free = 4 * total, available_memory()   # Real32: 4 bytes an element
+    if free is not None and need > free:
+        raise ShapeError("NetInitialize", f"the net asks for {total:,} parameters "
+                         f"({_bytes(need)} as Real32), more than the {_bytes(free)} of memory "
+                         f"available; the largest array is {largest[1]} with {largest[0]:,} "
+                         "elements. Check the layer sizes.")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable), None when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _bytes(n: int) -> str:
+    size, unit = float(n), "bytes"
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            break
+        size /= 1024
+    return f"{size:.1f} {unit}" if unit != "bytes" else f"{n} bytes"
 
 
 def _unknown_port(layer: Layer) -> str:
@@ -111,6 +163,21 @@ def _sd(value: Any, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) else default
 
 
+# Random values are drawn in float64 (the stream NetInitialize has always used, so a seed gives
+# the same arrays as before) a chunk at a time into the float32 array: never a float64 copy of
+# a whole array.
+CHUNK = 1 << 20
+
+
+def _fill(shape: tuple[int, ...], draw: Any) -> np.ndarray:
+    """A float32 array of ``shape`` filled by ``draw(n)`` (n float64 values), chunk by chunk."""
+    out = np.empty(shape, np.float32)
+    flat = out.reshape(-1)
+    for i in range(0, flat.size, CHUNK):
+        flat[i:i + CHUNK] = draw(min(CHUNK, flat.size - i))
+    return out
+
+
 def make_array(spec: ArraySpec, method: str, sub: dict, rng: np.random.Generator) -> np.ndarray:
     shape = tuple(int(d) for d in spec.shape or ())
     if spec.init in ("biases", "zeros"):
@@ -120,22 +187,22 @@ def make_array(spec: ArraySpec, method: str, sub: dict, rng: np.random.Generator
     fan_in = spec.fan_in or (int(np.prod(shape[1:])) if len(shape) > 1 else 1)
     fan_out = spec.fan_out or (shape[0] if shape else 1)
     if method == "Kaiming":
-        w = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
-    elif method == "Xavier":
+        return _fill(shape, lambda n: rng.normal(0.0, np.sqrt(2.0 / fan_in), n))
+    if method == "Xavier":
         if sub.get("Distribution", "Normal") == "Uniform":
             lim = np.sqrt(6.0 / (fan_in + fan_out))
-            w = rng.uniform(-lim, lim, shape)
-        else:
-            w = rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), shape)
-    elif method == "Orthogonal":
-        w = _orthogonal(shape, rng)
-    elif method == "Random":
-        w = rng.normal(0.0, _sd(sub.get("Weights"), 1.0), shape)
-    else:  # Identity
-        rows = shape[0] if shape else 1
-        eye = np.eye(rows, int(np.prod(shape[1:])) if len(shape) > 1 else 1).reshape(shape)
-        w = eye + rng.normal(0.0, _sd(sub.get("Distribution"), 0.01), shape)
-    return np.asarray(w, np.float32)
+            return _fill(shape, lambda n: rng.uniform(-lim, lim, n))
+        return _fill(shape, lambda n: rng.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), n))
+    if method == "Orthogonal":
+        return np.asarray(_orthogonal(shape, rng), np.float32)
+    if method == "Random":
+        return _fill(shape, lambda n: rng.normal(0.0, _sd(sub.get("Weights"), 1.0), n))
+    # Identity: the identity plus small noise
+    rows = shape[0] if shape else 1
+    w = _fill(shape, lambda n: rng.normal(0.0, _sd(sub.get("Distribution"), 0.01), n))
+    w.reshape(rows, -1)[np.arange(min(rows, w.size // max(rows, 1))),
+                        np.arange(min(rows, w.size // max(rows, 1)))] += 1
+    return w
 
 
 def _orthogonal(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:

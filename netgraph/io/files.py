@@ -61,6 +61,7 @@ def Export(path: str | os.PathLike, net: Layer, fmt: str | None = None, **option
     if not isinstance(net, Layer):
         raise NetExportError(head, f"expected a net or a layer, but received "
                              f"{type(net).__name__}.")
+    _check_folder(head, path)
     if kind == "NetGraph":
         from .archive import write_archive
         from .netfile import net_to_archive
@@ -69,6 +70,16 @@ def Export(path: str | os.PathLike, net: Layer, fmt: str | None = None, **option
         from .onnx_export import export_onnx
         export_onnx(path, net, opset=_opset(options.get("OperatorSetVersion")))
     return path
+
+
+def _check_folder(head: str, path: str) -> None:
+    """Refuse a path whose folder is missing or is not a folder, before writing anything."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        what = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise NetExportError(head, f'cannot write "{path}": the directory "{folder}" {what}.')
+    if os.path.isdir(path):
+        raise NetExportError(head, f'cannot write "{path}": it is a directory.')
 
 
 def _opset(v: Any) -> int | None:
@@ -110,8 +121,9 @@ def Import(path: str | os.PathLike, element: str = "Net") -> Any:
 
 def _read_net(path: str) -> Layer:
     from .archive import read_archive
-    from .netfile import net_from_archive
+    from .netfile import checkpoint_net, net_from_archive
     meta, arrays = read_archive(path, "Import")
+    meta, arrays = checkpoint_net(meta, arrays)
     try:
         return net_from_archive(meta, arrays, "Import")
     except NetImportError as e:

@@ -26,7 +26,8 @@ from .decode import Decoder, decode_atom, decode_type
 from .encode import encode_type, net_to_archive
 from .registry import all_layers, dataclass_registry, layer_registry
 
-__all__ = ["net_to_archive", "net_from_archive", "layer_registry", "dataclass_registry",
+__all__ = ["net_to_archive", "net_from_archive", "checkpoint_net", "CHECKPOINT_KIND",
+           "layer_registry", "dataclass_registry",
            "encode_type", "decode_type", "decode_atom", "all_layers", "sentence"]
 
 
@@ -35,6 +36,23 @@ def sentence(text: str) -> str:
     if len(text) > 600:  # a hostile file's values can be huge; the start says enough
         text = text[:600] + " ..."
     return text if text.endswith((".", "?", "!")) else text + "."
+
+
+# The kind of a file written by TrainingProgressCheckpointing (train/checkpoint.py): a net file
+# whose "net" entry is the current net's metadata and whose arrays are prefixed "net/".
+CHECKPOINT_KIND = "TrainingCheckpoint"
+
+
+def checkpoint_net(meta: dict, arrays: dict[str, np.ndarray]
+                   ) -> tuple[dict, dict[str, np.ndarray]]:
+    """The net part of a checkpoint's (meta, arrays); any other file's unchanged.
+
+    In WL a checkpoint is a net file: Import gives its net (ResumeFrom reads the rest).
+    """
+    if not (isinstance(meta, dict) and meta.get("kind") == CHECKPOINT_KIND
+            and isinstance(meta.get("net"), dict)):
+        return meta, arrays
+    return meta["net"], {k[4:]: v for k, v in arrays.items() if k.startswith("net/")}
 
 
 def net_from_archive(meta: dict, arrays: dict[str, np.ndarray], head: str = "Import") -> Layer:

@@ -72,10 +72,13 @@ class History:
         """The association a progress function receives (WL's keys)."""
         el = self.elapsed
         done = self.absolute_batch / max(self.total_batches, 1)
+        # At a round's end (and at the end of training, unless stopped mid-round) the info
+        # speaks of the round just completed, not of the next one.
+        ended = event == "RoundComplete" or (event == "TrainingComplete" and self.batch == 0
+                                             and bool(self.round_losses))
         vals = {
-            "Event": event, "Round": len(self.round_losses) if event == "RoundComplete"
-            else self.round,
-            "Batch": self.batches_per_round if event == "RoundComplete" else self.batch,
+            "Event": event, "Round": len(self.round_losses) if ended else self.round,
+            "Batch": self.batches_per_round if ended else self.batch,
             "AbsoluteBatch": self.absolute_batch,
             "BatchesPerRound": self.batches_per_round, "BatchSize": self.batch_size,
             "TotalRounds": self.total_rounds, "TotalBatches": self.total_batches,
