@@ -138,7 +138,7 @@ def check_shape(head: str, spec: PortSpec, shape: tuple[int, ...], batched: bool
                 index: int | None = None) -> None:
     dims = spec.type.dims or ()
     got = shape[1:] if batched else shape
-    for d, g in zip(dims, got):
+    for d, g in zip(dims, got, strict=False):
         if isinstance(d, int) and d != g:
             raise _shape_error(head, spec, shape, index)
         if d is VARYING and g == 0:
