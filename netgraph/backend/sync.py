@@ -40,7 +40,7 @@ def arrays_from_module(net: Layer, module: Any) -> Layer:
                                 f"lowered graph, but received {type(module).__name__}.")
         nodes = {k: arrays_from_module(layer, layers[k.replace(".", "_")])
                  for k, layer in net.nodes.items()}
-        return net._replace(params={**net.params, "nodes": nodes})
+        return net.with_nodes(nodes)
     if not hasattr(module, "get_arrays") and hasattr(module, "layers") and "1" in module.layers:
         module = module.layers["1"]  # a standalone layer lowered as a one-layer graph
     reader = getattr(module, "read_net", None)

@@ -9,9 +9,9 @@ Each head lives in its own module (:mod:`~netgraph.graph.extract`,
 from __future__ import annotations
 
 from .extract import NetExtract
-from .parts import Parts, assemble, extra_params, label, layer_key, port_spec, rehead
+from .parts import Parts, assemble, label, layer_key, port_spec, rehead
 from .rename import NetRename
 from .replace import NetReplacePart
 
 __all__ = ["NetExtract", "NetReplacePart", "NetRename",
-           "Parts", "assemble", "extra_params", "label", "layer_key", "port_spec", "rehead"]
+           "Parts", "assemble", "label", "layer_key", "port_spec", "rehead"]

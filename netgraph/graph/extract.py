@@ -40,7 +40,7 @@ def _everything(net: Layer) -> Any:
     """NetExtract(net, All): a container's layers; a layer's ports, parameters and arrays."""
     if isinstance(net, Container):
         nodes = net.nodes  # type: ignore[attr-defined]
-        return dict(nodes) if net.params["named"] else list(nodes.values())
+        return dict(nodes) if net.graph.named else list(nodes.values())
     out: dict[str, Any] = {p: port_spec(net.in_types.get(p)) for p in net.input_ports()}
     out.update({p: port_spec(net.out_types.get(p)) for p in net.output_ports()})
     for k, v in net.params.items():

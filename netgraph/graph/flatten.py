@@ -9,7 +9,7 @@ from ..layers.base import Layer
 from ..ports import PortRef
 from ..symbols import All
 from .net import Container, NetChain, NetGraph
-from .parts import Parts, assemble, extra_params
+from .parts import Parts, assemble
 
 
 def NetFlatten(net: Layer, level: Any = All) -> Layer:
@@ -37,8 +37,8 @@ def _flatten(net: Container, depth: int) -> Layer:
              for k, v in net.nodes.items()}
     subs: dict[str, Container] = {k: v for k, v in nodes.items() if isinstance(v, Container)}
     if not subs:
-        return net._replace(params={**net.params, "nodes": nodes})
-    named = bool(net.params["named"]) or any(s.params["named"] for s in subs.values())
+        return net.with_nodes(nodes)
+    named = net.graph.named or any(s.graph.named for s in subs.values())
     keys: dict[tuple[str, ...], str] = {}  # (outer key, inner key) -> flat key
     flat: dict[str, Layer] = {}
     for k, v in nodes.items():
@@ -49,7 +49,7 @@ def _flatten(net: Container, depth: int) -> Layer:
     edges = _flat_edges(net, subs, keys)
     cls = NetChain if isinstance(net, NetChain) and all(
         isinstance(s, NetChain) for s in subs.values()) else NetGraph
-    p = Parts(cls, flat, edges, dict(net.in_types), dict(net.out_types), named, extra_params(net))
+    p = Parts(cls, flat, edges, dict(net.in_types), dict(net.out_types), named, net.extra)
     return assemble("NetFlatten", p)
 
 

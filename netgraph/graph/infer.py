@@ -1,9 +1,10 @@
-"""Shape inference: a worklist fixpoint that runs both ways through a graph.
+"""Shape inference (stage three): a worklist fixpoint that runs both ways through a graph.
 
-Every port is a key: ``("i", node, port)`` a layer input, ``("o", node, port)`` a layer output,
-``("gi", port)`` a graph input and ``("go", port)`` a graph output. Each edge ties its two
-ends to one type; each layer's :meth:`Layer.infer` adds constraints among its own ports.
-Types only ever get more specific, so the loop ends; it is linear in the graph's size.
+Every port of the :class:`~netgraph.graph.ir.GraphIR` is a :class:`~netgraph.graph.ir.PortId`
+(a layer's input or output port, a graph input or output). Each edge ties its two ends to
+one type; each layer's :meth:`Layer.infer` adds constraints among its own ports. Types only
+ever get more specific, so the loop ends; it is linear in the graph's size. The result, an
+:class:`InferredGraph`, is the graph with every layer specialized to its port types.
 """
 from __future__ import annotations
 
@@ -16,60 +17,51 @@ from ..errors import ShapeError
 from ..layers.base import Layer, PortMismatch
 from ..ports import PortRef
 from ..shapes import PortType, UnifyError, unify
-
-Key = tuple
-
-
-def key_of_dst(ref: PortRef) -> Key:
-    return ("go", ref.port) if ref.node is None else ("i", ref.node, ref.port)
+from .ir import GraphIR, PortId
 
 
-def key_of_src(ref: PortRef) -> Key:
-    return ("gi", ref.port) if ref.node is None else ("o", ref.node, ref.port)
-
-
-def describe_key(key: Key, nodes: Mapping[str, Layer]) -> str:
-    if key[0] in ("gi", "go"):
-        return f'NetPort("{key[1]}")'
-    ref = PortRef(key[1], key[2])
-    return f"{ref.wl()} ({nodes[key[1]].head})"
+def describe_key(key: PortId, nodes: Mapping[str, Layer]) -> str:
+    if key.node is None:
+        return f'NetPort("{key.port}")'
+    return f"{key.ref.wl()} ({nodes[key.node].head})"
 
 
 @dataclass(frozen=True)
-class Inferred:
-    """The result: every port's type, and the layers with their types recorded."""
+class InferredGraph:
+    """The result: the layers with their types recorded, and every port's type."""
 
     nodes: dict[str, Layer]
     inputs: dict[str, PortType]
     outputs: dict[str, PortType]
-    types: dict[Key, PortType]
+    types: dict[PortId, PortType]
 
 
 class _Solver:
-    def __init__(self, head: str, nodes: Mapping[str, Layer], edges: Mapping[PortRef, PortRef],
-                 inputs: Mapping[str, PortType], outputs: Mapping[str, PortType]) -> None:
+    def __init__(self, head: str, graph: GraphIR, inputs: Mapping[str, PortType],
+                 outputs: Mapping[str, PortType]) -> None:
+        nodes, edges = graph.nodes, graph.edges
         self.head, self.nodes = head, nodes
-        self.types: dict[Key, PortType] = {}
-        self.links: dict[Key, list[Key]] = defaultdict(list)
+        self.types: dict[PortId, PortType] = {}
+        self.links: dict[PortId, list[PortId]] = defaultdict(list)
         self.dirty: deque[str] = deque(nodes)
         self.queued = set(nodes)
         for dst, src in edges.items():
-            a, b = key_of_dst(dst), key_of_src(src)
+            a, b = PortId.of_dst(dst), PortId.of_src(src)
             self.links[a].append(b)
             self.links[b].append(a)
         for name, layer in nodes.items():
             for p in layer.input_ports():
-                self.types[("i", name, p)] = layer.in_types.get(p, PortType())
+                self.types[PortId(True, name, p)] = layer.in_types.get(p, PortType())
             for p in layer.output_ports():
-                self.types[("o", name, p)] = layer.out_types.get(p, PortType())
+                self.types[PortId(False, name, p)] = layer.out_types.get(p, PortType())
         for p, t in inputs.items():
-            self.types[("gi", p)] = t
+            self.types[PortId(False, None, p)] = t
         for p, t in outputs.items():
-            self.types[("go", p)] = t
+            self.types[PortId(True, None, p)] = t
         for dst, src in edges.items():
-            self.tie(key_of_dst(dst), key_of_src(src))
+            self.tie(PortId.of_dst(dst), PortId.of_src(src))
 
-    def tie(self, a: Key, b: Key) -> None:
+    def tie(self, a: PortId, b: PortId) -> None:
         """Unify the two ends of an edge (a is the destination)."""
         ta, tb = self.types.get(a, PortType()), self.types.get(b, PortType())
         try:
@@ -81,22 +73,22 @@ class _Solver:
         self.assign(a, t)
         self.assign(b, t)
 
-    def assign(self, key: Key, t: PortType) -> None:
+    def assign(self, key: PortId, t: PortType) -> None:
         stack = [(key, t)]
         while stack:
             k, t = stack.pop()
             if self.types.get(k) == t:
                 continue
             self.types[k] = t
-            if k[0] in ("i", "o") and k[1] not in self.queued:
-                self.queued.add(k[1])
-                self.dirty.append(k[1])
+            if k.node is not None and k.node not in self.queued:
+                self.queued.add(k.node)
+                self.dirty.append(k.node)
             for other in self.links.get(k, ()):
                 cur = self.types.get(other, PortType())
                 try:
                     new = unify(cur, t)
                 except UnifyError:
-                    dst, src = (k, other) if k[0] in ("i", "go") else (other, k)
+                    dst, src = (k, other) if k.sink else (other, k)
                     raise ShapeError(self.head, f"{describe_key(dst, self.nodes)} expects "
                                      f"{self.types.get(dst, t).describe()}, but "
                                      f"{describe_key(src, self.nodes)} gives "
@@ -104,8 +96,8 @@ class _Solver:
                 if new != cur:
                     stack.append((other, new))
 
-    def constrain(self, name: str, side: str, port: str, t: PortType) -> None:
-        key = (side, name, port)
+    def constrain(self, name: str, sink: bool, port: str, t: PortType) -> None:
+        key = PortId(sink, name, port)
         cur = self.types.get(key, PortType())
         try:
             new = unify(cur, t)
@@ -113,11 +105,11 @@ class _Solver:
             self.fail(name, port, t.describe(), cur.describe(), key)
         self.assign(key, new)
 
-    def fail(self, name: str, port: str, expected: str, received: str | None, key: Key) -> Any:
+    def fail(self, name: str, port: str, expected: str, received: str | None, key: PortId) -> Any:
         layer = self.nodes[name]
         where = PortRef(name, port).wl()
         src = [describe_key(o, self.nodes) for o in self.links.get(key, ())]
-        frm = f" from {src[0]}" if src and key[0] == "i" else ""
+        frm = f" from {src[0]}" if src and key.sink else ""
         got = f", but it receives {received}{frm}" if received else ""
         raise ShapeError(self.head, f"{where} of {layer.head} expects {expected}{got}.")
 
@@ -126,30 +118,30 @@ class _Solver:
             name = self.dirty.popleft()
             self.queued.discard(name)
             layer = self.nodes[name]
-            ins = {p: self.types[("i", name, p)] for p in layer.input_ports()}
-            outs = {p: self.types[("o", name, p)] for p in layer.output_ports()}
+            ins = {p: self.types[PortId(True, name, p)] for p in layer.input_ports()}
+            outs = {p: self.types[PortId(False, name, p)] for p in layer.output_ports()}
             try:
                 cin, cout = layer.infer(ins, outs)
             except PortMismatch as e:
-                side = "i" if e.port in ins else "o"
-                self.fail(name, e.port, e.expected, e.received, (side, name, e.port))
+                key = PortId(e.port in ins, name, e.port)
+                self.fail(name, e.port, e.expected, e.received, key)
             for p, t in cin.items():
-                self.constrain(name, "i", p, t)
+                self.constrain(name, True, p, t)
             for p, t in cout.items():
-                self.constrain(name, "o", p, t)
+                self.constrain(name, False, p, t)
 
 
-def infer_graph(head: str, nodes: Mapping[str, Layer], edges: Mapping[PortRef, PortRef],
-                inputs: Mapping[str, PortType], outputs: Mapping[str, PortType]) -> Inferred:
+def infer_graph(head: str, graph: GraphIR, inputs: Mapping[str, PortType],
+                outputs: Mapping[str, PortType]) -> InferredGraph:
     """Infer every port type of a graph; layers come back specialized to their types."""
-    s = _Solver(head, nodes, edges, inputs, outputs)
+    s = _Solver(head, graph, inputs, outputs)
     s.run()
     out_nodes: dict[str, Layer] = {}
-    for name, layer in nodes.items():
-        ins = {p: s.types[("i", name, p)] for p in layer.input_ports()}
-        outs = {p: s.types[("o", name, p)] for p in layer.output_ports()}
+    for name, layer in graph.nodes.items():
+        ins = {p: s.types[PortId(True, name, p)] for p in layer.input_ports()}
+        outs = {p: s.types[PortId(False, name, p)] for p in layer.output_ports()}
         if ins != dict(layer.in_types) or outs != dict(layer.out_types):
             layer = layer.specialize(ins, outs)
         out_nodes[name] = layer
-    return Inferred(out_nodes, {p: s.types[("gi", p)] for p in inputs},
-                    {p: s.types[("go", p)] for p in outputs}, s.types)
+    return InferredGraph(out_nodes, {p: s.types[PortId(False, None, p)] for p in inputs},
+                         {p: s.types[PortId(True, None, p)] for p in outputs}, s.types)

@@ -17,7 +17,6 @@ from .parts import (
     as_container,
     assemble,
     chain_parts,
-    extra_params,
     fresh_name,
     label,
     layer_key,
@@ -55,7 +54,7 @@ def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None,
     the result is a NetChain when every piece is a chain or a layer, else a NetGraph.
     """
     pieces = [wrap(n) if not isinstance(n, Container) else n for n in nets]
-    named = any(p.params["named"] for p in pieces)
+    named = any(p.graph.named for p in pieces)
     nodes: dict[str, Layer] = {}
     edges: dict[PortRef, PortRef] = {}
     prev: PortRef | None = None
@@ -63,7 +62,7 @@ def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None,
     for i, piece in enumerate(pieces):
         keymap = {}
         for k, layer in piece.nodes.items():
-            key = fresh_name(k if piece.params["named"] else str(len(nodes) + 1), nodes)
+            key = fresh_name(k if piece.graph.named else str(len(nodes) + 1), nodes)
             keymap[k], nodes[key] = key, layer
         own = {_mapped(d, keymap): _mapped(s, keymap) for d, s in piece.edges.items()}
         if prev is not None:
@@ -139,12 +138,12 @@ def NetInsert(net: Layer, layer: Any, pos: Any) -> Layer:
     else:
         at = keys.index(layer_key(head, c, pos))
     (key, inserted), = new.nodes.items()
-    key = key if new.params["named"] else fresh_name(str(at + 1), keys)
+    key = key if new.graph.named else fresh_name(str(at + 1), keys)
     if key in c.nodes:
         raise ConnectionError_(head, f"the {c.head} already has a layer {label(key)}.")
     items = [(k, c.nodes[k]) for k in keys]
     items.insert(at, (key, inserted))
-    named = bool(c.params["named"] or new.params["named"])
-    p = chain_parts(head, items, named, extra_params(c))
+    named = bool(c.graph.named or new.graph.named)
+    p = chain_parts(head, items, named, c.extra)
     p.ins, p.outs = (dict(c.in_types) if at else {}), (dict(c.out_types) if at < len(keys) else {})
     return assemble(head, p)

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
 from ..ports import PortRef
 from ..shapes import PortType, parse
-from .build import EdgeBuilder, expose_ports, normalize_layers, resolve_variadic, topological_order
-from .infer import Inferred, infer_graph
+from .build import EdgeBuilder, normalize_layers
+from .infer import InferredGraph, infer_graph
+from .ir import STRUCTURE, GraphIR, build_graph
 
 GRAPH_OPTIONS = ("LearningRateMultipliers",)
 
@@ -17,9 +19,9 @@ GRAPH_OPTIONS = ("LearningRateMultipliers",)
 class Container(Layer):
     """A graph of layers (NetGraph, NetChain). Its ports are the graph's own ports.
 
-    ``params``: ``nodes`` ({key: Layer}, in the user's order), ``edges`` ({dst: src} of
-    :class:`PortRef`), ``inputs``/``outputs`` (graph port names in order), ``order`` (a
-    topological order of the node keys) and ``named`` (whether the user named the layers).
+    Its graph is ``net.graph``, a frozen :class:`~netgraph.graph.ir.GraphIR`; ``params``
+    hold the same graph in stored form (:meth:`GraphIR.params`) plus the container's options
+    (``lrm``: its LearningRateMultipliers).
     """
 
     states = ()
@@ -32,16 +34,39 @@ class Container(Layer):
     def output_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(params["outputs"])
 
+    @classmethod
+    def from_graph(cls, graph: GraphIR, ins: Mapping[str, PortType],
+                   outs: Mapping[str, PortType], extra: Mapping[str, Any]) -> Container:
+        """A container of ``graph`` with port types ``ins``/``outs`` (nothing re-inferred)."""
+        net = cls._make({**graph.params(), **extra}, ins, outs, {})
+        net.__dict__["graph"] = graph  # the value it was made from (no second copy)
+        return net  # type: ignore[return-value]
+
+    @cached_property
+    def graph(self) -> GraphIR:
+        """The typed graph (read from params once: Import checks them before it is read)."""
+        return GraphIR.of_params(self.params)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """The params besides the graph (e.g. its LearningRateMultipliers, ``lrm``)."""
+        return {k: v for k, v in self.params.items() if k not in STRUCTURE}
+
     @property
     def nodes(self) -> Mapping[str, Layer]:
-        return self.params["nodes"]
+        return self.graph.nodes
 
     @property
     def edges(self) -> Mapping[PortRef, PortRef]:
-        return self.params["edges"]
+        return self.graph.edges
 
-    def _solve(self, ins: Types, outs: Types) -> Inferred:
-        return infer_graph(self.head, self.nodes, self.edges, ins, outs)
+    def with_nodes(self, nodes: Mapping[str, Layer]) -> Container:
+        """The same net with its layers replaced (same keys, ports and types)."""
+        return self.from_graph(self.graph.with_nodes(nodes), self.in_types, self.out_types,
+                               self.extra)
+
+    def _solve(self, ins: Types, outs: Types) -> InferredGraph:
+        return infer_graph(self.head, self.graph, ins, outs)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         r = self._solve(ins, outs)
@@ -49,8 +74,8 @@ class Container(Layer):
 
     def specialize(self, ins: Types, outs: Types) -> Layer:
         r = self._solve(ins, outs)
-        return self._replace(params={**self.params, "nodes": r.nodes},
-                             in_types=r.inputs, out_types=r.outputs)
+        return self.from_graph(self.graph.with_nodes(r.nodes), r.inputs, r.outputs,
+                               self.extra)
 
     def array_specs(self) -> dict[str, ArraySpec]:
         return {}
@@ -66,27 +91,32 @@ class Container(Layer):
         return NetExtract(self, spec)
 
 
-def _finish(cls: type[Container], head: str, nodes: dict[str, Layer], edges: dict[PortRef, PortRef],
-            named: bool, ports: Mapping[str, Any], extra: Mapping[str, Any]) -> Container:
-    """Expose loose ports, check options, order the layers and infer all shapes."""
-    inputs, outputs = expose_ports(nodes, edges)
-    both = [p for p in inputs if p in outputs]
+def typed_ports(head: str, graph: GraphIR, given: Mapping[str, Any]
+                ) -> tuple[dict[str, PortType], dict[str, PortType]]:
+    """The graph's port types from the user's port options (unknown where not given)."""
+    for k in given:
+        if k not in graph.inputs and k not in graph.outputs:
+            valid = [*graph.inputs, *graph.outputs, *GRAPH_OPTIONS]
+            raise OptionError(head, f"unknown option or port {k}.{nearest(k, valid)} The "
+                              f"graph's ports are {', '.join(graph.inputs + graph.outputs)}.")
+    ins = {p: parse(given[p], head, f'port "{p}"') if p in given else PortType()
+           for p in graph.inputs}
+    outs = {p: parse(given[p], head, f'port "{p}"') if p in given else PortType()
+            for p in graph.outputs}
+    return ins, outs
+
+
+def _finish(cls: type[Container], head: str, nodes: dict[str, Layer], b: EdgeBuilder,
+            named: bool, ports: dict[str, Any]) -> Container:
+    """Build the graph, check options, infer all shapes."""
+    extra = {"lrm": ports.pop("LearningRateMultipliers", None)}
+    graph = build_graph(head, nodes, b.edges, named, b.variadic)
+    both = [p for p in graph.inputs if p in graph.outputs]
     if both:
         raise ConnectionError_(head, f'"{both[0]}" names both an input and an output port of '
                                "the graph; give them different names.")
-    order = topological_order(head, nodes, edges)
-    for k in ports:
-        if k not in inputs and k not in outputs:
-            valid = inputs + outputs + list(GRAPH_OPTIONS)
-            raise OptionError(head, f"unknown option or port {k}.{nearest(k, valid)} The "
-                              f"graph's ports are {', '.join(inputs + outputs)}.")
-    ins = {p: parse(ports[p], head, f'port "{p}"') if p in ports else PortType() for p in inputs}
-    outs = {p: parse(ports[p], head, f'port "{p}"') if p in ports else PortType()
-            for p in outputs}
-    params = {"nodes": nodes, "edges": edges, "inputs": tuple(inputs), "outputs": tuple(outputs),
-              "order": tuple(order), "named": named, **extra}
-    net = cls._make(params, ins, outs, {})
-    return net.specialize(ins, outs)  # type: ignore[return-value]
+    ins, outs = typed_ports(head, graph, ports)
+    return cls.from_graph(graph, ins, outs, extra).specialize(ins, outs)  # type: ignore
 
 
 class NetGraph(Container):
@@ -115,11 +145,9 @@ class NetGraph(Container):
         b = EdgeBuilder(head, nodes)
         for c in connections:
             b.connect(c)
-        nodes = resolve_variadic(nodes, b.variadic, b.edges)
-        extra = {"lrm": ports.pop("LearningRateMultipliers", None)}
-        net = _finish(NetGraph, head, nodes, dict(b.edges), isinstance(layers, Mapping), ports,
-                      extra)
+        net = _finish(NetGraph, head, nodes, b, isinstance(layers, Mapping), ports)
         self._set(net.params, net.in_types, net.out_types, {})
+        self.__dict__["graph"] = net.graph
 
 
 class NetChain(Container):
@@ -128,8 +156,8 @@ class NetChain(Container):
     Also ``NetChain({"name": layer, ...})``. Sizes (``3``), elementwise functions (``Ramp``)
     and lists (a nested chain) are accepted as layers.
 
-    >>> NetChain([LinearLayer(3), Ramp, LinearLayer(1)], Input=2)["Output"] if False else 0
-    0
+    >>> Information(NetChain([LinearLayer(3), Ramp, LinearLayer(1)], Input=2), "OutputPorts")
+    {'Output': 1}
     """
 
     def __init__(self, layers: Any, **ports: Any) -> None:
@@ -141,10 +169,9 @@ class NetChain(Container):
         keys = list(nodes)
         for a, c in zip(keys, keys[1:], strict=False):  # consecutive pairs
             b.add(b.destinations(c, 1)[0], b.source(a))
-        extra = {"lrm": ports.pop("LearningRateMultipliers", None)}
-        net = _finish(NetChain, head, nodes, dict(b.edges), isinstance(layers, Mapping), ports,
-                      extra)
+        net = _finish(NetChain, head, nodes, b, isinstance(layers, Mapping), ports)
         self._set(net.params, net.in_types, net.out_types, {})
+        self.__dict__["graph"] = net.graph
 
 
 def wrap(layer: Layer) -> Container:
@@ -153,13 +180,9 @@ def wrap(layer: Layer) -> Container:
         return layer
     cached = layer._cache.get("wrapped")  # type: ignore[attr-defined]
     if cached is None:
-        nodes = {"1": layer}
-        edges: dict[PortRef, PortRef] = {}
-        inputs, outputs = expose_ports(nodes, edges)
-        ins = {p: layer.in_types.get(p, PortType()) for p in inputs}
-        outs = {p: layer.out_types.get(p, PortType()) for p in outputs}
-        params = {"nodes": nodes, "edges": edges, "inputs": tuple(inputs),
-                  "outputs": tuple(outputs), "order": ("1",), "named": False, "lrm": None}
-        cached = NetChain._make(params, ins, outs, {})
+        graph = build_graph("NetChain", {"1": layer}, {}, False)
+        ins = {p: layer.in_types.get(p, PortType()) for p in graph.inputs}
+        outs = {p: layer.out_types.get(p, PortType()) for p in graph.outputs}
+        cached = NetChain.from_graph(graph, ins, outs, {"lrm": None})
         layer._cache["wrapped"] = cached  # type: ignore[attr-defined]
     return cached

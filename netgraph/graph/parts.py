@@ -19,7 +19,9 @@ from ..layers.base import Layer
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from ..symbols import Automatic
-from .build import EdgeBuilder, expose_ports, resolve_variadic, topological_order
+from . import walk
+from .build import EdgeBuilder
+from .ir import build_graph
 from .net import Container, NetChain
 from .walk import leaves, path_label
 
@@ -59,10 +61,10 @@ class Parts:
     extra: dict[str, Any] = field(default_factory=lambda: {"lrm": None})
 
     @classmethod
-    def of(cls, net: Layer) -> Parts:
-        return cls(type(net), dict(net.nodes), dict(net.edges),  # type: ignore[arg-type, attr-defined]
-                   dict(net.in_types), dict(net.out_types), bool(net.params["named"]),
-                   extra_params(net))
+    def of(cls, net: Container) -> Parts:
+        g = net.graph
+        return cls(type(net), dict(g.nodes), dict(g.edges), dict(net.in_types),
+                   dict(net.out_types), g.named, net.extra)
 
     def renumbered(self) -> Parts:
         """Positional layers numbered 1, 2, ... again after some were added or removed."""
@@ -71,12 +73,6 @@ class Parts:
         keymap = {k: str(i + 1) for i, k in enumerate(self.nodes)}
         return replace(self, nodes={keymap[k]: v for k, v in self.nodes.items()},
                        edges=remap_edges(self.edges, keymap))
-
-
-def extra_params(net: Layer) -> dict[str, Any]:
-    """A container's parameters besides its structure (e.g. its LearningRateMultipliers)."""
-    return {k: v for k, v in net.params.items()
-            if k not in ("nodes", "edges", "inputs", "outputs", "order", "named")}
 
 
 def remap_edges(edges: Mapping[PortRef, PortRef], keymap: Mapping[str, str]
@@ -92,21 +88,17 @@ def assemble(head: str, p: Parts, user_ports: Mapping[str, Any] | None = None) -
     ``user_ports`` are port shapes the user gave to the edit (``Input=3``); they must name a
     port of the result.
     """
-    edges = dict(p.edges)
-    nodes = resolve_variadic(p.nodes, {}, edges)
-    inputs, outputs = expose_ports(nodes, edges)
-    order = topological_order(head, nodes, edges)
-    ins = {q: p.ins.get(q, PortType()) for q in inputs}
-    outs = {q: p.outs.get(q, PortType()) for q in outputs}
+    graph = build_graph(head, p.nodes, p.edges, p.named)
+    ports = [*graph.inputs, *graph.outputs]
+    ins = {q: p.ins.get(q, PortType()) for q in graph.inputs}
+    outs = {q: p.outs.get(q, PortType()) for q in graph.outputs}
     for q, v in (user_ports or {}).items():
         if q not in ins and q not in outs:
-            raise OptionError(head, f"unknown option or port {q}.{nearest(q, inputs + outputs)} "
-                              f"The result's ports are {', '.join(inputs + outputs)}.")
+            raise OptionError(head, f"unknown option or port {q}.{nearest(q, ports)} "
+                              f"The result's ports are {', '.join(ports)}.")
         (ins if q in ins else outs)[q] = parse(v, head, f'port "{q}"')
-    params = {"nodes": nodes, "edges": edges, "inputs": tuple(inputs),
-              "outputs": tuple(outputs), "order": tuple(order), "named": p.named, **p.extra}
     try:
-        net = p.cls._make(params, ins, outs, {}).specialize(ins, outs)
+        net = p.cls.from_graph(graph, ins, outs, p.extra).specialize(ins, outs)
     except ShapeError as e:
         raise rehead(head, e) from None
     check_arrays(head, net)
@@ -194,7 +186,8 @@ def unknown_part(head: str, net: Layer, part: Any) -> ConnectionError_:
 
 
 def children(net: Layer) -> dict[Any, Layer]:
+    """The nets inside ``net`` keyed as the user addresses them (positions as ints)."""
+    subs = walk.children(net)
     if isinstance(net, Container):
-        return {int(k) if k.isdigit() else k: v for k, v in net.nodes.items()}  # type: ignore
-    inner = getattr(net, "inner_nets", None)
-    return dict(inner()) if inner is not None else {}
+        return {int(k) if k.isdigit() else k: v for k, v in subs.items()}
+    return subs

@@ -53,7 +53,7 @@ def NetRename(net: Layer, rules: Any, level: Any = None) -> Layer:
     return new
 
 
-def _rename(net: Layer, rules: Any, at: Callable[[int], bool], depth: int, used: set[int]
+def _rename(net: Container, rules: Any, at: Callable[[int], bool], depth: int, used: set[int]
             ) -> tuple[Layer, dict[str, str]]:
     """``net`` renamed, and its graph ports' renaming (for the edges of the parent)."""
     p = Parts.of(net)
@@ -136,12 +136,8 @@ def _check_unique(names: list[str], mapping: Mapping[str, str], what: str) -> No
         seen[new] = old
 
 
-def _rebuilt(net: Layer, p: Parts, keymap: Mapping[str, str] | None = None,
+def _rebuilt(net: Container, p: Parts, keymap: Mapping[str, str] | None = None,
              portmap: Mapping[str, str] | None = None) -> Layer:
     """The renamed container (shapes are unchanged, so nothing is re-inferred)."""
-    km, pm = keymap or {}, portmap or {}
-    params = {**net.params, "nodes": p.nodes, "edges": p.edges, "named": p.named,
-              "inputs": tuple(pm.get(q, q) for q in net.params["inputs"]),
-              "outputs": tuple(pm.get(q, q) for q in net.params["outputs"]),
-              "order": tuple(km.get(k, k) for k in net.params["order"])}
-    return type(net)._make(params, p.ins, p.outs, {})
+    graph = net.graph.renamed(p.nodes, p.edges, keymap or {}, portmap or {}, p.named)
+    return net.from_graph(graph, p.ins, p.outs, net.extra)

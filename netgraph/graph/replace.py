@@ -159,7 +159,7 @@ def _retyped(head: str, layer: Layer, ports: Mapping[str, PortType]) -> Layer:
         raise rehead(head, e) from None
 
 
-def _replace_in_container(head: str, net: Layer, items: list[tuple[tuple, Any]],
+def _replace_in_container(head: str, net: Container, items: list[tuple[tuple, Any]],
                           path: tuple[str, ...]) -> tuple[Layer, bool]:
     from .specs import to_layer
     p = Parts.of(net)
@@ -183,7 +183,7 @@ def _replace_in_container(head: str, net: Layer, items: list[tuple[tuple, Any]],
         if reshaped:
             changed.add(key)
     if not changed:  # arrays only: every shape stays as it is
-        return net._replace(params={**net.params, "nodes": p.nodes}), False
+        return net.with_nodes(p.nodes), False
     p.nodes = {k: v if k in changed else relax(v) for k, v in p.nodes.items()}
     p.edges = _fit_edges(head, net, p.nodes, changed)
     try:
@@ -203,7 +203,7 @@ def relax(layer: Layer) -> Layer:
         nodes = {k: relax(v) for k, v in layer.nodes.items()}  # type: ignore[attr-defined]
         unknown = {p: PortType() for p in layer.input_ports()}
         out_unknown = {p: PortType() for p in layer.output_ports()}
-        return layer._replace(params={**layer.params, "nodes": nodes}).specialize(
+        return layer.with_nodes(nodes).specialize(
             unknown, out_unknown)
     if any(a is not None for a in layer.arrays.values()):
         return layer

@@ -18,7 +18,6 @@ from .parts import (
     as_container,
     assemble,
     chain_parts,
-    extra_params,
     fresh_name,
     label,
     layer_key,
@@ -158,7 +157,7 @@ def _rechain(head: str, c: Container, items: list[tuple[str, Layer]],
              ports: Mapping[str, Any], hint: str = "") -> Layer:
     if not items:
         raise ConnectionError_(head, "no layers would be left.")
-    p = chain_parts(head, items, bool(c.params["named"]), extra_params(c))
+    p = chain_parts(head, items, c.graph.named, c.extra)
     old, new = list(c.nodes.values()), list(p.nodes.values())
     if new[0] is old[0]:  # the same first layer: the net's input keeps its shape
         p.ins = dict(c.in_types)

@@ -10,6 +10,7 @@ from typing import Any, TypeGuard
 
 from ..errors import NetGraphError
 from ..graph.build import expose_ports, topological_order
+from ..graph.ir import GraphIR
 from ..graph.net import Container
 from ..layers.base import Layer
 from ..ports import PortRef
@@ -88,7 +89,8 @@ def _rebuild_container(net: Container, where: str) -> Layer:
     if check != edges or set(ins) != set(inputs) or set(outs) != set(outputs):
         raise Refused(f"{where} has ports that do not match its connections")
     order = topological_order(net.head, nodes, edges)
-    rebuilt = type(net)._make({**p, "order": tuple(order)}, {}, {}, {})
+    graph = GraphIR(nodes, edges, inputs, outputs, tuple(order), bool(p.get("named")))
+    rebuilt = type(net).from_graph(graph, {}, {}, net.extra)
     return rebuilt.specialize({q: net.in_types.get(q, PortType()) for q in inputs},
                               {q: net.out_types.get(q, PortType()) for q in outputs})
 

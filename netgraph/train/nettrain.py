@@ -414,8 +414,7 @@ class Loop:
 
 def with_net(training: Container, net: Layer) -> Layer:
     """The training net holding ``net`` (the trained user's net) as its node "net"."""
-    return training._replace(params={**training.params,
-                                     "nodes": {**training.nodes, NODE: net}})
+    return training.with_nodes({**training.nodes, NODE: net})
 
 
 def _net_inputs(net: Layer) -> list[str]:
