@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from .backend.init import NetInitialize
+from .coders import CoderError, NetDecoder, NetEncoder
 from .errors import (
     ConnectionError_,
     EvaluationError,
@@ -114,7 +115,7 @@ __all__ = [
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete",
     "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",
-    "NetStateObject", "NetUnfold",
+    "NetStateObject", "NetUnfold", "NetEncoder", "NetDecoder",
     # layers
     "LinearLayer", "ElementwiseLayer", "ThreadingLayer", "SoftmaxLayer",
     "LongShortTermMemoryLayer", "GatedRecurrentLayer", "BasicRecurrentLayer",
@@ -135,5 +136,5 @@ __all__ = [
     "Max", "Min", "Power", "Mean", "Total", "Catenate",
     # errors
     "NetGraphError", "ShapeError", "ConnectionError_", "EvaluationError", "OptionError",
-    "TrainingError", "NetImportError", "NetExportError", "LayerError",
+    "TrainingError", "NetImportError", "NetExportError", "LayerError", "CoderError",
 ]

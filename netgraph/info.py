@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .coders import Coder
 from .errors import OptionError, nearest
 from .graph.net import Container, NetGraph
 from .graph.parts import label, port_spec
@@ -236,8 +237,11 @@ def _layer_type_counts(net: Layer) -> dict[str, int]:
     return counts
 
 
-def Information(net: Layer, prop: str | None = None) -> Any:
+def Information(net: Layer | Coder, prop: str | None = None) -> Any:
     """Information(net, "prop") gives a property of a net: "InputPorts", "Layers", "ArraysCount" ...
+
+    ``Information(coder, prop)`` gives a property of a NetEncoder or NetDecoder: "Type", one
+    of its parameters, "Output" (an encoder's encoded shape) or "Input" (a decoder's).
 
     ``Information(net)`` gives a dict of the main properties and ``Information(net,
     "Properties")`` the list of property names. Ports map to shapes as the user writes them
@@ -251,6 +255,8 @@ def Information(net: Layer, prop: str | None = None) -> Any:
     >>> Information(NetChain([LinearLayer(3), Tanh], Input=2), "ArraysDimensions")
     {(1, 'Weights'): (3, 2), (1, 'Biases'): (3,)}
     """
+    if isinstance(net, Coder):
+        return net.information(prop)
     if prop is None:
         return {p: Information(net, p) for p in PROPERTIES
                 if p not in ("SummaryGraphic", "Properties", "Arrays", "ArraysByteCount")}

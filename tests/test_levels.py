@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "netgraph"
 LEVELS = {
     "errors": 0, "symbols": 0, "shapes": 0, "ports": 0,
-    "layers": 1, "graph": 2, "backend": 3, "runtime": 4, "train": 5,
+    "layers": 1, "coders": 1, "graph": 2, "backend": 3, "runtime": 4, "train": 5,
     "io": 6, "info": 6,
     "normal": 6, "plot": 6,  # not named in DESIGN.md: they present nets, as info does
 }
