@@ -55,7 +55,8 @@ class NetEncoder(Coder):
             raise CoderError(e.head, e.reason, label=e.label, suggestion=e.suggestion,
                              path=e.path) from None
         out = out[0]
-        return out.item() if isinstance(out, np.ndarray) and out.ndim == 0 else out
+        return out.item() if isinstance(out, np.ndarray | np.generic) and np.ndim(out) == 0 \
+            else out
 
     def counterpart_params(self) -> dict[str, Any]:
         """The parameters of the matching decoder (WL's NetDecoder[encoder])."""
