@@ -5,7 +5,14 @@ import torch
 
 from netgraph import *  # noqa: F403
 from netgraph.train.losses import LossTerm
-from netgraph.train.step import apply_mirroring, make_objective, port_loss, port_losses, train_step
+from netgraph.train.step import (
+    apply_mirroring,
+    eager_step,
+    make_objective,
+    port_loss,
+    port_losses,
+    train_step,
+)
 
 
 def test_port_loss_means_over_the_batch_and_sums_arrays():
@@ -45,7 +52,8 @@ def test_train_step_equals_hand_written_torch():
         return {"OutputLoss": torch.square(m(Input)[:, 0] - Output)}
     objective = make_objective([LossTerm("OutputLoss", "Output", 1.0)])
     for _ in range(3):
-        value, out = train_step(forward, objective, opt, opt.step, {"Input": x, "Output": y})
+        value, out = train_step(eager_step(forward, objective), opt, opt.step,
+                                {"Input": x, "Output": y})
         loss = torch.square(ref(x)[:, 0] - y).mean()
         assert value == pytest.approx(loss.item(), rel=1e-6)
         ref_opt.zero_grad()
@@ -62,8 +70,8 @@ def test_non_finite_loss_leaves_the_weights_alone():
 
     def forward(Input):  # noqa: N803
         return {"L": m(Input)[:, 0] * float("inf")}
-    value, _ = train_step(forward, make_objective([LossTerm("L", "L", 1.0)]), opt, opt.step,
-                          {"Input": torch.ones(2, 3)})
+    run = eager_step(forward, make_objective([LossTerm("L", "L", 1.0)]))
+    value, _ = train_step(run, opt, opt.step, {"Input": torch.ones(2, 3)})
     assert not np.isfinite(value)
     assert torch.equal(m.weight, before)
 

@@ -49,7 +49,13 @@ from .losses import (
     typed,
 )
 from .optim import parse_method
-from .options import TrainOptions, parse_options, time_goal_seconds
+from .options import (
+    TrainOptions,
+    compile_mode,
+    mirroring_mode,
+    parse_options,
+    time_goal_seconds,
+)
 from .progress import Progress, StoppingCriterion
 from .results import LEGACY, History, NetTrainResultsObject
 from .trainer import TrainerSpec
@@ -58,7 +64,8 @@ HEAD = "NetTrain"
 HIDDEN = ("$Trainer", "$TrainingGenerator")
 PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "RoundLoss", "RoundLossList",
               "BatchLossList", "BatchLoss", "ValidationLoss", "ValidationLossList",
-              "BestValidationRound", "TotalTrainingTime", "MeanExamplesPerSecond",
+              "BestValidationRound", "TotalTrainingTime", "CompileTime",
+              "MeanExamplesPerSecond",
               "MeanBatchesPerSecond", "ExamplesProcessed", "TotalBatches", "TotalRounds",
               "BatchesPerRound", "BatchSize", "TrainingExamples", "ValidationExamples",
               "InitialLearningRate", "FinalLearningRate", "OptimizationMethod",
@@ -254,7 +261,8 @@ class Run:
                      ("L2Regularization", "GradientClipping", "WeightClipping")}
         return TrainerSpec(self.p.net, self.p.objective, method,
                            lrm + graph_rules(self.p.net), per_array, self.device, self.dtype,
-                           o.working_precision == "Mixed", o.mirroring, self.transfer)
+                           o.working_precision == "Mixed", mirroring_mode(o), self.transfer,
+                           compile_mode(o))
 
     def _rounds(self) -> int:
         """MaxTrainingRounds, or for Automatic the rounds that fit the TimeGoal (20 s by
@@ -301,6 +309,7 @@ class Run:
             self._run_loop(loop, start, progress)
             self.dist.sync(t)
             t.rng_state = torch.get_rng_state()
+        h.compile_seconds = t.run_step.compile_seconds
         progress.finish()
         return self._results(h, loop)
 
@@ -335,7 +344,7 @@ class Run:
              "ValidationPositions": list(h.validation_rounds),
              "RoundPositions": [(i + 1) * h.batches_per_round
                                 for i in range(len(h.round_losses))],
-             "BestValidationRound": h.best_round, "TotalTrainingTime": el,
+             "BestValidationRound": h.best_round, "TotalTrainingTime": el, "CompileTime": h.compile_seconds,
              "MeanExamplesPerSecond": h.examples / el if el else 0.0,
              "MeanBatchesPerSecond": h.absolute_batch / el if el else 0.0,
              "ExamplesProcessed": h.examples, "TotalBatches": h.absolute_batch,

@@ -86,6 +86,39 @@ def _measurements(head: str, value: Any) -> Any:
     return value
 
 
+GOALS = ("TrainingSpeed", "TrainingMemory")
+
+
+def _goal(head: str, value: Any) -> Any:
+    """PerformanceGoal: Automatic, None, a goal, or a list of goals (WL's forms)."""
+    if value is Automatic or value is None:
+        return value
+    listed = list(value) if isinstance(value, (list, tuple)) else [value]
+    for g in listed:
+        if g not in GOALS:
+            raise OptionError(head, f"expected PerformanceGoal to be Automatic, None, "
+                              f'"TrainingSpeed", "TrainingMemory" or a list of them, but '
+                              f"received {g!r}.{nearest(str(g), GOALS)}")
+    return frozenset(listed)
+
+
+def compile_mode(opts: TrainOptions) -> Any:
+    """Whether to compile the training step: True for PerformanceGoal "TrainingSpeed",
+    Automatic (compile where it pays off, train/compiled.py) for Automatic, else False."""
+    goal = opts.performance_goal
+    if goal is Automatic:
+        return Automatic
+    return goal is not None and "TrainingSpeed" in goal
+
+
+def mirroring_mode(opts: TrainOptions) -> Any:
+    """The Mirroring to use: "TrainingMemory" turns it on unless Mirroring is Automatic."""
+    goal = opts.performance_goal
+    if isinstance(goal, frozenset) and "TrainingMemory" in goal and opts.mirroring is False:
+        return True
+    return opts.mirroring
+
+
 OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("BatchSize", Automatic, _positive("BatchSize"), "examples per batch (64)"),
     Option("MaxTrainingRounds", Automatic, _positive("MaxTrainingRounds"),
@@ -113,6 +146,8 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("Mirroring", False, _choice("Mirroring", (True, False, Automatic)),
            "recompute activations to save memory"),
     Option("ResumeFrom", None, None, "continue a run from a checkpoint"),
+    Option("PerformanceGoal", Automatic, _goal, '"TrainingSpeed" compiles the step, '
+           '"TrainingMemory" turns on Mirroring; Automatic compiles long runs'),
 )}
 FIELDS = {o.field: o for o in OPTIONS.values()}
 

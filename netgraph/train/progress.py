@@ -115,9 +115,11 @@ def final_line(h: History) -> str:
     val = ("" if not h.validation_losses
            else f"; validation loss {_fmt(h.validation_losses[-1])}")
     loss = _fmt(h.round_losses[-1]) if h.round_losses else "none"
+    compiled = (f", {h.compile_seconds:.1f} s of it compiling the step"
+                if h.compile_seconds else "")
     return (f"NetTrain: {len(h.round_losses)} round(s), {h.absolute_batch} batch(es) in "
-            f"{el:.2f} s ({h.examples / el if el > 0 else 0:.0f} examples/s); final round loss "
-            f"{loss}{val}.")
+            f"{el:.2f} s{compiled} ({h.examples / el if el > 0 else 0:.0f} examples/s); final "
+            f"round loss {loss}{val}.")
 
 
 def _fmt(x: Any) -> str:

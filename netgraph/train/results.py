@@ -42,6 +42,7 @@ class History:
     best_round: int | None = None
     checkpoints: list[str] = field(default_factory=list)
     learning_rate: float = 0.0
+    compile_seconds: float = 0.0    # spent compiling the step (PerformanceGoal "TrainingSpeed")
 
     @property
     def absolute_batch(self) -> int:

@@ -1,6 +1,7 @@
 """One optimisation step, as close to a hand-written PyTorch loop as it can be.
 
-:func:`train_step` is the whole step: forward, batch loss, one host sync for the loss value,
+:func:`train_step` is the whole step: forward and batch loss (:func:`eager_step`, or compiled
+for PerformanceGoal "TrainingSpeed"), one host sync for the loss value,
 backward, update. :func:`make_objective` turns the loss terms into the batch loss: each loss
 port gives per-example losses ``(batch, ...)``; an array-valued one is summed per example; the
 batch loss of a port is the mean over the batch; the objective is the weighted sum. A port of
@@ -20,6 +21,7 @@ from ..errors import TrainingError
 from .losses import LossTerm
 
 Objective = Callable[[Mapping[str, Tensor]], Tensor]
+StepRun = Callable[..., tuple[Tensor, dict[str, Tensor]]]
 
 
 def apply_mirroring(module: nn.Module, mode: Any) -> nn.Module:
@@ -69,18 +71,26 @@ def port_losses(terms: Sequence[LossTerm], out: Mapping[str, Tensor]) -> dict[st
     return dict(zip((t.name for t in terms), values.tolist(), strict=True))
 
 
-def train_step(forward: Callable[..., dict[str, Tensor]], objective: Objective,
-               optimizer: Any, update: Callable[[], None], feeds: Mapping[str, Tensor]
-               ) -> tuple[float, dict[str, Tensor]]:
+def eager_step(forward: Callable[..., dict[str, Tensor]], objective: Objective) -> StepRun:
+    """The forward and batch loss of one step, as one function of the feeds."""
+    def run(**feeds: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        out = forward(**feeds)             # {port: (batch, ...)}
+        return objective(out), out         # () weighted sum of the batch losses
+    return run
+
+
+def train_step(run: StepRun, optimizer: Any, update: Callable[[], None],
+               feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
     """One step on one batch: returns (the batch loss, the training net's outputs).
 
-    ``optimizer`` is anything with ``zero_grad(set_to_none=True)`` (a torch optimizer, or the
-    trainer's :class:`~netgraph.train.optim.Updater`, which does it without torch's profiler
-    range); ``update`` applies the step. A non-finite loss is returned without touching the
-    weights or the optimizer state, so the caller keeps the last finite net.
+    ``run`` computes (batch loss, outputs) from the feeds (:func:`eager_step`, or its
+    compiled form, train/compiled.py). ``optimizer`` is anything with
+    ``zero_grad(set_to_none=True)`` (a torch optimizer, or the trainer's
+    :class:`~netgraph.train.optim.Updater`, which does it without torch's profiler range);
+    ``update`` applies the step. A non-finite loss is returned without touching the weights
+    or the optimizer state, so the caller keeps the last finite net.
     """
-    out = forward(**feeds)                 # {port: (batch, ...)}
-    loss = objective(out)                  # () weighted sum of the batch losses
+    loss, out = run(**feeds)               # (), {port: (batch, ...)}
     value = loss.item()                    # the step's one host sync
     if not math.isfinite(value):
         return value, out

@@ -28,10 +28,11 @@ from ..backend.sync import arrays_from_module
 from ..errors import NetGraphError, TrainingError, nearest
 from ..layers.base import Layer
 from .arrays import Settings, array_refs, param_groups, param_settings
+from .compiled import StepCompiler
 from .data import SERIES_START, Feeder
 from .losses import NODE, Objective
 from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
-from .step import apply_mirroring, make_objective, port_losses, train_step
+from .step import apply_mirroring, eager_step, make_objective, port_losses, train_step
 
 # Seconds of the caller's own work between TrainerUpdate and its next wait from which the
 # step runs on the worker thread, overlapped (a few thread switches' worth; see Worker).
@@ -56,6 +57,7 @@ class TrainerSpec:
     mixed: bool
     mirroring: Any
     transfer: dict[str, str]        # StateTransfer: output port -> input port
+    compile: Any = False            # compile the step: True, False or Automatic (compiled.py)
 
 
 class Trainer:
@@ -107,6 +109,16 @@ class Trainer:
         weakref.finalize(self, self._worker.close)
         self._error: BaseException | None = None
         self._error_lock = threading.Lock()
+        self._run_step: StepCompiler | None = None   # made at the first step (see run_step)
+
+    @property
+    def run_step(self) -> StepCompiler:
+        """Forward and batch loss of a step, eager or compiled as ``spec.compile`` says;
+        made at the first step, after subclasses have set their forward and objective."""
+        if self._run_step is None:
+            self._run_step = StepCompiler(eager_step(self.forward, self.objective),
+                                          self.spec.compile, lambda: self.total)
+        return self._run_step
 
     # -- construction ---------------------------------------------------------
     def _forward_fn(self, spec: TrainerSpec) -> Callable[..., dict[str, Tensor]]:
@@ -166,7 +178,7 @@ class Trainer:
             if self.batches % self.bpr == 0 or not self.states:
                 self.states = self.zero_states(feeds)
             feeds = with_states(feeds, self.states)
-        self.last_loss, self.last_out = train_step(self.forward, self.objective, self.updater,
+        self.last_loss, self.last_out = train_step(self.run_step, self.updater,
                                                    self.updater.step, feeds)
         if self.transfer:
             out = self.last_out
