@@ -8,7 +8,9 @@ import torch
 
 from netgraph import *  # noqa: F403
 from netgraph.train import compiled
-from netgraph.train.options import compile_mode, mirroring_mode, parse_options
+from netgraph.train.compiled import compile_mode
+from netgraph.train.options import parse_options
+from netgraph.train.step import mirroring_mode
 
 X = np.random.default_rng(0).normal(size=(80, 3)).astype(np.float32)
 DATA = {"Input": X, "Output": np.tanh(X).sum(1)}

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..symbols import Automatic
 from .step import StepRun
 
 EXPECTED_COMPILE_SECONDS = 30.0   # a first compile on a CPU (measured 10-30 s on 2 cores)
@@ -42,7 +43,6 @@ class StepCompiler:
     """Runs a trainer's forward+loss eagerly or compiled, as ``mode`` decides (see module)."""
 
     def __init__(self, eager: StepRun, mode: Any, total: Callable[[], int]) -> None:
-        from ..symbols import Automatic
         self.eager, self.total = eager, total
         self.automatic = mode is Automatic
         self.compiled: StepRun | None = None
@@ -110,3 +110,12 @@ def pays_off(step_seconds: float, remaining_steps: int) -> bool:
     (False, True)
     """
     return remaining_steps * step_seconds * EXPECTED_GAIN > EXPECTED_COMPILE_SECONDS
+
+
+def compile_mode(opts: Any) -> Any:
+    """Whether to compile the training step: True for PerformanceGoal "TrainingSpeed",
+    Automatic (compile where it pays off, train/compiled.py) for Automatic, else False."""
+    goal = opts.performance_goal
+    if goal is Automatic:
+        return Automatic
+    return goal is not None and "TrainingSpeed" in goal

@@ -23,6 +23,7 @@ from ..runtime.evaluate import device_of
 from ..symbols import All, Automatic, Scaled
 from . import checkpoint, distributed
 from .arrays import graph_rules, parse_rules
+from .compiled import compile_mode
 from .data import (
     DEFAULT_BATCH_SIZE,
     ExampleData,
@@ -49,15 +50,10 @@ from .losses import (
     typed,
 )
 from .optim import parse_method
-from .options import (
-    TrainOptions,
-    compile_mode,
-    mirroring_mode,
-    parse_options,
-    time_goal_seconds,
-)
+from .options import TrainOptions, parse_options, time_goal_seconds
 from .progress import Progress, StoppingCriterion
 from .results import LEGACY, History, NetTrainResultsObject
+from .step import mirroring_mode
 from .trainer import TrainerSpec
 
 HEAD = "NetTrain"
@@ -344,7 +340,8 @@ class Run:
              "ValidationPositions": list(h.validation_rounds),
              "RoundPositions": [(i + 1) * h.batches_per_round
                                 for i in range(len(h.round_losses))],
-             "BestValidationRound": h.best_round, "TotalTrainingTime": el, "CompileTime": h.compile_seconds,
+             "BestValidationRound": h.best_round, "TotalTrainingTime": el,
+             "CompileTime": h.compile_seconds,
              "MeanExamplesPerSecond": h.examples / el if el else 0.0,
              "MeanBatchesPerSecond": h.absolute_batch / el if el else 0.0,
              "ExamplesProcessed": h.examples, "TotalBatches": h.absolute_batch,

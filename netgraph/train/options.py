@@ -102,23 +102,6 @@ def _goal(head: str, value: Any) -> Any:
     return frozenset(listed)
 
 
-def compile_mode(opts: TrainOptions) -> Any:
-    """Whether to compile the training step: True for PerformanceGoal "TrainingSpeed",
-    Automatic (compile where it pays off, train/compiled.py) for Automatic, else False."""
-    goal = opts.performance_goal
-    if goal is Automatic:
-        return Automatic
-    return goal is not None and "TrainingSpeed" in goal
-
-
-def mirroring_mode(opts: TrainOptions) -> Any:
-    """The Mirroring to use: "TrainingMemory" turns it on unless Mirroring is Automatic."""
-    goal = opts.performance_goal
-    if isinstance(goal, frozenset) and "TrainingMemory" in goal and opts.mirroring is False:
-        return True
-    return opts.mirroring
-
-
 OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("BatchSize", Automatic, _positive("BatchSize"), "examples per batch (64)"),
     Option("MaxTrainingRounds", Automatic, _positive("MaxTrainingRounds"),

@@ -37,6 +37,14 @@ def apply_mirroring(module: nn.Module, mode: Any) -> nn.Module:
     return set_mirroring(module, mode)
 
 
+def mirroring_mode(opts: Any) -> Any:
+    """The Mirroring to use: "TrainingMemory" turns it on unless Mirroring is Automatic."""
+    goal = opts.performance_goal
+    if isinstance(goal, frozenset) and "TrainingMemory" in goal and opts.mirroring is False:
+        return True
+    return opts.mirroring
+
+
 def port_loss(t: Tensor) -> Tensor:
     """The batch loss of one loss port: per-example values ``(batch, ...)`` -> scalar."""
     if t.dim() <= 1:
