@@ -1,0 +1,157 @@
+"""The values WL text evaluates to, and their conversion to the Python API's spelling.
+
+WL lists are numpy arrays when numeric and rectangular, Python lists otherwise; rules are
+:class:`Rule` values until they reach a netgraph head, where they become tuples
+(``a -> b -> c`` is ``(a, b, c)``, CONTRACT.md principle 2); associations are dicts;
+``Null`` and ``None`` are Python ``None``; a symbol with no value is a :class:`Sym`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbol with no value (WL evaluates it to itself): option names, unknown names."""
+
+    name: str
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``lhs -> rhs``."""
+
+    lhs: Any
+    rhs: Any
+
+    def __repr__(self) -> str:
+        return f"{wl_repr(self.lhs)} -> {wl_repr(self.rhs)}"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """``Missing["KeyAbsent", key]``."""
+
+    reason: str
+    key: Any
+
+    def __repr__(self) -> str:
+        return f'Missing["{self.reason}", {wl_repr(self.key)}]'
+
+
+@dataclass(frozen=True)
+class Held:
+    """``Hold[expr]``: the unevaluated tree and the scope it was written in."""
+
+    expr: Any
+    scope: Any
+
+    def __repr__(self) -> str:
+        return f"Hold[{self.expr.fullform()}]"
+
+
+class WLFunction:
+    """``body &``, ``Function[x, body]``, ``Function[{x, y}, body]``: a Python callable.
+
+    Calling it from Python (a TrainingProgressFunction, a training generator) evaluates the
+    body with the arguments bound, in the scope where the function was written.
+    """
+
+    def __init__(self, params: list[str] | None, body: Any, scope: Any, run: Callable) -> None:
+        self.params, self.body, self.scope, self._run = params, body, scope, run
+
+    def __call__(self, *args: Any) -> Any:
+        return self._run(self, args)
+
+    def __repr__(self) -> str:
+        if self.params is None:
+            return f"Function[{self.body.fullform()}]"
+        return f"Function[{{{', '.join(self.params)}}}, {self.body.fullform()}]"
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, Fraction, np.integer, np.floating)) and not isinstance(
+        x, (bool, np.bool_))
+
+
+def make_list(items: list[Any]) -> Any:
+    """A WL list: a numpy array when numeric and rectangular, else a Python list."""
+    if items and all(is_number(x) for x in items):
+        if any(isinstance(x, (float, np.floating)) for x in items):
+            return np.array([float(x) for x in items])
+        if any(isinstance(x, Fraction) for x in items):
+            return list(items)  # exact rationals stay exact
+        return np.array(items, dtype=np.int64)
+    if items and all(isinstance(x, np.ndarray) for x in items):
+        shapes = {x.shape for x in items}
+        if len(shapes) == 1:
+            return np.stack(items)
+    return list(items)
+
+
+def py_scalar(x: Any) -> Any:
+    """numpy scalars as Python numbers (WL Part of an array gives a number)."""
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def elements(x: Any) -> list[Any]:
+    """The top-level elements of a WL list value."""
+    if isinstance(x, np.ndarray):
+        return [py_scalar(e) for e in x] if x.ndim == 1 else list(x)
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    if isinstance(x, dict):
+        return list(x.values())
+    raise TypeError(f"{wl_repr(x)} is not a list")
+
+
+def is_list(x: Any) -> bool:
+    return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim >= 1)
+
+
+# -- WL text of a value (for messages and the CLI) -------------------------------------------
+def wl_repr(x: Any) -> str:
+    """A value as WL InputForm-like text (lists as {...}, dicts as <|...|>)."""
+    if x is None:
+        return "Null"
+    if isinstance(x, (bool, np.bool_)):
+        return "True" if x else "False"
+    if isinstance(x, str):
+        return '"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(x, Fraction):
+        return f"{x.numerator}/{x.denominator}"
+    if isinstance(x, (float, np.floating)):
+        return _real(float(x))
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return wl_repr(x.item())
+        return "{" + ", ".join(wl_repr(py_scalar(e)) for e in x) + "}"
+    if isinstance(x, (list, tuple)):
+        return "{" + ", ".join(wl_repr(e) for e in x) + "}"
+    if isinstance(x, dict):
+        return "<|" + ", ".join(f"{wl_repr(k)} -> {wl_repr(v)}" for k, v in x.items()) + "|>"
+    if hasattr(x, "numpy") and hasattr(x, "detach"):  # a torch tensor (OutputArrays)
+        return wl_repr(x.detach().cpu().numpy())
+    return repr(x)
+
+
+def _real(v: float) -> str:
+    if v != v:
+        return "Indeterminate"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    r = repr(v)
+    if "e" in r:
+        mant, exp = r.split("e")
+        return f"{mant if '.' in mant else mant + '.'}*^{int(exp)}"
+    return r[:-1] if r.endswith(".0") else r
