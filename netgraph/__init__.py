@@ -19,6 +19,7 @@ from .errors import (
 )
 from .graph.edit import NetExtract, NetRename, NetReplacePart
 from .graph.net import NetChain, NetGraph
+from .graph.shared import NetInsertSharedArrays
 from .graph.surgery import (
     NetAppend,
     NetDelete,
@@ -60,6 +61,7 @@ from .layers.sequence import (
     SequenceRestLayer,
     SequenceReverseLayer,
 )
+from .layers.shared import NetArray, NetSharedArray
 from .layers.structure import AppendLayer, CatenateLayer, PaddingLayer, PrependLayer, ReplicateLayer
 from .normal import Normal
 from .ports import NetPort
@@ -113,7 +115,7 @@ __all__ = [
     "NetInitialize", "NetExtract", "Information", "Normal",
     "Export", "Import", "ToTorchModule", "TorchModuleLayer",
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
-    "NetFlatten", "NetInsert", "NetDelete",
+    "NetFlatten", "NetInsert", "NetDelete", "NetArray", "NetSharedArray", "NetInsertSharedArrays",
     "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",
     "NetStateObject", "NetUnfold", "NetEncoder", "NetDecoder",
     # layers

@@ -18,6 +18,7 @@ from .graph.net import Container, NetGraph
 from .graph.parts import label, port_spec
 from .graph.walk import leaves
 from .layers.base import Layer
+from .layers.shared import NetArray
 from .ports import PortRef
 from .shapes import PortType
 from .symbols import Automatic
@@ -48,7 +49,11 @@ def layer_call(layer: Layer) -> str:
     if isinstance(layer, Container):
         n = len(layer.nodes)  # type: ignore[attr-defined]
         return f"{layer.head}[{n} layer{'s' if n != 1 else ''}]"
-    return f"{layer.head}({layer._param_repr()})"
+    args = layer._param_repr()
+    names = layer.shared_names()
+    shared = ", ".join(f"{k}={NetArray(n)!r}" for k, n in names.items()) if len(names) <= 2 \
+        else f"{len(names)} shared arrays"
+    return f"{layer.head}({args}{', ' if args and shared else ''}{shared})"
 
 
 def _count_text(net: Layer) -> str:
@@ -180,16 +185,24 @@ def _path_keys(path: tuple[str, ...]) -> tuple:
     return tuple(int(k) if k.isdigit() else k for k in path)
 
 
-def _array_items(net: Layer) -> list[tuple[tuple, np.ndarray | None, Any]]:
-    """(position, array or None, known shape or None) for every learned array."""
-    out = []
+def _array_items(net: Layer) -> list[tuple[Any, np.ndarray | None, Any]]:
+    """(position, array or None, known shape or None) for every learned array; a shared
+    array once, at its first use, keyed ``NetArray(name)`` (as NetExtract takes it)."""
+    out: list[tuple[Any, np.ndarray | None, Any]] = []
+    seen: set[str] = set()
     for path, layer in leaves(net):
-        specs = layer.array_specs()
+        specs, names = layer.array_specs(), layer.shared_names()
         for name, a in layer.arrays.items():
             shape = tuple(a.shape) if a is not None else (specs[name].shape if name in specs
                                                           else None)
             if shape is not None and any(not isinstance(d, int) for d in shape):
                 shape = None
+            if name in names:
+                if names[name] in seen:
+                    continue
+                seen.add(names[name])
+                out.append((NetArray(names[name]), a, shape))
+                continue
             out.append(((*_path_keys(path), name), a, shape))
     return out
 

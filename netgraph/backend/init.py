@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError, ShapeError, check_options
+from ..graph.shared import shared_arrays
 from ..graph.walk import Path, leaves, map_leaves, path_label
 from ..layers.base import ArraySpec, Layer
 from ..symbols import All, Automatic, Inherited
@@ -37,14 +38,20 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
     rng = np.random.default_rng(seed_of(options.get("RandomSeeding", 1234)))
     everything = which is All
     _check_size(net, everything)
+    # a shared array is initialized once, at its first use, and every use holds that value
+    shared: dict[str, np.ndarray] = {} if everything else {
+        n: v for n, (v, _, _) in shared_arrays("NetInitialize", net).items() if v is not None}
 
     def init_leaf(path: Path, layer: Layer) -> Layer:
         todo = _todo(layer, everything)
         if not todo:
             return layer
-        specs = layer.array_specs()
+        specs, names = layer.array_specs(), layer.shared_names()
         new = dict(layer.arrays)
         for k in todo:
+            if names.get(k) in shared:
+                new[k] = shared[names[k]]
+                continue
             spec = specs[k]
             if spec.shape is None or any(d is None for d in spec.shape):
                 raise ShapeError("NetInitialize", f'the shape of array "{k}" of '
@@ -54,9 +61,13 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
             arr = make_array(spec, method, sub, rng)
             arr.flags.writeable = False
             new[k] = arr
+            if k in names:
+                shared[names[k]] = arr
         return layer._replace(arrays=new)
 
-    return map_leaves(net, init_leaf)
+    out = map_leaves(net, init_leaf)
+    shared_arrays("NetInitialize", out)  # uses of one name must have one shape
+    return out
 
 
 def _todo(layer: Layer, everything: bool) -> list[str]:

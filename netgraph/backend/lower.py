@@ -29,6 +29,7 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import PortRef
 from .base import LayerModule, builder_for
+from .shared import tie_shared
 
 _ids = count()
 
@@ -107,7 +108,9 @@ def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -
     """A fresh module for ``net`` (a standalone layer is wrapped in a one-layer graph)."""
     g = wrap(net)
     check_ready(g if isinstance(net, Container) else net, net.head)
-    return build_module(g).to(device=device, dtype=dtype)  # type: ignore[return-value]
+    module = build_module(g)
+    tie_shared(g, module, net.head)  # each NetArray: one parameter for all its uses
+    return module.to(device=device, dtype=dtype)  # type: ignore[return-value]
 
 
 def _build_graph(g: Container) -> GraphModule:

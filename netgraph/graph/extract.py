@@ -5,6 +5,7 @@ from typing import Any
 
 from ..errors import ConnectionError_, nearest
 from ..layers.base import Layer
+from ..layers.shared import NetArray
 from ..symbols import All, Automatic
 from .net import Container
 from .parts import children, layer_key, port_spec
@@ -45,6 +46,8 @@ def _everything(net: Layer) -> Any:
     out.update({p: port_spec(net.out_types.get(p)) for p in net.output_ports()})
     for k, v in net.params.items():
         name = k[:1].upper() + k[1:]
+        if k == "shared":  # shown on the arrays themselves: NetArray("W")
+            continue
         if name not in net.arrays:
             out[name] = Automatic if v is None else v
     out.update({k: Automatic if a is None else a for k, a in net.arrays.items()})
@@ -86,7 +89,8 @@ def NetExtract(net: Layer, spec: Any) -> Any:
     ("Weights"), a port name ("Input" gives its shape) or a parameter name ("Function");
     a tuple is a path into nested nets, a list gives a list of results, and ``All`` gives
     every layer of a container (a list, or a dict for named layers) or every part of a
-    layer. Arrays that are not initialized yet give ``Automatic``.
+    layer. Arrays that are not initialized yet give ``Automatic``. ``NetArray("W")`` gives
+    the shared array "W" and ``NetArray(All)`` a dict of every shared array.
 
     >>> chain = NetChain([LinearLayer(3), Tanh, [LinearLayer(2), Ramp]], Input=2)
     >>> NetExtract(chain, 2)
@@ -100,4 +104,7 @@ def NetExtract(net: Layer, spec: Any) -> Any:
         return net.net_extract(spec)  # a NetStateObject: "States", "Net"
     if isinstance(spec, list):
         return [NetExtract(net, s) for s in spec]
+    if isinstance(spec, NetArray):  # a shared array, once, however many layers use it
+        from .shared import shared_part
+        return shared_part("NetExtract", net, spec)
     return _extract("NetExtract", net, spec if isinstance(spec, tuple) else (spec,))

@@ -28,6 +28,7 @@ from .parts import (
     rehead,
     where,
 )
+from .shared import expand_rules
 
 
 def rules_of(head: str, rules: Any) -> list[tuple[Any, Any]]:
@@ -50,7 +51,8 @@ def NetReplacePart(net: Layer, rules: Any) -> Layer:
     (WL ``"Input" -> 3``; ``Automatic`` lets it be inferred again). Several replacements
     are a list of pairs or a dict ``{"Input": 3, (2, "Weights"): w}``. The result is
     re-inferred: layers without learned arrays adapt to their new neighbours, while the
-    graph's ports keep their shapes unless replaced too (as in WL).
+    graph's ports keep their shapes unless replaced too (as in WL). A shared array,
+    ``(NetArray("W"), w)`` or the path of any one of its uses, is replaced at every use.
 
     >>> net = NetReplacePart(LinearLayer(2), ("Input", 3))
     >>> Information(net, "InputPorts")
@@ -62,6 +64,7 @@ def NetReplacePart(net: Layer, rules: Any) -> Layer:
     """
     items = [(p if isinstance(p, tuple) else (p,), v)
              for p, v in rules_of("NetReplacePart", rules)]
+    items = expand_rules("NetReplacePart", net, items)  # a shared array at every use
     return replace_parts("NetReplacePart", net, items, ())[0]
 
 

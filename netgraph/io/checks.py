@@ -39,7 +39,7 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
             return _rebuild_container(layer, where)
         layer._self_infer()
         layer = layer.specialize(dict(layer.in_types), dict(layer.out_types))
-        layer.array_specs()
+        _check_shared(layer, where)
         layer._param_repr()  # repr shows the params: a missing or odd one must fail here
         return layer
     except Refused:
@@ -48,6 +48,16 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
         raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
     except Exception as e:  # noqa: BLE001 - a tampered file must not crash Import
         raise Refused(f"{where} has malformed parameters ({type(e).__name__}: {e})") from None
+
+
+def _check_shared(layer: Layer, where: str) -> None:
+    """``params["shared"]``, when present: {array of this layer: shared name}."""
+    specs, names = layer.array_specs(), layer.params.get("shared", {})
+    if not isinstance(names, dict) or not names or not all(
+            isinstance(k, str) and k in specs and specs[k].shareable and isinstance(n, str)
+            and n for k, n in names.items()):
+        if "shared" in layer.params:
+            raise Refused(f"{where} has a malformed list of shared arrays")
 
 
 def check_params(cls: type[Layer], params: dict, ins: dict, where: str) -> None:
@@ -124,6 +134,15 @@ def check_arrays(net: Layer) -> None:
             if a is not None and (want is None or tuple(a.shape) != tuple(want)):
                 raise Refused(f'{where}: array "{k}" has dimensions {_dims(a.shape)}, but the '
                                f"layer expects {_dims(want)}")
+
+
+def check_shared(net: Layer) -> None:
+    """The uses of each shared array agree (dimensions)."""
+    from ..graph.shared import shared_arrays
+    try:
+        shared_arrays("Import", net)
+    except NetGraphError as e:
+        raise Refused(str(e).split(": ", 1)[1].rstrip(".")) from None
 
 
 def _dims(shape: Any) -> str:

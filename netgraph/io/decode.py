@@ -24,6 +24,7 @@ class Decoder:
     def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
         self.arrays = arrays
         self.used: set[str] = set()
+        self.shared: dict[str, tuple[str, np.ndarray]] = {}  # name -> (key, array)
         self.registry = layer_registry()
         self.dataclasses = dataclass_registry()
 
@@ -55,9 +56,29 @@ class Decoder:
         arrays = d["arrays"]
         if not isinstance(arrays, dict):
             raise Refused(f"{where} has a malformed array list")
-        arrs = {k: None if ref is None else self.take(ref, f'{where}, array "{k}",')
+        names = params.get("shared") or {}
+        arrs = {k: None if ref is None else self.array(ref, names, f'{where}, array "{k}",', k)
                 for k, ref in arrays.items()}
         return rebuild(cls, params, ins, outs, arrs, where)
+
+    def array(self, ref: Any, names: Any, where: str, k: str) -> np.ndarray:
+        """A layer's array: a key of the file's arrays, or ``{"$shared": [name, key]}`` for
+        a shared array (one stored array, given to every use of that name)."""
+        if not isinstance(ref, dict):
+            return self.take(ref, where)
+        pair = ref.get("$shared") if set(ref) == {"$shared"} else None
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str)
+                                                                  for x in pair)):
+            raise Refused(f"{where} has a malformed array reference")
+        name, key = pair
+        if not isinstance(names, dict) or names.get(k) != name:
+            raise Refused(f"{where} refers to the shared array {name!r}, but the layer does "
+                          "not declare it shared")
+        if name not in self.shared:
+            self.shared[name] = (key, self.take(key, where))
+        if self.shared[name][0] != key:
+            raise Refused(f"{where} gives the shared array {name!r} a second stored array")
+        return self.shared[name][1]
 
     def types(self, d: Any, where: str) -> dict[str, PortType]:
         if not isinstance(d, dict):

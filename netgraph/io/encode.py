@@ -23,6 +23,7 @@ def _escape(segment: str) -> str:
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self.shared: dict[str, str] = {}  # shared array name -> its key, stored once
         self.heads = {c: h for h, c in layer_registry().items()}
         self.dataclasses = {c: n for n, c in dataclass_registry().items()}
 
@@ -49,8 +50,17 @@ class _Encoder:
         return {"head": head, "params": self.mapping(params),
                 "inputs": {p: encode_type(t) for p, t in layer.in_types.items()},
                 "outputs": {p: encode_type(t) for p, t in layer.out_types.items()},
-                "arrays": {k: None if a is None else self.store(path + (k,), a)
-                           for k, a in layer.arrays.items()}}
+                "arrays": {k: self.array(layer, k, a, path) for k, a in layer.arrays.items()}}
+
+    def array(self, layer: Layer, k: str, a: np.ndarray | None, path: Path) -> Any:
+        """A reference to the stored array; a shared array is stored once and each use is
+        ``{"$shared": [name, key]}``."""
+        name = layer.shared_names().get(k)
+        if a is None or name is None:
+            return None if a is None else self.store(path + (k,), a)
+        if name not in self.shared:
+            self.shared[name] = self.store(("$shared", name), a)
+        return {"$shared": [name, self.shared[name]]}
 
     def mapping(self, items: dict) -> Any:
         if all(isinstance(k, str) and not k.startswith("$") for k in items):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import NetImportError
 from ..layers.base import Layer
-from .checks import Refused, check_arrays
+from .checks import Refused, check_arrays, check_shared
 from .decode import Decoder, decode_atom, decode_type
 from .encode import encode_type, net_to_archive
 from .registry import all_layers, dataclass_registry, layer_registry
@@ -71,6 +71,7 @@ def net_from_archive(meta: dict, arrays: dict[str, np.ndarray], head: str = "Imp
         dec = Decoder(arrays)
         net = dec.layer(meta["net"], ())
         check_arrays(net)
+        check_shared(net)
         unused = sorted(set(arrays) - dec.used)
         if unused:
             raise Refused(f'it holds the array "{unused[0]}", which no layer uses')

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import LayerError, ShapeError, check_options
 from ..shapes import PortType, parse
+from .shared import NetArray
 
 Types = dict[str, PortType]
 
@@ -48,6 +49,7 @@ class ArraySpec:
     init: str = "weights"
     fan_in: int | None = None
     fan_out: int | None = None
+    shareable: bool = True   # False for running statistics (BatchNormalization's moving ones)
 
 
 def _freeze_array(a: Any) -> np.ndarray | None:
@@ -74,9 +76,65 @@ class Layer:
     arrays: Mapping[str, np.ndarray | None]
 
     # -- construction ------------------------------------------------------
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every head's constructor takes ``NetArray("name")`` for any of its arrays.
+
+        The NetArrays are taken out before the head's own ``__init__`` sees its options (it
+        gets a NetArray's initial values, if any, as a plain array) and recorded afterwards
+        in ``params["shared"]`` ({array: shared name}), on every construction path.
+        """
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        def __init__(self: Layer, *args: Any, **opts: Any) -> None:
+            refs = {k: v for k, v in opts.items() if isinstance(v, NetArray)}
+            if not refs:
+                return init(self, *args, **opts)  # type: ignore[no-any-return]
+            plain = {k: v for k, v in opts.items() if k not in refs}
+            plain.update({k: v.array for k, v in refs.items() if v.array is not None})
+            init(self, *args, **plain)
+            self._mark_shared(refs)
+
+        __init__.__doc__, __init__.__wrapped__ = init.__doc__, init  # type: ignore[attr-defined]
+        cls.__init__ = __init__  # type: ignore[method-assign, assignment]
+
+    def _mark_shared(self, refs: Mapping[str, NetArray]) -> None:
+        specs = self.array_specs()
+        for k, ref in refs.items():
+            if k not in specs:
+                raise LayerError(self.head, f'{ref!r} is given for "{k}", which '
+                                 f"is not an array of {self.head}; its arrays are "
+                                 f"{', '.join(specs) or 'none'}.")
+            if not isinstance(ref.name, str):
+                raise LayerError(self.head, f'array "{k}" takes NetArray("name"), not '
+                                 "NetArray(All).")
+            if not specs[k].shareable:
+                raise LayerError(self.head, f'array "{k}" cannot be shared: it is a running '
+                                 "statistic of each layer, not a learned array.")
+            shape = specs[k].shape
+            if ref.dims is not None and shape is not None and all(
+                    isinstance(d, int) for d in shape) and tuple(shape) != ref.dims:
+                raise ShapeError(self.head, f'{ref!r} has Dimensions '
+                                 f"{list(ref.dims)}, but array \"{k}\" of {self.head} has "
+                                 f"dimensions {list(shape)}.")
+            if ref.dims is not None and (shape is None or not all(
+                    isinstance(d, int) for d in shape)):
+                raise ShapeError(self.head, f'{ref!r} has Dimensions '
+                                 f"{list(ref.dims)}, but the dimensions of array \"{k}\" are "
+                                 "not known yet; give the layer's port shapes (e.g. Input=...) "
+                                 "so that they can be checked.")
+        shared = {**self.params.get("shared", {}), **{k: r.name for k, r in refs.items()}}
+        object.__setattr__(self, "params", MappingProxyType({**self.params, "shared": shared}))
+
     @property
     def head(self) -> str:
         return type(self).__name__
+
+    def shared_names(self) -> Mapping[str, str]:
+        """{array name: shared array name} for the arrays given as ``NetArray("name")``."""
+        return self.params.get("shared") or {}
 
     def _init(self, params: dict[str, Any], ports: Mapping[str, Any] | None = None,
               arrays: Mapping[str, Any] | None = None) -> None:
