@@ -1,4 +1,17 @@
-"""The torch module every layer lowers to, and the registry from layer classes to builders."""
+"""The torch module every layer lowers to, and the registry from layer classes to builders.
+
+A head's backend is a :class:`LayerModule` subclass registered for its layer class with the
+:func:`lowers` decorator, in a module of ``netgraph/backend/``; ``netgraph/backend/families.py``
+imports every such module, so that lowering finds every head (a module outside the package,
+as ``netgraph.io.torch_interop`` or a user's extension, registers when it is imported)::
+
+    @lowers(MyLayer)
+    class MyModule(LayerModule):
+        def __init__(self, layer: MyLayer) -> None:
+            super().__init__()
+        def forward(self, x):               # (batch, ...) -> (batch, ...)
+            return 2 * x
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..layers.base import Layer
+from ..errors import EvaluationError
+from ..layers.base import Layer, fact_problems
 
 Builder = Callable[[Layer], "LayerModule"]
 # A builder may take a narrower layer class than Layer (a module class taking its own layer).
@@ -17,27 +31,30 @@ _REGISTRY: dict[type, Builder] = {}
 
 
 def lowers(*classes: type) -> Callable[[B], B]:
-    """Register the decorated function as the builder of torch modules for ``classes``."""
+    """Register the decorated class (or function) as the builder of torch modules for
+    ``classes``: called with a layer value, it returns the layer's :class:`LayerModule`."""
     def deco(fn: B) -> B:
         for c in classes:
+            problems = fact_problems(c)
+            if problems:  # a head lacking a fact fails here, never silently later
+                raise TypeError(f"cannot register a torch module for {c.__name__}: "
+                                + "; ".join(problems) + " (see netgraph.layers.base.Layer).")
             _REGISTRY[c] = fn
         return fn
     return deco
 
 
 def builder_for(layer: Layer) -> Builder:
-    """The builder for a layer's class; ``netgraph.layers.X`` lowers in ``netgraph.backend.X``."""
-    import importlib
-    if type(layer) not in _REGISTRY:
-        for cls in type(layer).__mro__:
-            mod = cls.__module__
-            if mod.startswith("netgraph.layers."):
-                importlib.import_module("netgraph.backend." + mod.rsplit(".", 1)[1])
+    """The builder registered (with :func:`lowers`) for a layer's class or its nearest base."""
     for cls in type(layer).__mro__:
         if cls in _REGISTRY:
             return _REGISTRY[cls]
-    from ..errors import EvaluationError
     raise EvaluationError(layer.head, f"{layer.head} has no torch implementation yet.")
+
+
+def registered() -> dict[type, Builder]:
+    """Every layer class with a registered builder (a copy)."""
+    return dict(_REGISTRY)
 
 
 class LayerModule(nn.Module):
@@ -78,6 +95,3 @@ class LayerModule(nn.Module):
 def parameter(shape: tuple[int, ...] | None) -> nn.Parameter:
     return nn.Parameter(torch.zeros(shape or ()))
 
-
-def call_fn(f: Any) -> Any:
-    return f

@@ -125,29 +125,48 @@ class SoftmaxModule(LayerModule):
         return torch.softmax(x, dim=self.dim)
 
 
-INLINE_SEQUENCE = {"SequenceLastLayer": "{0}[:, -1]", "SequenceMostLayer": "{0}[:, :-1]",
-                   "SequenceRestLayer": "{0}[:, 1:]",
-                   "SequenceReverseLayer": "torch.flip({0}, dims=(1,))"}
-
-
 class SequenceModule(LayerModule):
-    uses_lengths = True   # padded batches: see backend/lengths.py
+    """A sequence layer: ``code`` is its plain (no lengths) expression of the input ``{0}``."""
+
+    code = "{0}"
 
     def __init__(self, layer: object) -> None:
         super().__init__()
-        self.kind = type(layer).__name__
 
     def inline(self, ref: str, args: list[str]) -> str | None:
         # no lengths (a plain call: examples of one length); forward_ext passes lengths
-        return INLINE_SEQUENCE[self.kind].format(args[0])
+        return self.code.format(args[0])
+
+
+@lowers(S.SequenceLastLayer)
+class SequenceLastModule(SequenceModule):
+    code = "{0}[:, -1]"
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
-        if self.kind == "SequenceLastLayer":
-            return x[:, -1] if lengths is None else last_within(x, lengths)
-        if self.kind == "SequenceMostLayer":
-            return x[:, :-1]
-        if self.kind == "SequenceRestLayer":
-            return x[:, 1:]
+        return x[:, -1] if lengths is None else last_within(x, lengths)
+
+
+@lowers(S.SequenceMostLayer)
+class SequenceMostModule(SequenceModule):
+    code = "{0}[:, :-1]"
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
+        return x[:, :-1]  # padding stays at the end: each example loses its own last step
+
+
+@lowers(S.SequenceRestLayer)
+class SequenceRestModule(SequenceModule):
+    code = "{0}[:, 1:]"
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
+        return x[:, 1:]
+
+
+@lowers(S.SequenceReverseLayer)
+class SequenceReverseModule(SequenceModule):
+    code = "torch.flip({0}, dims=(1,))"
+
+    def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:  # (batch, time, ...)
         return torch.flip(x, dims=(1,)) if lengths is None else reverse_within(x, lengths)
 
 
@@ -165,20 +184,15 @@ def per_example_mean_code(d: str, rank: int) -> str:
     return {0: d, 1: f"{d}.mean(1)"}.get(rank, f"{d}.flatten(1).mean(1)")
 
 
-INLINE_LOSS = {"MeanSquaredLossLayer": "torch.square({0} - {1})",
-               "MeanAbsoluteLossLayer": "torch.abs({0} - {1})",
-               "Index": "-torch.log(torch.gather({0}, -1, ({1}.long() - 1).unsqueeze(-1))"
-                        ".squeeze(-1).clamp_min(1e-15 if {0}.dtype == torch.float64 else 1e-7))"}
-
-
 class LossModule(LayerModule):
-    uses_lengths = True
+    """A loss layer: the per-example mean of :meth:`elementwise`; ``code`` is its elementwise
+    expression of the input ``{0}`` and target ``{1}`` for the generated forward (None: call
+    :meth:`forward`)."""
+
+    code: str | None = None
 
     def __init__(self, layer: object) -> None:
         super().__init__()
-        self.kind = type(layer).__name__
-        self.form = getattr(layer, "params", {}).get("form")
-        self.margin = getattr(layer, "params", {}).get("margin", 1.0)
         t = getattr(layer, "in_types", {}).get("Input")
         self.rank = len(t.dims or ()) if t is not None and t.dims is not None else None
 
@@ -186,24 +200,58 @@ class LossModule(LayerModule):
         # Two (batch, ...) inputs, no lengths: the per-example mean of the elementwise loss.
         if len(args) != 2 or "None" in args:
             return None
-        code = INLINE_LOSS.get(self.kind if self.form != "Index" else "Index")
-        if code is None or self.rank is None:
+        if self.code is None or self.rank is None:
             return f"{ref}.forward({args[0]}, {args[1]})"   # no Module.__call__ overhead
-        rank = self.rank - 1 if self.form == "Index" else self.rank   # classes: one element
-        return per_example_mean_code(code.format(*args), rank)
+        return per_example_mean_code(self.code.format(*args), self.rank - self.per_element)
+
+    per_element = 0   # 1 when a whole last dimension (a class index) is one element
 
     def forward(self, x: Tensor, t: Tensor, lengths: Tensor | None = None) -> Tensor:
         return _per_example_mean(self.elementwise(x, t), lengths)      # (batch,)
 
     def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
         """The loss of each element (class vectors count as one), before the mean."""
-        if self.kind == "MeanSquaredLossLayer":
-            return torch.square(x - t)
-        if self.kind == "MeanAbsoluteLossLayer":
-            return torch.abs(x - t)
-        if self.kind == "ContrastiveLossLayer":
-            hinge = torch.clamp(self.margin - x, min=0)
-            return (1 - t) * x + t * hinge     # WL: t=True pushes x up
+        raise NotImplementedError
+
+
+@lowers(L.MeanSquaredLossLayer)
+class MeanSquaredModule(LossModule):
+    code = "torch.square({0} - {1})"
+
+    def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
+        return torch.square(x - t)
+
+
+@lowers(L.MeanAbsoluteLossLayer)
+class MeanAbsoluteModule(LossModule):
+    code = "torch.abs({0} - {1})"
+
+    def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
+        return torch.abs(x - t)
+
+
+@lowers(L.ContrastiveLossLayer)
+class ContrastiveModule(LossModule):
+    def __init__(self, layer: L.ContrastiveLossLayer) -> None:
+        super().__init__(layer)
+        self.margin = layer.params["margin"]
+
+    def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
+        hinge = torch.clamp(self.margin - x, min=0)
+        return (1 - t) * x + t * hinge     # WL: t=True pushes x up
+
+
+@lowers(L.CrossEntropyLossLayer)
+class CrossEntropyModule(LossModule):
+    def __init__(self, layer: L.CrossEntropyLossLayer) -> None:
+        super().__init__(layer)
+        self.form = layer.params["form"]
+        if self.form == "Index":   # one class index per vector of probabilities
+            self.code, self.per_element = (
+                "-torch.log(torch.gather({0}, -1, ({1}.long() - 1).unsqueeze(-1))"
+                ".squeeze(-1).clamp_min(1e-15 if {0}.dtype == torch.float64 else 1e-7))"), 1
+
+    def elementwise(self, x: Tensor, t: Tensor) -> Tensor:
         eps = 1e-15 if x.dtype == torch.float64 else 1e-7
         if self.form == "Index":
             p = torch.gather(x, -1, (t.long() - 1).unsqueeze(-1)).squeeze(-1)
@@ -219,7 +267,3 @@ lowers(B.LinearLayer)(LinearModule)
 lowers(B.ElementwiseLayer)(ElementwiseModule)
 lowers(B.ThreadingLayer)(ThreadingModule)
 lowers(B.SoftmaxLayer)(SoftmaxModule)
-lowers(S.SequenceLastLayer, S.SequenceMostLayer, S.SequenceRestLayer,
-       S.SequenceReverseLayer)(SequenceModule)
-lowers(L.MeanSquaredLossLayer, L.MeanAbsoluteLossLayer, L.CrossEntropyLossLayer,
-       L.ContrastiveLossLayer)(LossModule)

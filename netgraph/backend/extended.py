@@ -7,7 +7,7 @@ call that passes either keyword over to it, so the normal path stays what it was
 - ``_lengths``: ``{graph input port: (batch,) int64 tensor}`` for inputs whose first
   dimension is ``"Varying"`` and whose examples were padded to a common length; each value
   of the graph knows statically which input its length comes from (backend/lengths.py), and
-  modules with ``uses_lengths`` receive it as ``lengths=``.
+  modules of layers whose ``time`` fact is ``"lengths"`` receive it as ``lengths=``.
 - ``_states``: ``{(node key, ..., port): (batch, ...) tensor}`` initial values of the hidden
   recurrent states (state inputs left unconnected); when it is given (``{}`` for the
   defaults), the result holds an extra entry ``"_states"`` with the final value of the state

@@ -7,13 +7,18 @@ variable* ``(graph input port, offset)``: the value has, for each example, the l
 input plus the offset (``SequenceMostLayer`` subtracts one, for example); ``None`` means the
 value is not a sequence whose length varies within a batch.
 
-A layer that receives such a value is *mask-safe* when one of these holds:
+A layer that receives such a value is *mask-safe* when its spec's ``time`` fact
+(:class:`~netgraph.layers.base.Layer`) says one of these:
 
-- its module sets ``uses_lengths = True`` and takes a ``lengths=`` keyword (recurrent layers,
-  sequence layers, losses, the Fold and Bidirectional operators);
-- it works on each time step alone (:data:`POINTWISE`): padding only produces padding;
-- an *adapter* makes it exact: the padding is filled with the identity of a reduction over
-  time before the call (``AggregationLayer``, ``SummationLayer``, ``SoftmaxLayer`` over time).
+- ``"lengths"``: its module takes a ``lengths=`` keyword (recurrent layers, sequence layers,
+  losses, the Fold and Bidirectional operators);
+- ``"pointwise"``: it works on each time step alone: padding only produces padding;
+- ``"reduce"``: an *adapter* makes it exact: the padding is filled with the identity of a
+  reduction over time (``layer.time_fill()``) before the call (``AggregationLayer``,
+  ``SummationLayer``, ``SoftmaxLayer`` over time);
+- ``"inner"`` (containers): every layer inside is mask-safe.
+
+Its output sequences are as long as its first varying input plus ``layer.length_shift``.
 
 A net with a layer that is none of these is not mask-safe; the evaluator then groups
 examples by exact length instead (correct, with more, smaller batches).
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -32,17 +38,6 @@ from ..ports import PortRef
 from ..shapes import PortType
 
 LenVar = tuple[str, int] | None
-
-# Layers whose output length is their input's plus an offset.
-SHIFT = {"SequenceMostLayer": -1, "SequenceRestLayer": -1}
-
-# Layers that work on each time step of a sequence alone.
-POINTWISE = frozenset({
-    "ElementwiseLayer", "ThreadingLayer", "TotalLayer", "DropoutLayer", "EmbeddingLayer",
-    "LinearLayer", "NetMapOperator", "NetMapThreadOperator", "RecurrentStep",
-})
-
-REDUCTION_FILL = {"Total": 0.0, "Mean": 0.0, "Max": -math.inf, "Min": math.inf, "Times": 1.0}
 
 
 def is_sequence(t: PortType | None) -> bool:
@@ -67,8 +62,7 @@ def node_lengths(layer: Layer, in_vars: Mapping[str, LenVar]) -> dict[str, LenVa
     if isinstance(layer, Container):
         plan = graph_plan(layer, in_vars)
         return {p: plan.get(layer.edges[PortRef(None, p)]) for p in layer.output_ports()}
-    v = shifted(first_var(layer, in_vars), getattr(layer, "length_shift", SHIFT.get(
-        layer.head, 0)))
+    v = shifted(first_var(layer, in_vars), layer.length_shift)
     return {p: v if is_sequence(layer.out_types.get(p)) else None
             for p in layer.output_ports()}
 
@@ -100,50 +94,22 @@ def input_vars_of(g: Container, k: str, plan: Mapping[PortRef, LenVar]) -> dict[
 
 
 # -- mask safety ------------------------------------------------------------------------------
-def adapter(layer: Layer) -> tuple[float, bool] | None:
-    """``(fill value, mean fix)`` for a layer that reduces over time, made exact by filling
-    the padding with the reduction's identity; None when the layer does not reduce over time."""
-    x = layer.in_types.get("Input")
-    rank = len(x.dims or ()) if x is not None else 0
-    if layer.head == "SummationLayer":
-        return 0.0, False
-    if layer.head == "AggregationLayer":
-        try:
-            levels = layer.aggregated(rank)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - an unusual level spec: treat as unsafe
-            return math.nan, False
-        f = layer.params["function"].name
-        return (REDUCTION_FILL[f], f == "Mean") if 0 in levels else None
-    if layer.head == "SoftmaxLayer":
-        lv = layer.params["level"]
-        return (-math.inf, False) if (lv if lv > 0 else rank + lv + 1) == 1 else None
-    return None
+def adapter(layer: Layer) -> tuple[float, bool]:
+    """``(fill value, mean fix)`` of a layer that reduces over time (``time == "reduce"``),
+    made exact by filling the padding with the reduction's identity."""
+    return layer.time_fill()
 
 
-def handling(layer: Layer, module: nn.Module) -> str:
-    """How a layer copes with padded sequences: "aware", "pointwise", "adapter" or "unsafe"."""
-    if getattr(module, "uses_lengths", False):
-        return "aware"
-    safe = getattr(module, "mask_safe", None)
-    if safe is not None:       # graphs and operators know it from their parts
-        return "pointwise" if safe else "unsafe"
-    if layer.head in ("AggregationLayer", "SummationLayer", "SoftmaxLayer"):
-        a = adapter(layer)
-        if a is None:
-            return "pointwise"
-        return "unsafe" if math.isnan(a[0]) else "adapter"
-    if layer.head == "CatenateLayer":
-        return "pointwise" if _catenate_keeps_time(layer) else "unsafe"
-    return "pointwise" if layer.head in POINTWISE else "unsafe"
+HANDLING = {"lengths": "aware", "pointwise": "pointwise", "reduce": "adapter", "whole": "unsafe"}
 
 
-def _catenate_keeps_time(layer: Layer) -> bool:
-    ranks = [len(layer.in_types[p].dims or ()) for p in layer.input_ports()]
-    try:
-        big, axis = layer.geometry(ranks)  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001
-        return False
-    return axis != 0
+def handling(layer: Layer, module: nn.Module | Any) -> str:
+    """How a layer copes with padded sequences: "aware", "pointwise", "adapter" or "unsafe",
+    read from its spec's ``time`` fact (containers: from their lowered module)."""
+    how = layer.time
+    if how == "inner":
+        return "pointwise" if getattr(module, "mask_safe", False) else "unsafe"
+    return HANDLING[how]
 
 
 def unsafe_layers(g: Container, modules: Mapping[str, nn.Module],

@@ -28,6 +28,7 @@ from ..errors import EvaluationError, ShapeError
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import PortRef
+from . import families  # noqa: F401 - registers every head's torch module
 from .base import LayerModule, builder_for
 from .shared import tie_shared
 

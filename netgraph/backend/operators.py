@@ -128,7 +128,6 @@ class MapThreadModule(OperatorModule):
 class NestModule(OperatorModule):
     """NetNestOperator: the inner net applied n times."""
 
-    uses_lengths = True
 
     def __init__(self, layer: O.NetNestOperator) -> None:
         super().__init__(layer)
@@ -147,7 +146,6 @@ class BidirectionalModule(OperatorModule):
     """NetBidirectionalOperator: forward net, backward net on each example reversed within
     its length, joined per element."""
 
-    uses_lengths = True
 
     def __init__(self, layer: O.NetBidirectionalOperator) -> None:
         super().__init__(layer)
@@ -196,7 +194,6 @@ class FoldModule(OperatorModule):
     """NetFoldOperator: a loop over time calling the inner net once per step; states stop at
     each example's own length. Over a recurrent step, the fused kernel instead."""
 
-    uses_lengths = True
     lengths_for_states_only = True   # steps past an example's end only change padding
     mask_safe = True
 

@@ -28,7 +28,6 @@ SATURATE = 1e4   # a gate pre-activation that sigmoid maps to exactly 0 or 1
 
 class RecurrentModule(LayerModule):
     gates: tuple[str, ...] = ()
-    uses_lengths = True
     lengths_for_states_only = True   # the outputs need no lengths; the final states do
 
     def __init__(self, layer: R.RecurrentLayer, rnn: nn.RNNBase) -> None:

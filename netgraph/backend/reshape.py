@@ -1,8 +1,8 @@
 """Torch modules of ReshapeLayer, FlattenLayer, TransposeLayer and PartLayer.
 
 Sizes that are known after inference are baked in; a "Varying" size is read from the tensor at
-run time, so one module serves sequences of every length. Modules that leave the time level of a
-sequence in place set ``mask_safe = True`` (see backend/lengths.py).
+run time, so one module serves sequences of every length. Whether a layer leaves the time level
+of a sequence in place is its spec's ``time`` fact (see backend/lengths.py).
 """
 from __future__ import annotations
 
@@ -31,8 +31,6 @@ class ReshapeModule(LayerModule):
         # per output level: a fixed size, or ("in", i) to copy, or -1 for the one left to torch
         self.plan = tuple(("in", e[1]) if e[0] == "in" else (d if isinstance(d, int) else -1)
                           for d, e in zip(out, lay, strict=False))
-        if self.plan[:1] == (("in", 0),):
-            self.mask_safe = True  # the time level is copied: each step is reshaped alone
 
     def forward(self, x: Tensor) -> Tensor:
         shape = [x.shape[1 + p[1]] if isinstance(p, tuple) else p for p in self.plan]
@@ -46,8 +44,6 @@ class FlattenModule(LayerModule):
         self.groups = tuple(tuple(g) for g in layer.groups(_rank(layer.in_types["Input"])))
         order = [k for g in self.groups for k in g]
         self.perm = None if order == sorted(order) else (0, *[1 + k for k in order])
-        if self.groups[0] == (0,):
-            self.mask_safe = True  # the time level is not merged with others
 
     def forward(self, x: Tensor) -> Tensor:
         sizes = [math.prod(x.shape[1 + k] for k in g) for g in self.groups]
@@ -62,8 +58,6 @@ class TransposeModule(LayerModule):
         super().__init__()
         src = transposition_source(layer.params["spec"], _rank(layer.in_types["Input"])) or []
         self.perm = (0, *[1 + s for s in src])
-        if src[:1] == [0]:
-            self.mask_safe = True  # the time level stays first
 
     def forward(self, x: Tensor) -> Tensor:
         return x.permute(self.perm)                              # (batch, *transposed)
@@ -90,8 +84,6 @@ class PartModule(LayerModule):
                              if isinstance(s, Span) and s.step < 0)
         index = [slice(None) if isinstance(s, Span) and s.step < 0 else _slice(s) for s in spec]
         self.index: tuple[Any, ...] = (slice(None), *index)
-        if spec[0] is All:
-            self.mask_safe = True  # every time step is kept, each one indexed alone
 
     def forward(self, x: Tensor) -> Tensor:
         for k, s in self.gathers:

@@ -2,9 +2,9 @@
 ReplicateLayer, PaddingLayer.
 
 Every ``forward`` gets its inputs with a leading batch dimension; an input with batch size 1
-(a NetArrayLayer's output) is broadcast to the batch of the others. A module that leaves the
-time level of a sequence alone sets ``mask_safe = True`` (see backend/lengths.py), so batches of
-sequences of several lengths can be padded.
+(a NetArrayLayer's output) is broadcast to the batch of the others. Whether a layer leaves the
+time level of a sequence alone (so that batches of sequences of several lengths can be padded)
+is its spec's ``time`` fact (see backend/lengths.py).
 """
 from __future__ import annotations
 
@@ -78,8 +78,6 @@ class ReplicateModule(LayerModule):
         dims = layer.out_types["Output"].dims or ()
         k = len(layer.params["dims"])
         self.new = tuple(int(d) for d in dims[self.pos - 1:self.pos - 1 + k])  # type: ignore
-        if self.pos > 1:
-            self.mask_safe = True  # a sequence keeps its time level: padding stays padding
 
     def forward(self, x: Tensor) -> Tensor:
         s, p = x.shape, self.pos
@@ -109,8 +107,6 @@ class PaddingModule(LayerModule):
             flat += list(self.pads[level]) if level < len(self.pads) else [0, 0]
         self.flat = tuple(flat)
         self.real = layer.out_types["Output"].kind == "Real"
-        if self.pads[0] == (0, 0):
-            self.mask_safe = True  # the time level of a sequence is not padded
 
     def forward(self, x: Tensor) -> Tensor:
         if isinstance(self.method, str):

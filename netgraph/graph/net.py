@@ -25,6 +25,7 @@ class Container(Layer):
     """
 
     states = ()
+    time = "inner"  # as its layers: the lowered graph knows (backend/lengths.py)
 
     @classmethod
     def input_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:

@@ -28,7 +28,6 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
     """The layer value, with its port types re-inferred (a tampered type cannot stick)."""
     try:
         check_params(cls, params, ins, where)
-        cls.check_params(params)  # what its constructor checks (a LayerError: refused below)
         valid_in, valid_out = set(cls.input_ports_of(params)), set(cls.output_ports_of(params))
         for side, types, valid in (("input", ins, valid_in), ("output", outs, valid_out)):
             extra = [p for p in types if p not in valid]
@@ -61,26 +60,19 @@ def _check_shared(layer: Layer, where: str) -> None:
 
 
 def check_params(cls: type[Layer], params: dict, ins: dict, where: str) -> None:
-    """What a constructor checks that a tampered file could break before anything else:
-    the input count of a variadic layer (it makes the ports: 10**9 of them would exhaust
-    memory) and a layer's function (a known symbol; a file never holds code)."""
+    """What a tampered file could break before the layer's own checks (which run when it is
+    built): the input count of a variadic layer (it makes the ports: 10**9 of them would
+    exhaust memory) and a layer's functions (symbols only: a file never holds code)."""
     n = params.get("n")
     if getattr(cls, "variadic", False) and n is not None and (
             isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(ins)):
         raise Refused(f"{where} has the input count {n!r}, but the file lists {len(ins)} input "
                       "ports")
-    if cls.__name__ in FUNCTION_HEADS and "function" in params:
-        f = params["function"]
+    for k in cls.function_params:  # the layer's check_params knows which symbols it takes
+        f = params.get(k)
         if not isinstance(f, Symbol):
             raise Refused(f"{where} has a {type(f).__name__} as its function; expected a "
                           "symbol such as Tanh")
-        try:
-            cls(f)  # type: ignore[call-arg]  # its constructor knows the symbols it takes
-        except NetGraphError as e:
-            raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
-
-
-FUNCTION_HEADS = ("ElementwiseLayer", "ThreadingLayer", "AggregationLayer")  # f first
 
 
 def _rebuild_container(net: Container, where: str) -> Layer:

@@ -92,6 +92,8 @@ class TorchModuleLayer(Layer):
     ({'Output': 2}, ['bias', 'weight'])
     """
 
+    time = "whole"  # the module may mix time steps
+
     def __init__(self, module: Any, inputs: Any = None, outputs: Any = None,
                  **ports: Any) -> None:
         from . import torch_interop as ti

@@ -1,6 +1,7 @@
 """Array operation layers: TotalLayer, DotLayer, AggregationLayer, SummationLayer, NetArrayLayer."""
 from __future__ import annotations
 
+import math
 from typing import Any, TypeGuard
 
 from ..errors import LayerError
@@ -38,6 +39,8 @@ class TotalLayer(Layer):
     2
     """
 
+    time = "pointwise"
+
     variadic = True
     options = ("InputPorts",)
 
@@ -64,6 +67,8 @@ class DotLayer(Layer):
     >>> DotLayer(InputPorts=[(2, 3), 3])({"Input1": [[1, 0, 0], [0, 1, 0]], "Input2": [5, 6, 7]})
     array([5., 6.], dtype=float32)
     """
+
+    time = "whole"
 
     variadic = True
     options = ("InputPorts",)
@@ -185,6 +190,10 @@ def _levels_spec(levels: Any) -> Any:
                      f"{levels!r}.")
 
 
+# The identity of each aggregation: what fills the padding of a sequence before reducing.
+REDUCTION_FILL = {"Total": 0.0, "Mean": 0.0, "Max": -math.inf, "Min": math.inf, "Times": 1.0}
+
+
 class AggregationLayer(Layer):
     """AggregationLayer(f, levels): aggregates its input with f over the given levels.
 
@@ -197,14 +206,40 @@ class AggregationLayer(Layer):
     array([5., 7.], dtype=float32)
     """
 
+    function_params = ("function",)
+
     def __init__(self, f: Any, levels: Any = None, **opts: Any) -> None:
         if isinstance(f, str):
             f = Symbol(f)
+        spec = Span(2, All) if levels is None else _levels_spec(levels)
+        self._init({"function": f, "levels": spec, "default": levels is None}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        f, spec, default = params["function"], params["levels"], params["default"]
         if f not in AGGREGATORS:
             raise LayerError("AggregationLayer", f"unknown aggregation function {f!r}; expected "
                              f"one of {', '.join(map(repr, AGGREGATORS))}.")
-        spec = Span(2, All) if levels is None else _levels_spec(levels)
-        self._init({"function": f, "levels": spec, "default": levels is None}, opts)
+        if not (spec is All or isinstance(spec, Span)
+                or (isinstance(spec, tuple) and _levels_spec(list(spec)) == spec)):
+            raise LayerError("AggregationLayer", f"expected levels, but received {spec!r}.")
+        if not isinstance(default, bool):
+            raise LayerError("AggregationLayer", "expected the default-levels switch to be True "
+                             f"or False, but received {default!r}.")
+
+    @property
+    def time(self) -> str:  # type: ignore[override]
+        """A reduction over time when level 1 (the time level of a sequence) is aggregated."""
+        x = self.in_types.get("Input")
+        try:
+            levels = self.aggregated(len(x.dims or ()) if x is not None else 0)
+        except Exception:  # noqa: BLE001 - an unusual level spec: treat as needing whole ones
+            return "whole"
+        return "reduce" if 0 in levels else "pointwise"
+
+    def time_fill(self) -> tuple[float, bool]:
+        f = self.params["function"].name
+        return REDUCTION_FILL[f], f == "Mean"
 
     def aggregated(self, rank: int) -> list[int]:
         """The 0-based levels aggregated for an input of this rank."""
@@ -272,8 +307,13 @@ class SummationLayer(Layer):
     10.0
     """
 
+    time = "reduce"  # over every level: time included
+
     def __init__(self, **opts: Any) -> None:
         self._init({}, opts)
+
+    def time_fill(self) -> tuple[float, bool]:
+        return 0.0, False
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         return {}, {"Output": REAL}
@@ -290,6 +330,8 @@ class NetArrayLayer(Layer):
     array([[1., 2.],
            [3., 4.]], dtype=float32)
     """
+
+    time = "pointwise"  # it has no inputs
 
     inputs = ()
     options = ("Array", "LearningRateMultipliers")

@@ -6,9 +6,21 @@ fully known after shape inference) and ``arrays`` (learned arrays by WL name,
 ``None`` while uninitialized). A layer never changes; every edit makes a new one.
 
 Subclasses describe themselves with class attributes (``inputs``, ``outputs``,
-``states``) and two pure functions: :meth:`Layer.infer` (known port types ->
-constraints on the other ports) and :meth:`Layer.array_specs` (port types ->
-array shapes and how to initialize them). Torch appears only in ``backend/``.
+``states``), the *facts* every later stage reads off the class (:attr:`Layer.time`,
+:attr:`Layer.length_shift`, :attr:`Layer.function_params`, :attr:`Layer.is_loss`,
+:meth:`Layer.check_params`) and two pure functions: :meth:`Layer.infer` (known port types ->
+constraints on the other ports) and :meth:`Layer.array_specs` (port types -> array shapes and
+how to initialize them). Torch appears only in ``backend/``.
+
+Adding a head (see docs/guide/extending.md):
+
+1. a subclass of :class:`Layer` here (params, ports, ``infer``, ``array_specs``, its facts);
+2. a subclass of :class:`netgraph.backend.base.LayerModule` registered for it with
+   ``@lowers(TheLayer)`` in a module of ``netgraph/backend/`` (a new module is listed once in
+   ``netgraph/backend/families.py``);
+3. one line in ``netgraph/__init__.py`` (the import; and its name in ``__all__``).
+
+``tests/test_layer_facts.py`` fails for a registered head that lacks a fact.
 """
 from __future__ import annotations
 
@@ -61,14 +73,41 @@ def _freeze_array(a: Any) -> np.ndarray | None:
     return arr
 
 
+TIME_HANDLING = ("pointwise", "lengths", "reduce", "whole", "inner")
+
+
 class Layer:
-    """Base of every layer value (LinearLayer, ..., NetGraph, NetChain)."""
+    """Base of every layer value (LinearLayer, ..., NetGraph, NetChain).
+
+    A head declares these facts on its class (a class attribute, or a property where the
+    answer depends on the params or port types); stages read them from here, never from
+    tables keyed by head names:
+
+    - ``time`` (required, no default): how the layer treats the time dimension of a batch of
+      sequences padded to a common length (backend/lengths.py): ``"pointwise"`` (each time
+      step alone: padding only produces padding), ``"lengths"`` (its backend module takes
+      each example's length as ``lengths=``), ``"reduce"`` (a reduction over time, made
+      exact by filling the padding with :meth:`time_fill`), ``"whole"`` (it needs every step
+      of an unpadded sequence: such nets run on groups of equal length) or ``"inner"`` (as
+      its inner layers: containers).
+    - ``length_shift``: an output sequence's length minus its input's (default 0).
+    - ``function_params``: the params that hold a WL function (a Symbol such as Tanh; a
+      file may hold only symbols, never code).
+    - ``is_loss``: a loss layer (NetTrain takes its output as a loss).
+    - :meth:`check_params`: raise LayerError unless the params are valid. It runs on every
+      construction path (the constructor, :meth:`_make` for edits, inference and Import),
+      as Equinox's ``__check_init__``: never call it by hand.
+    """
 
     inputs: ClassVar[tuple[str, ...]] = ("Input",)
     outputs: ClassVar[tuple[str, ...]] = ("Output",)
     states: ClassVar[tuple[str, ...]] = ()   # ports that are both an input and an output
-    is_loss: ClassVar[bool] = False
     options: ClassVar[tuple[str, ...]] = ()  # extra keyword options besides port shapes
+    # -- facts (see the class docstring) --
+    time: ClassVar[str]                      # required: one of TIME_HANDLING
+    length_shift: ClassVar[int] = 0
+    function_params: ClassVar[tuple[str, ...]] = ()
+    is_loss: ClassVar[bool] = False
 
     params: Mapping[str, Any]
     in_types: Mapping[str, PortType]
@@ -159,6 +198,7 @@ class Layer:
 
     def _set(self, params: Mapping[str, Any], ins: Mapping[str, PortType],
              outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> None:
+        type(self).check_params(params)  # every construction path: __init__ and _make
         object.__setattr__(self, "params", MappingProxyType(dict(params)))
         object.__setattr__(self, "in_types", MappingProxyType(dict(ins)))
         object.__setattr__(self, "out_types", MappingProxyType(dict(outs)))
@@ -196,10 +236,15 @@ class Layer:
     def check_params(cls, params: Mapping[str, Any]) -> None:
         """Raise LayerError unless ``params`` are what this head's constructor would store.
 
-        Import rebuilds layers with :meth:`_make`, past ``__init__``; a family whose params
-        a file could get wrong overrides this with the checks its constructor runs (the
-        constructor calls it too, so the two cannot drift). The default checks nothing.
+        Runs on every construction path (``__init__`` through :meth:`_init`, and
+        :meth:`_make`, which edits, inference and Import use), so a value with invalid params
+        cannot exist. A head with params overrides it; the default checks nothing.
         """
+
+    def time_fill(self) -> tuple[float, bool]:
+        """For ``time == "reduce"``: the value that fills the padding (the identity of the
+        reduction over time) and whether the result is a mean to rescale to each length."""
+        raise NotImplementedError(f"{self.head} declares no reduction over time.")
 
     @classmethod
     def _make(cls, params: Mapping[str, Any], ins: Mapping[str, PortType],
@@ -300,6 +345,30 @@ def _load_evaluate() -> Any:
     return evaluate
 
 
+def fact_problems(cls: type[Layer]) -> list[str]:
+    """What is wrong with the facts a head's class declares (see :class:`Layer`); [] when
+    nothing. A property (a fact that depends on the params) is checked on values only."""
+    problems = []
+    time = getattr(cls, "time", None)
+    if time is None:
+        problems.append(f'{cls.__name__} declares no "time" fact (one of '
+                        f"{', '.join(TIME_HANDLING)})")
+    elif not isinstance(time, property) and time not in TIME_HANDLING:
+        problems.append(f'{cls.__name__}.time is {time!r}, not one of {", ".join(TIME_HANDLING)}')
+    shift = cls.length_shift
+    if not isinstance(shift, property) and (isinstance(shift, bool) or not isinstance(shift, int)):
+        problems.append(f"{cls.__name__}.length_shift is {shift!r}, not an int")
+    if not (isinstance(cls.function_params, tuple)
+            and all(isinstance(k, str) for k in cls.function_params)):
+        problems.append(f"{cls.__name__}.function_params is not a tuple of param names")
+    if not isinstance(cls.is_loss, bool):
+        problems.append(f"{cls.__name__}.is_loss is not True or False")
+    if not isinstance(cls.__dict__.get("check_params", classmethod(lambda c, p: None)),
+                      classmethod):
+        problems.append(f"{cls.__name__}.check_params is not a classmethod")
+    return problems
+
+
 def check_size(head: str, value: Any, what: str, allow_none: bool = True) -> Any:
     """Validate a size argument: a positive int (or None when allowed)."""
     if value is None and allow_none:
@@ -307,7 +376,3 @@ def check_size(head: str, value: Any, what: str, allow_none: bool = True) -> Any
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise LayerError(head, f"expected {what} to be a positive integer, but received {value!r}.")
     return value
-
-
-def shape_error(head: str, message: str) -> ShapeError:
-    return ShapeError(head, message)

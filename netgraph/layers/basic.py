@@ -1,6 +1,7 @@
 """Basic and elementwise layers: LinearLayer, ElementwiseLayer, ThreadingLayer, SoftmaxLayer."""
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from typing import Any
 
@@ -33,13 +34,14 @@ class LinearLayer(Layer):
     (3, 2)
     """
 
+    time = "pointwise"
+
     options = ("Weights", "Biases", "LearningRateMultipliers")
 
     def __init__(self, n: Any = None, **opts: Any) -> None:
         arrays = {k: opts.pop(k) for k in ("Weights", "Biases") if k in opts}
         params = {"size": _size_spec("LinearLayer", n),
                   "biases": not (arrays.get("Biases", 0) is None and "Biases" in arrays)}
-        self.check_params(params)
         self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
 
     @classmethod
@@ -78,12 +80,17 @@ def _function(head: str, f: Any, known: Collection[Symbol]) -> Any:
     """A layer's function argument: one of the ``known`` symbols (or its name) or a callable."""
     if isinstance(f, str):
         f = Symbol(f)
+    check_function(head, f, known)
+    return f
+
+
+def check_function(head: str, f: Any, known: Collection[Symbol]) -> None:
+    """Raise unless ``f`` is one of the ``known`` symbols or a callable (not a name)."""
     if isinstance(f, Symbol) and f not in known:
         raise LayerError(head, f"unknown function {f}; expected one of "
                          f"{', '.join(sorted(s.name for s in known))} or a callable.")
-    if not isinstance(f, Symbol) and not callable(f):
+    if not isinstance(f, Symbol) and (isinstance(f, str) or not callable(f)):
         raise LayerError(head, f"expected a function, but received {f!r}.")
-    return f
 
 
 def _function_name(f: Any) -> str:
@@ -101,8 +108,15 @@ class ElementwiseLayer(Layer):
     ElementwiseLayer(Tanh)...
     """
 
+    time = "pointwise"
+    function_params = ("function",)
+
     def __init__(self, f: Any, **opts: Any) -> None:
         self._init({"function": _function("ElementwiseLayer", f, ELEMENTWISE)}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_function("ElementwiseLayer", params["function"], ELEMENTWISE)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = ins.get("Input", REAL_ANY)
@@ -121,8 +135,10 @@ class ThreadingLayer(Layer):
     ``InputPorts=n``.
     """
 
+    time = "pointwise"
     variadic = True
     options = ("InputPorts",)
+    function_params = ("function",)
 
     def __init__(self, f: Any, **opts: Any) -> None:
         f = _function("ThreadingLayer", f, THREADING)
@@ -130,6 +146,15 @@ class ThreadingLayer(Layer):
         if f in BINARY and n is not None and n != 2:
             raise LayerError("ThreadingLayer", f"{f} takes exactly 2 inputs, but received {n}.")
         self._init({"function": f, "n": n}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        # the input count may be any positive count here: connections set it later, and
+        # inference names the port a binary function cannot take
+        check_function("ThreadingLayer", params["function"], THREADING)
+        n = params["n"]  # 0 in a graph that connects none of its inputs
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise LayerError("ThreadingLayer", f"expected an input count, but received {n!r}.")
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:
@@ -177,7 +202,6 @@ class SoftmaxLayer(Layer):
     """
 
     def __init__(self, level: int = -1, **opts: Any) -> None:
-        self.check_params({"level": level})
         self._init({"level": level}, opts)
 
     @classmethod
@@ -185,6 +209,19 @@ class SoftmaxLayer(Layer):
         level = params["level"]
         if isinstance(level, bool) or not isinstance(level, int) or level == 0:
             raise LayerError("SoftmaxLayer", f"expected a nonzero level, but received {level!r}.")
+
+    @property
+    def time(self) -> str:  # type: ignore[override]
+        """A reduction over time when it normalizes level 1 (the time level of a sequence)."""
+        lv = self.params["level"]
+        return "reduce" if (lv if lv > 0 else self._rank() + lv + 1) == 1 else "pointwise"
+
+    def time_fill(self) -> tuple[float, bool]:
+        return -math.inf, False  # exp(-inf) = 0: padding takes no probability
+
+    def _rank(self) -> int:
+        x = self.in_types.get("Input")
+        return len(x.dims or ()) if x is not None else 0
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         t = ins.get("Input", REAL_ANY)

@@ -64,6 +64,8 @@ def _spec_rank(v: Spec) -> int | None:
 class SpatialLayer(Layer):
     """Shared parameters and shape logic of the convolution and pooling layers."""
 
+    time = "whole"  # a kernel spans several steps
+
     options: ClassVar[tuple[str, ...]] = ("Stride", "Dilation", "PaddingSize",
                                           "Dimensionality", "Interleaving")
     max_rank = 3
@@ -260,7 +262,6 @@ class ConvolutionLayer(SpatialLayer):
         params.update(n=int(n), groups=int(groups), biases=arrays.get("Biases", 0) is not None,
                       in_channels=self._weights_channels(int(n), int(groups), params, w))
         self._check_biases(int(n), arrays.get("Biases"))
-        self.check_params(params)
         self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
 
     @classmethod
@@ -415,7 +416,6 @@ class PoolingLayer(SpatialLayer):
                              f"received {f!r}.")
         params = self._spatial_params(kernel, opts)
         params["function"] = name
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod

@@ -30,6 +30,8 @@ class EmbeddingLayer(Layer):
     (('Varying', 4), (10, 4))
     """
 
+    time = "pointwise"
+
     options = ("Weights",)
 
     def __init__(self, size: int, n: int | None = None, **opts: Any) -> None:
@@ -115,6 +117,8 @@ class AttentionLayer(Layer):
     >>> Information(att, "OutputPorts")
     {'Output': 5}
     """
+
+    time = "whole"  # every step attends to every other
 
     inputs = ("Key", "Value", "Query")
     options = ("Mask", "ScoreRescaling", "Dropout", "MultiHead", "Weights")

@@ -14,6 +14,7 @@ class LossLayer(Layer):
     inputs = ("Input", "Target")
     outputs = ("Loss",)
     is_loss = True
+    time = "lengths"  # the mean over each example's own steps
 
 
 def _same(ins: Types) -> PortType:
@@ -82,7 +83,6 @@ class ContrastiveLossLayer(LossLayer):
             raise LayerError("ContrastiveLossLayer", f"expected a nonnegative margin, but "
                              f"received {margin!r}.")
         params = {"margin": float(margin)}
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod

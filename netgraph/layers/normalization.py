@@ -66,6 +66,8 @@ class DropoutLayer(Layer):
     array([1., 2., 3.], dtype=float32)
     """
 
+    time = "pointwise"
+
     options = ("Method",)
 
     def __init__(self, p: float = 0.5, **opts: Any) -> None:
@@ -103,6 +105,8 @@ class BatchNormalizationLayer(Layer):
     >>> sorted(bn.arrays)
     ['Biases', 'MovingMean', 'MovingVariance', 'Scaling']
     """
+
+    time = "whole"  # statistics over every step
 
     options = ("Epsilon", "Momentum", "Interleaving") + BN_ARRAYS + tuple(BN_ALIASES)
 
@@ -252,6 +256,8 @@ class NormalizationLayer(Layer):
     (2,)
     """
 
+    time = "whole"
+
     options = ("Epsilon", "Method", "Unbiased", "Scaling", "Biases", "AggregationLevels",
                "ScalingLevels")
 
@@ -267,7 +273,6 @@ class NormalizationLayer(Layer):
         params = {"aggregation": agg, "scaling": sc, "epsilon": eps, "method": method,
                   "unbiased": unbiased, "use": {k: arrays.get(k, 0) is not None
                                                for k in ("Scaling", "Biases")}}
-        self.check_params(params)
         self._init(params, opts, {k: v for k, v in arrays.items() if v is not None})
 
     @classmethod

@@ -85,6 +85,8 @@ class NetMapOperator(Operator):
     ({'Input': ('Varying', 3)}, {'Output': ('Varying', 2)})
     """
 
+    time = "pointwise"  # each element is mapped alone
+
     def __init__(self, net: Any, **opts: Any) -> None:
         net = as_net("NetMapOperator", net)
         one_in_one_out("NetMapOperator", net)
@@ -111,6 +113,8 @@ class NetMapThreadOperator(Operator):
     >>> Information(t, "OutputPorts")
     {'Output': ('Varying', 2)}
     """
+
+    time = "pointwise"
 
     def __init__(self, net: Any, levels: Any = 1, **opts: Any) -> None:
         net = as_net("NetMapThreadOperator", net)
@@ -177,11 +181,12 @@ class NetNestOperator(Operator):
     {'Output': 3}
     """
 
+    time = "lengths"
+
     def __init__(self, net: Any, n: int, **opts: Any) -> None:
         net = as_net("NetNestOperator", net)
         one_in_one_out("NetNestOperator", net)
         params = {"nets": {"Net": net}, "n": n}
-        self.check_params(params)
         self._setup(params, opts)
 
     @classmethod
@@ -222,6 +227,8 @@ class NetBidirectionalOperator(Operator):
     >>> Information(b, "OutputPorts")
     {'Output': ('Varying', 6)}
     """
+
+    time = "lengths"
 
     def __init__(self, nets: Any, aggregation: Any = Catenate, **opts: Any) -> None:
         head = "NetBidirectionalOperator"
@@ -291,6 +298,8 @@ class NetFoldOperator(Operator):
     >>> fold.input_ports(), Information(fold, "OutputPorts")
     (('Input', 'State'), {'Output': ('Varying', 2)})
     """
+
+    time = "lengths"
 
     def __init__(self, net: Any, feedback: Any = Automatic, consts: Any = (),
                  outputs: Any = Automatic, **opts: Any) -> None:

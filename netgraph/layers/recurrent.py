@@ -20,12 +20,12 @@ class RecurrentLayer(Layer):
     """Shared shape logic of the three recurrent layers."""
 
     states: ClassVar[tuple[str, ...]] = ("State",)
+    time = "lengths"
     options = ("Dropout", "LearningRateMultipliers")
 
     def __init__(self, n: int, **opts: Any) -> None:
         arrays = {k: opts.pop(k) for k in list(opts) if k in self._array_names()}
         params = {"n": n, "dropout": opts.pop("Dropout", None)}
-        self.check_params(params)
         self._init(params, opts, arrays)
 
     @classmethod

@@ -115,7 +115,12 @@ class ReshapeLayer(Layer):
         return {"Input": same(y, tuple(xd))}, {"Output": same(x, tuple(yd))}
 
     @property
-    def length_shift(self) -> int:
+    def time(self) -> str:  # type: ignore[override]
+        """Each step reshaped alone when the time level is copied (Inherited first)."""
+        return "pointwise" if self.length_shift == 0 else "whole"
+
+    @property
+    def length_shift(self) -> int:  # type: ignore[override]
         """0 when a sequence keeps its time level (Inherited first), else untied."""
         try:
             lay = self.layout(self.in_types.get("Input", PortType()).rank)
@@ -211,7 +216,17 @@ class FlattenLayer(Layer):
         return groups
 
     @property
-    def length_shift(self) -> int:
+    def time(self) -> str:  # type: ignore[override]
+        """Each step flattened alone when the time level is not merged with others."""
+        rank = self.in_types.get("Input", PortType()).rank
+        try:
+            first = self.groups(rank)[0] if rank else None
+        except PortMismatch:
+            first = None
+        return "pointwise" if first == [0] else "whole"
+
+    @property
+    def length_shift(self) -> int:  # type: ignore[override]
         """0 when the time level of a sequence is not flattened with others, else untied."""
         rank = self.in_types.get("Input", PortType()).rank
         try:
@@ -271,6 +286,13 @@ class TransposeLayer(Layer):
 
     def __init__(self, spec: Any = None, **opts: Any) -> None:
         self._init({"spec": parse_transposition("TransposeLayer", spec)}, opts)
+
+    @property
+    def time(self) -> str:  # type: ignore[override]
+        """Each step transposed alone when the time level stays first."""
+        src = transposition_source(self.params["spec"],
+                                   self.in_types.get("Input", PortType()).rank or 0) or []
+        return "pointwise" if src[:1] == [0] else "whole"
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())
@@ -347,7 +369,12 @@ class PartLayer(Layer):
         return {"Input": same(y, tuple(xd))}, {"Output": same(x, tuple(yd))}
 
     @property
-    def length_shift(self) -> int:
+    def time(self) -> str:  # type: ignore[override]
+        """Each step indexed alone when every step is kept (All first)."""
+        return "pointwise" if self.params["spec"][0] is All else "whole"
+
+    @property
+    def length_shift(self) -> int:  # type: ignore[override]
         """How a sequence's length changes: a span such as Span(2) shortens it by one."""
         s = self.params["spec"][0]
         if not isinstance(s, Span):

@@ -22,6 +22,8 @@ def _shift(d: Any, by: int) -> Any:
 class SequenceLastLayer(Layer):
     """SequenceLastLayer(): the last element of a sequence."""
 
+    time = "lengths"
+
     def __init__(self, **opts: Any) -> None:
         self._init({}, opts)
 
@@ -35,19 +37,21 @@ class SequenceLastLayer(Layer):
 class _SequenceSameRank(Layer):
     """A sequence in, a sequence of the same elements out, with the length shifted."""
 
-    shift = 0
+    time = "lengths"
+    length_shift = 0
 
     def __init__(self, **opts: Any) -> None:
         self._init({}, opts)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = _seq_input(ins), outs.get("Output", PortType())
-        if x.dims is not None and isinstance(x.dims[0], int) and x.dims[0] + self.shift < 1:
-            raise PortMismatch("Input", f"a sequence of at least {1 - self.shift + 0} elements",
+        shift = self.length_shift
+        if x.dims is not None and isinstance(x.dims[0], int) and x.dims[0] + shift < 1:
+            raise PortMismatch("Input", f"a sequence of at least {1 - shift + 0} elements",
                                x.describe())
-        i = PortType(None if y.dims is None else (_shift(y.dims[0], -self.shift), *y.dims[1:]),
+        i = PortType(None if y.dims is None else (_shift(y.dims[0], -shift), *y.dims[1:]),
                      y.kind, y.bound)
-        o = PortType(None if x.dims is None else (_shift(x.dims[0], self.shift), *x.dims[1:]),
+        o = PortType(None if x.dims is None else (_shift(x.dims[0], shift), *x.dims[1:]),
                      x.kind, x.bound)
         return {"Input": i}, {"Output": o}
 
@@ -55,16 +59,16 @@ class _SequenceSameRank(Layer):
 class SequenceMostLayer(_SequenceSameRank):
     """SequenceMostLayer(): every element of a sequence but the last."""
 
-    shift = -1
+    length_shift = -1
 
 
 class SequenceRestLayer(_SequenceSameRank):
     """SequenceRestLayer(): every element of a sequence but the first."""
 
-    shift = -1
+    length_shift = -1
 
 
 class SequenceReverseLayer(_SequenceSameRank):
     """SequenceReverseLayer(): the sequence in reverse order."""
 
-    shift = 0
+    length_shift = 0

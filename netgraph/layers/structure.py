@@ -56,6 +56,17 @@ class CatenateLayer(Layer):
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:
         return variadic_names(params)
 
+    @property
+    def time(self) -> str:  # type: ignore[override]
+        """Each step alone when the inputs are joined along a level other than time."""
+        ranks = [len(self.in_types[p].dims or ()) if p in self.in_types else 0
+                 for p in self.input_ports()]
+        try:
+            _, axis = self.geometry(ranks)
+        except Exception:  # noqa: BLE001 - an unusual level: treat as needing whole sequences
+            return "whole"
+        return "pointwise" if axis != 0 else "whole"
+
     def geometry(self, ranks: list[int]) -> tuple[int, int]:
         """(output rank, 0-based catenation axis of the output) for these input ranks."""
         r, big = min(ranks), max(ranks)
@@ -148,6 +159,7 @@ class AppendLayer(Layer):
     array([1., 2., 3., 4.], dtype=float32)
     """
 
+    time = "whole"
     inputs = ("Input", "Element")
     at_end = True
     length_shift = 1  # a sequence gets one element longer
@@ -227,6 +239,15 @@ class ReplicateLayer(Layer):
                              f"received {m!r}.")
         self._init({"dims": dims, "level": m, "spec": n}, opts)
 
+    @property
+    def time(self) -> str:  # type: ignore[override]
+        """A sequence keeps its time level when the new dimensions go after it."""
+        try:
+            pos = self.position(self.in_types.get("Input", PortType()).rank or 0)
+        except PortMismatch:
+            return "whole"
+        return "pointwise" if pos > 0 else "whole"
+
     def position(self, rank: int) -> int:
         """0-based output position of the first new dimension for an input of this rank."""
         m, k = self.params["level"], len(self.params["dims"])
@@ -280,7 +301,6 @@ class PaddingLayer(Layer):
 
     def __init__(self, spec: Any, **opts: Any) -> None:
         params = {"pads": _padding_spec(spec), "padding": opts.pop("Padding", 0)}
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
@@ -321,7 +341,12 @@ class PaddingLayer(Layer):
                 {"Output": PortType(tuple(fwd), kind if x.kind else None)})
 
     @property
-    def length_shift(self) -> int:
+    def time(self) -> str:  # type: ignore[override]
+        """Padding stays padding when the time level itself is not padded."""
+        return "pointwise" if tuple(self.params["pads"][0]) == (0, 0) else "whole"
+
+    @property
+    def length_shift(self) -> int:  # type: ignore[override]
         """How much longer a sequence gets (the padding of level 1)."""
         return sum(self.params["pads"][0])
 

@@ -20,6 +20,8 @@ class RecurrentStep(Layer):
     fused kernel.
     """
 
+    time = "pointwise"  # one step: no time dimension
+
     def __init__(self, kind: str, n: int, **opts: Any) -> None:
         from . import recurrent as R
         cls = getattr(R, kind, None)

@@ -1,2 +1,0 @@
-"""Loss layers lower in backend.basic (LossModule)."""
-from .basic import LossModule  # noqa: F401
