@@ -5,7 +5,19 @@
 from __future__ import annotations
 
 from .backend.init import NetInitialize
-from .coders import CoderError, NetDecoder, NetEncoder
+from .coders import (
+    Blank,
+    CoderError,
+    DigitCharacter,
+    EndOfString,
+    LetterCharacter,
+    NetDecoder,
+    NetEncoder,
+    PunctuationCharacter,
+    StartOfString,
+    WhitespaceCharacter,
+    WordCharacter,
+)
 from .errors import (
     ConnectionError_,
     EvaluationError,
@@ -136,6 +148,8 @@ __all__ = [
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",
     "Swish", "HardTanh", "HardSigmoid", "Identity", "Plus", "Times", "Subtract", "Divide",
     "Max", "Min", "Power", "Mean", "Total", "Catenate",
+    "LetterCharacter", "DigitCharacter", "WordCharacter", "PunctuationCharacter",
+    "WhitespaceCharacter", "StartOfString", "EndOfString", "Blank",
     # errors
     "NetGraphError", "ShapeError", "ConnectionError_", "EvaluationError", "OptionError",
     "TrainingError", "NetImportError", "NetExportError", "LayerError", "CoderError",
