@@ -29,7 +29,8 @@ from netgraph import (
     Tanh,
     ThreadingLayer,
 )
-from netgraph.backend.lower import generate_forward, lower, value_plan
+from netgraph.backend.lower import generate_forward, lower
+from netgraph.backend.plan import make_plan
 
 W = 4
 
@@ -118,7 +119,7 @@ def test_wide_dag_of_2000_layers_without_recursion():
         assert Information(net, "OutputPorts") == {"Output": 20 * W}
         net = NetInitialize(net, RandomSeeding=1)
         out = net(x)
-        code, _ = generate_forward(net)
+        code = generate_forward(make_plan(net))
     assert out.shape == (20 * W,) and len(code.splitlines()) > 2000
 
 
@@ -131,15 +132,15 @@ def test_variadic_layers_in_a_large_graph_get_their_input_counts():
 
 def test_each_value_is_dropped_once_right_after_its_last_use():
     g = NetInitialize(dag(3, 6), RandomSeeding=1)
-    arg = list(g.params["inputs"])
-    plan = value_plan(g, arg, set(arg))
-    brute = {i: sorted(v for v, j in plan.last_use.items() if j == i and v not in plan.keep)
-             for i in range(len(plan.order))}
-    assert plan.dead == {i: vs for i, vs in brute.items() if vs}
+    plan = make_plan(g)
+    last_use, keep = plan.last_use(), plan.keep()
+    brute = {i: sorted(v for v, j in last_use.items() if j == i and v not in keep)
+             for i in range(len(plan.steps))}
+    assert plan.dead() == {i: vs for i, vs in brute.items() if vs}
     code = lower(g).code
     dropped = [v for line in code.splitlines() if line.strip().startswith("del ")
                for v in line.strip()[4:].split(", ")]
-    assert sorted(dropped) == sorted(v for vs in plan.dead.values() for v in vs)
+    assert sorted(dropped) == sorted(v for vs in plan.dead().values() for v in vs)
     assert len(dropped) == len(set(dropped))
 
 

@@ -27,19 +27,11 @@ import torch
 from torch import nn
 
 from ..graph.net import Container
+from ..layers.base import Layer
 from ..ports import PortRef
 from ..shapes import PortType
-from .lengths import (
-    LenVar,
-    adapter,
-    first_var,
-    graph_plan,
-    handling,
-    input_vars_of,
-    mask_fill,
-    mean_fix,
-    unsafe_layers,
-)
+from .lengths import LenVar, adapter, first_var, handling, mask_fill, mean_fix, unsafe_layers
+from .plan import Plan, Step, identifier
 
 
 def state_of(states: Mapping | None, key: tuple) -> Any:
@@ -82,8 +74,7 @@ class _Lengths:
     """Names of the length variables used by the generated code, and their definitions."""
 
     def __init__(self, taken: set[str]) -> None:
-        from .lower import identifier
-        self.identifier, self.taken = identifier, taken
+        self.taken = taken
         self.names: dict[tuple[str, int], str] = {}
         self.lines: list[str] = []
 
@@ -93,68 +84,52 @@ class _Lengths:
         if v not in self.names:
             base = (v[0], 0)
             if base not in self.names:
-                self.names[base] = self.identifier(f"_L_{v[0]}", self.taken)
+                self.names[base] = identifier(f"_L_{v[0]}", self.taken)
                 self.lines.append(f"    {self.names[base]} = _L.get({v[0]!r})")
             if v[1]:
                 b = self.names[base]
-                self.names[v] = self.identifier(f"_L_{v[0]}_{abs(v[1])}", self.taken)
+                self.names[v] = identifier(f"_L_{v[0]}_{abs(v[1])}", self.taken)
                 self.lines.append(f"    {self.names[v]} = None if {b} is None else {b} + ({v[1]})")
         return self.names[v]
 
 
-def generate_forward_ext(g: Container, modules: Mapping[str, nn.Module],
-                         arg_names: tuple[str, ...]) -> str:
+def generate_forward_ext(plan: Plan, g: Container, modules: Mapping[str, nn.Module]) -> str:
     """Python source of ``forward_ext`` for graph ``g`` (see the module docstring)."""
-    from .lower import signature, value_plan
-    plan = graph_plan(g)
-    taken = {"self", "_lengths", "_states", "_S", "_d", "_L", "_r", "_x", *arg_names}
-    lens = _Lengths(taken)
-    values = value_plan(g, arg_names, taken)
-    var, keep, last_use, order = values.var, values.keep, values.last_use, values.order
-    sig, checks = signature(g, arg_names)
+    lens = _Lengths(set(plan.taken))
     body: list[str] = []
-    for i, k in enumerate(order):
-        body += _node_lines(g, k, modules[k], plan, var, lens, last_use, keep)
-        if i in values.dead:
-            body.append(f"    del {', '.join(values.dead[i])}")
-    outs = ", ".join(f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"])
-    head = [f"def forward_ext(self, {sig}_lengths=None, _states=None):",
+    for step in plan.steps:
+        body += _step_lines(step, g.nodes[step.key], modules[step.key], lens)
+        if step.dead:
+            body.append(f"    del {', '.join(step.dead)}")
+    head = [f"def forward_ext(self, {plan.signature}_lengths=None, _states=None):",
             "    _S = None if _states is None else {}",
-            "    _L = {} if _lengths is None else _lengths", *checks]
-    tail = ["    _r = {" + outs + "}", "    if _S is not None:", "        _r['_states'] = _S",
-            "    return _r"]
+            "    _L = {} if _lengths is None else _lengths", *plan.checks]
+    tail = ["    _r = {" + plan.returned() + "}", "    if _S is not None:",
+            "        _r['_states'] = _S", "    return _r"]
     return "\n".join(head + lens.lines + body + tail) + "\n"
 
 
-def _node_lines(g: Container, k: str, module: nn.Module, plan: Mapping, var: Mapping,
-                lens: _Lengths, last_use: Mapping, keep: set) -> list[str]:
-    layer = g.nodes[k]
-    ref = f"self.layers[{k.replace('.', '_')!r}]"
-    invars = input_vars_of(g, k, plan)
-    outs = layer.output_ports()
-    names = [var[PortRef(k, p)] if var[PortRef(k, p)] in last_use or var[PortRef(k, p)] in keep
-             or p in layer.states else "_" for p in outs]
-    ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None
-           else (f"_st(_states, {(k, p)!r})" if p in layer.states else "None")
-           for p in layer.input_ports()]
-    if isinstance(layer, Container):
+def _step_lines(step: Step, layer: Layer, module: nn.Module, lens: _Lengths) -> list[str]:
+    k, ref = step.key, step.ref
+    invars = dict(step.lengths)
+    names = [v if used or p in step.states else "_" for p, v, used in step.outputs]
+    ins = [v if v is not None else (f"_st(_states, {(k, p)!r})" if p in step.states else "None")
+           for p, v in step.inputs]
+    if step.nested:
         lmap = {p: lens.name(v) for p, v in invars.items() if v is not None}
         lit = "{" + ", ".join(f"{p!r}: {n}" for p, n in lmap.items()) + "}" if lmap else "None"
         lines = [f"    _d = {ref}.forward_ext({', '.join(ins + [''])}_lengths={lit}, "
                  f"_states=_sub(_states, {k!r}))"]
-        lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names, strict=False) if n != "_"]
+        lines += [f"    {n} = _d[{p!r}]" for (p, _, _), n in zip(step.outputs, names,
+                                                                 strict=True) if n != "_"]
         return lines + ["    if _S is not None:", f"        _S.update(_pre({k!r}, _d['_states']))"]
-    lines, call = _leaf_call(layer, module, ref, ins, first_var(layer, invars), lens,
-                             used=any(var[PortRef(k, p)] in last_use or var[PortRef(k, p)] in keep
-                                      for p in layer.states))
-    lines.append(f"    {names[0]} = {call}" if len(outs) == 1
-                 else f"    {', '.join(names)} = {call}")
-    if layer.states:
-        stored = ", ".join(f"{(k, p)!r}: {var[PortRef(k, p)]}" for p in layer.states)
+    used = any(u for p, _, u in step.outputs if p in step.states)
+    lines, call = _leaf_call(layer, module, ref, ins, first_var(layer, invars), lens, used)
+    lines.append(f"    {', '.join(names)} = {call}")
+    if step.states:
+        stored = ", ".join(f"{(k, p)!r}: {v}" for p, v, _ in step.outputs if p in step.states)
         lines += ["    if _S is not None:", f"        _S.update({{{stored}}})"]
     return lines
-
-
 def _leaf_call(layer: Any, module: nn.Module, ref: str, ins: list[str], lv: LenVar,
                lens: _Lengths, used: bool) -> tuple[list[str], str]:
     """The expression calling one leaf module, with lengths or an adapter where needed."""
@@ -176,17 +151,16 @@ def _leaf_call(layer: Any, module: nn.Module, ref: str, ins: list[str], lv: LenV
     return lines, (f"_mean_fix({call}, {fix})" if fix else call)
 
 
-def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module]) -> None:
+def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module], plan: Plan
+                     ) -> None:
     """Generate and attach ``forward_ext`` and the static facts to a freshly built module."""
-    code = generate_forward_ext(g, modules, tuple(module.arg_names))
+    code = generate_forward_ext(plan, g, modules)
     from .lower import load_source
     ns: dict[str, Any] = {**HELPERS, "torch": torch, "F": torch.nn.functional}
     forward_ext = load_source(code, "forward-ext", ns, "forward_ext")
     type(module).forward_ext = forward_ext  # type: ignore[attr-defined]
     type(module).ext_code = code  # type: ignore[attr-defined]
-    plan = graph_plan(g)
-    bad = unsafe_layers(g, modules, plan)
+    bad = unsafe_layers(g, modules, plan.lengths)
     module.mask_safe, module.unsafe_heads = not bad, tuple(bad)
-    module.output_lengths = {p: plan.get(g.edges[PortRef(None, p)])
-                             for p in g.params["outputs"]}
+    module.output_lengths = {p: plan.lengths.get(g.graph.output_source(p)) for p in plan.outputs}
     module.state_types, module.free_states = state_types(g)

@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from ..graph.net import Container
+from ..graph.walk import run_through_graph
 from ..layers.base import Layer
 from ..ports import PortRef
 from ..shapes import PortType
@@ -75,16 +76,9 @@ def graph_plan(g: Container, input_vars: Mapping[str, LenVar] | None = None
     """
     if input_vars is None:
         input_vars = {p: (p, 0) if is_sequence(g.in_types.get(p)) else None
-                      for p in g.params["inputs"]}
-    var: dict[PortRef, LenVar] = {PortRef(None, p): input_vars.get(p)
-                                  for p in g.params["inputs"]}
-    for k in g.params["order"]:
-        layer = g.nodes[k]
-        ins = {p: var.get(s) if (s := g.edges.get(PortRef(k, p))) is not None else None
-               for p in layer.input_ports()}
-        for p, v in node_lengths(layer, ins).items():
-            var[PortRef(k, p)] = v
-    return var
+                      for p in g.graph.inputs}
+    return run_through_graph(g.graph, {p: input_vars.get(p) for p in g.graph.inputs},
+                             lambda k, layer, ins: node_lengths(layer, ins))
 
 
 def input_vars_of(g: Container, k: str, plan: Mapping[PortRef, LenVar]) -> dict[str, LenVar]:

@@ -13,13 +13,11 @@ on those submodules are not run); other layers are called as modules.
 """
 from __future__ import annotations
 
-import keyword
 import linecache
-import re
 import weakref
-from dataclasses import dataclass
+from collections.abc import Mapping
 from itertools import count
-from typing import Any, cast
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,25 +25,15 @@ from torch import nn
 from ..errors import EvaluationError, ShapeError
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
-from ..ports import PortRef
 from . import families  # noqa: F401 - registers every head's torch module
 from .base import LayerModule, builder_for
+from .plan import Plan, Step, identifier, make_plan, optional_ports
 from .shared import tie_shared
 
+__all__ = ["GraphModule", "build_module", "check_ready", "forward_lines", "generate_forward",
+           "identifier", "load_source", "lower", "optional_ports"]
+
 _ids = count()
-
-
-def identifier(name: str, taken: set[str]) -> str:
-    """A Python identifier for a port name, unique within ``taken``."""
-    s = re.sub(r"\W", "_", name) or "_"
-    if s[0].isdigit() or keyword.iskeyword(s) or s == "self":
-        s = "_" + s
-    base, i = s, 1
-    while s in taken:
-        i += 1
-        s = f"{base}_{i}"
-    taken.add(s)
-    return s
 
 
 class GraphModule(nn.Module):
@@ -117,16 +105,17 @@ def lower(net: Layer, dtype: torch.dtype = torch.float32, device: str = "cpu") -
 def _build_graph(g: Container) -> GraphModule:
     mods = {k: build_module(layer) for k, layer in g.nodes.items()}
     module = GraphModule(mods)
-    code, args = generate_forward(g, mods)
+    plan = make_plan(g)
+    code = generate_forward(plan, mods)
     ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional}
     forward = load_source(code, "forward", ns, "forward")
-    cls = type("GraphModule", (GraphModule,), {"forward": forward, "code": code})
+    cls = type("GraphModule", (GraphModule,), {"forward": forward, "code": code, "plan": plan})
     module.__class__ = cls
-    module.input_names = tuple(g.params["inputs"])
-    module.output_names = tuple(g.params["outputs"])
-    module.arg_names = tuple(args)
+    module.input_names = plan.inputs
+    module.output_names = plan.outputs
+    module.arg_names = plan.args
     from .extended import attach_extension
-    attach_extension(module, g, mods)
+    attach_extension(module, g, mods, plan)
     return module
 
 
@@ -156,115 +145,33 @@ def _release_name(kind: str, name: str) -> None:
     _free_names.setdefault(kind, []).append(name)
 
 
-def _optional_inputs(g: Container) -> set[str]:
-    """Graph inputs that feed only recurrent state ports (they default to zeros)."""
-    feeds: dict[str, list[PortRef]] = {}
-    for d, s in g.edges.items():
-        if s.node is None:
-            feeds.setdefault(s.port, []).append(d)
-    opt = set()
-    for p, dsts in feeds.items():
-        if all(d.node is not None and d.port in g.nodes[d.node].states
-               or d.node is not None and isinstance(g.nodes[d.node], Container)
-               and d.port in optional_ports(g.nodes[d.node]) for d in dsts):
-            opt.add(p)
-    return opt
-
-
-def optional_ports(net: Layer) -> set[str]:
-    """Input ports of ``net`` that may be omitted (recurrent states): zeros by default."""
-    if isinstance(net, Container):
-        cached = net._cache.get("optional")  # type: ignore[attr-defined]
-        if cached is None:
-            cached = net._cache["optional"] = _optional_inputs(net)  # type: ignore[attr-defined]
-        return cached
-    return set(net.states)
-
-
-@dataclass
-class ValuePlan:
-    """Names of the values a generated forward handles, and when each can be dropped."""
-
-    var: dict[PortRef, str]      # every graph input and layer output -> its variable
-    keep: set[str]               # variables that must live to the end (inputs, outputs)
-    last_use: dict[str, int]     # variable -> index in the order of its last consumer
-    order: list[str]             # node keys, topologically sorted
-    dead: dict[int, list[str]]   # index in the order -> variables to drop after it (sorted)
-
-
-def value_plan(g: Container, arg_names: Any, taken: set[str]) -> ValuePlan:
-    var: dict[PortRef, str] = {PortRef(None, p): a
-                               for p, a in zip(g.params["inputs"], arg_names, strict=True)}
-    order = list(g.params["order"])
-    for k in order:
-        for p in g.nodes[k].output_ports():
-            var[PortRef(k, p)] = identifier(f"v_{k}_{p}", taken)
-    keep = set(arg_names) | {var[s] for d, s in g.edges.items() if d.node is None}
-    last_use: dict[str, int] = {}
-    for i, k in enumerate(order):
-        for p in g.nodes[k].input_ports():
-            if (src := g.edges.get(PortRef(k, p))) is not None:
-                last_use[var[src]] = i
-    dead: dict[int, list[str]] = {}  # one pass, not one scan per node (10,000-layer nets)
-    for v, i in sorted(last_use.items()):
-        if v not in keep:
-            dead.setdefault(i, []).append(v)
-    return ValuePlan(var, keep, last_use, order, dead)
-
-
-def signature(g: Container, arg_names: Any) -> tuple[str, list[str]]:
-    """The argument list of a generated forward, and the checks it needs.
-
-    Optional inputs (recurrent states) default to None. Python wants every argument after
-    a defaulted one to have a default too, so a required input that follows an optional
-    one also defaults to None and is checked in the body.
-    """
-    optional = _optional_inputs(g)
-    parts, checks, defaulted = [], [], False
-    for p, a in zip(g.params["inputs"], arg_names, strict=True):
-        defaulted = defaulted or p in optional
-        parts.append(f"{a}=None, " if defaulted else f"{a}, ")
-        if defaulted and p not in optional:
-            checks.append(f"    if {a} is None: raise TypeError({'missing input ' + repr(p)!r})")
-    return "".join(parts), checks
-
-
-def generate_forward(g: Container, modules: dict[str, nn.Module] | None = None
-                     ) -> tuple[str, list[str]]:
-    """Python source of ``forward`` for graph ``g``, and its argument names in order."""
-    taken = {"self", "_lengths", "_states"}
-    args = [identifier(p, taken) for p in g.params["inputs"]]
-    plan = value_plan(g, args, taken)
-    var, keep, last_use = plan.var, plan.keep, plan.last_use
-    sig, checks = signature(g, args)
-    # Lengths or hidden states go to the generated forward_ext (backend/extended.py).
-    lines = [f"def forward(self, {sig}_lengths=None, _states=None):",
+def generate_forward(plan: Plan, modules: Mapping[str, nn.Module] | None = None) -> str:
+    """Python source of ``forward``: one statement per step of the plan, values dropped
+    right after their last use. Without ``modules`` every layer is called as a module."""
+    lines = [f"def forward(self, {plan.signature}_lengths=None, _states=None):",
+             # lengths or hidden states: the generated forward_ext (backend/extended.py)
              "    if _lengths is not None or _states is not None:",
-             f"        return self.forward_ext({''.join(a + ', ' for a in args)}"
-             "_lengths=_lengths, _states=_states)", *checks]
-    for i, k in enumerate(plan.order):
-        layer = g.nodes[k]
-        ins = [var[s] if (s := g.edges.get(PortRef(k, p))) is not None else "None"
-               for p in layer.input_ports()]
-        ref = f"self.layers[{k.replace('.', '_')!r}]"
-        call = f"{ref}({', '.join(ins)})"
-        if isinstance(layer, Container):  # our own GraphModule: no hooks, skip Module.__call__
-            call = f"{ref}.forward({', '.join(ins)})"
-        elif modules is not None:
-            inlined = cast(LayerModule, modules[k]).inline(ref, ins)
-            call = inlined if inlined is not None else call
-        outs = layer.output_ports()
-        names = [var[PortRef(k, p)] if var[PortRef(k, p)] in last_use
-                 or var[PortRef(k, p)] in keep else "_" for p in outs]
-        if isinstance(layer, Container):
-            lines.append(f"    _d = {call}")
-            lines += [f"    {n} = _d[{p!r}]" for p, n in zip(outs, names, strict=False) if n != "_"]
-        elif len(outs) == 1:
-            lines.append(f"    {names[0]} = {call}")
-        else:
-            lines.append(f"    {', '.join(names)} = {call}")
-        if i in plan.dead:
-            lines.append(f"    del {', '.join(plan.dead[i])}")
-    ret = [f"{p!r}: {var[g.edges[PortRef(None, p)]]}" for p in g.params["outputs"]]
-    lines.append("    return {" + ", ".join(ret) + "}")
-    return "\n".join(lines) + "\n", args
+             f"        return self.forward_ext({plan.call_args()}"
+             "_lengths=_lengths, _states=_states)", *plan.checks]
+    for step in plan.steps:
+        lines += forward_lines(step, None if modules is None else modules[step.key])
+        if step.dead:
+            lines.append(f"    del {', '.join(step.dead)}")
+    lines.append("    return {" + plan.returned() + "}")
+    return "\n".join(lines) + "\n"
+
+
+def forward_lines(step: Step, module: nn.Module | None) -> list[str]:
+    """The statements of one step in the plain ``forward`` (also what mirroring segments).
+
+    Small layers are inlined (``LayerModule.inline``) and a nested graph is called through
+    its generated ``forward``: neither pays ``nn.Module.__call__``.
+    """
+    ins = [v or "None" for _, v in step.inputs]
+    if step.nested:
+        return [f"    _d = {step.ref}.forward({', '.join(ins)})",
+                *(f"    {v} = _d[{p!r}]" for p, v, used in step.outputs if used)]
+    inline = getattr(module, "inline", None)
+    call = (inline(step.ref, ins) if inline is not None else None) or \
+        f"{step.ref}({', '.join(ins)})"
+    return [f"    {', '.join(v if used else '_' for _, v, used in step.outputs)} = {call}"]

@@ -1,54 +1,49 @@
-"""The mirrored ``forward`` of a GraphModule: its generated plan cut into checkpointed segments.
+"""The mirrored ``forward`` of a GraphModule: its plan cut into checkpointed segments.
 
-The plain ``forward`` (backend/lower.py) is straight-line code: one statement per layer, then
-``del`` of dead values and a ``return``. Here it is parsed back (``ast``) into units, one per
-layer statement (a statement without a call, such as ``v = _d['Output']``, joins the unit
-before it). Runs of units are cut into segments of about sqrt(n) units; each segment becomes
-a function of the values it reads and returns the values read after it, and the new
-``forward`` calls it under ``torch.utils.checkpoint``. Units that call a recurrent layer or a
-nested graph stay inline (they mirror themselves), and so does any other statement (the
-``return``, the hand-over to ``forward_ext``). Dead values are deleted as in the plain code.
+A lowered graph's class keeps its lowering plan (backend/plan.py): one step per layer, with
+the variables each reads and writes. Runs of steps are cut into segments of about sqrt(n)
+steps; each segment becomes a function of the values it reads and returns the values read
+after it, and the new ``forward`` calls it under ``torch.utils.checkpoint``. A segment's
+statements are those of the plain ``forward`` (``lower.forward_lines``). Steps that call a
+recurrent layer or a nested graph stay inline (they mirror themselves). Dead values are
+deleted as in the plain code.
 """
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
+
+from .plan import Plan
 
 
 @dataclass
 class Block:
     """Statements run inline (``segment`` False) or as one checkpointed segment."""
 
-    stmts: list[ast.stmt]
+    lines: list[str]
     segment: bool
     reads: list[str] = field(default_factory=list)     # names read before written, in order
-    writes: set[str] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)        # layer keys used
-    size: int = 1                                      # units in it
+    writes: list[str] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)        # module keys used
+    size: int = 1                                      # steps in it
 
 
 def mirrored_graph_class(module: Any, segment: int | None = None) -> type:
     """A subclass of ``type(module)`` whose ``forward`` mirrors (see the module docstring)."""
+    from .lower import load_source
     base: Any = type(module)
-    fn = cast(ast.FunctionDef, ast.parse(base.code).body[0])
-    inline = {k for k, m in module.layers.items() if _mirrors_itself(m)}
-    args = [a.arg for a in fn.args.args[1:]]
-    blocks = _blocks(_units(fn.body, inline), segment)
-    local = set(args).union(*(b.writes for b in blocks))
-    for b in blocks:                    # globals (torch, F, helpers) are not passed around
-        b.reads = [x for x in b.reads if x in local]
-    code, segs = _source(fn, blocks, args, module)
+    plan: Plan = base.plan
+    args = [*plan.args, "_lengths", "_states"]
+    code, segs = _source(plan, _blocks(plan, module, segment), args, module)
     ns: dict[str, Any] = dict(base.forward.__globals__)
     ns.update({"torch": torch, "_ckpt": run_segment, "_plain": base.forward, "_on": _on})
-    from .lower import load_source
     forward = load_source(code, "mirrored", ns, "forward")
     return type(f"Mirrored{base.__name__}", (base,), {
         "forward": forward, "mirror_base": base, "mirror_code": code,
@@ -61,70 +56,47 @@ def _mirrors_itself(m: nn.Module) -> bool:
     return isinstance(m, GraphModule) or any(isinstance(s, nn.RNNBase) for s in m.modules())
 
 
-def _layer_keys(node: ast.AST) -> set[str]:
-    """Keys ``k`` of every ``self.layers[k]`` in ``node``."""
-    keys = set()
-    for n in ast.walk(node):
-        if (isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute)
-                and n.value.attr == "layers" and isinstance(n.value.value, ast.Name)
-                and n.value.value.id == "self" and isinstance(n.slice, ast.Constant)):
-            keys.add(str(n.slice.value))
-    return keys
-
-
-def _units(body: list[ast.stmt], inline: set[str]) -> list[Block]:
-    units: list[Block] = []
-    for s in body:
-        if isinstance(s, ast.Delete):
-            continue                                # dels are recomputed for the new code
-        simple = isinstance(s, (ast.Assign, ast.Expr))
-        calls = any(isinstance(n, ast.Call) for n in ast.walk(s))
-        if simple and not calls and units:
-            units[-1].stmts.append(s)
-            continue
-        keys = _layer_keys(s)
-        units.append(Block([s], simple and calls and not keys & inline, keys=keys))
+def _units(plan: Plan, module: Any) -> list[Block]:
+    """One block per step: the handover and checks first, the return last (both inline)."""
+    from .lower import forward_lines
+    handover = ["    if _lengths is not None or _states is not None:",
+                f"        return self.forward_ext({plan.call_args()}"
+                "_lengths=_lengths, _states=_states)", *plan.checks]
+    units = [Block(handover, False, reads=list(plan.args))]
+    for step in plan.steps:
+        m = module.layers[step.module]
+        units.append(Block(forward_lines(step, m), not _mirrors_itself(m), step.reads(),
+                           step.writes(), {step.module}))
+    units.append(Block(["    return {" + plan.returned() + "}"], False,
+                       reads=list(dict.fromkeys(v for _, v in plan.returns))))
     return units
 
 
-def _blocks(units: list[Block], segment: int | None) -> list[Block]:
-    """Consecutive checkpointable units grouped ``segment`` (default ~sqrt(n)) at a time."""
+def _blocks(plan: Plan, module: Any, segment: int | None) -> list[Block]:
+    """Consecutive checkpointable steps grouped ``segment`` (default ~sqrt(n)) at a time."""
+    units = _units(plan, module)
     n = sum(u.segment for u in units)
     size = max(1, segment or math.ceil(math.sqrt(n)))
     blocks: list[Block] = []
     for u in units:
         last = blocks[-1] if blocks else None
         if u.segment and last is not None and last.segment and last.size < size:
-            last.stmts += u.stmts
+            last.lines += u.lines
+            last.reads += [x for x in u.reads if x not in last.writes and x not in last.reads]
+            last.writes += u.writes
             last.keys |= u.keys
             last.size += 1
         else:
             blocks.append(u)
-    for b in blocks:
-        _scan(b)
     return blocks
 
 
-def _scan(b: Block) -> None:
-    """Fill ``reads`` (names read before any write in the block) and ``writes``."""
-    for s in b.stmts:
-        loads = [n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                 and isinstance(n.ctx, ast.Load)]
-        for x in loads:
-            if x not in b.writes and x not in b.reads and x != "self":
-                b.reads.append(x)
-        b.writes |= {n.id for n in ast.walk(s) if isinstance(n, ast.Name)
-                     and isinstance(n.ctx, ast.Store)}
-
-
-def _source(fn: ast.FunctionDef, blocks: list[Block], args: list[str], module: Any
-            ) -> tuple[str, int]:
+def _source(plan: Plan, blocks: list[Block], args: list[str], module: Any) -> tuple[str, int]:
     """Source of the mirrored ``forward`` and its segment functions; the segment count."""
     last_read = {x: i for i, b in enumerate(blocks) for x in b.reads}
-    params = ast.unparse(fn.args)
     call = ", ".join(f"{a}={a}" for a in args)
     tup = "".join(a + ", " for a in args)
-    lines = [f"def forward({params}):",
+    lines = [f"def forward(self, {plan.signature}_lengths=None, _states=None):",
              f"    if not (torch.is_grad_enabled() and _on(self, ({tup}))):",
              f"        return _plain(self, {call})"]
     funcs: list[str] = []
@@ -139,17 +111,16 @@ def _source(fn: ast.FunctionDef, blocks: list[Block], args: list[str], module: A
             lines.append(f"    {''.join(o + ', ' for o in outs)}= "
                          f"_ckpt(self, {seg}, {keys!r}, {ins})")
         else:
-            lines += ["    " + line for s in b.stmts for line in ast.unparse(s).splitlines()]
+            lines += b.lines
         dead = sorted(x for x, j in last_read.items() if j == i and x not in args)
-        if dead and not isinstance(b.stmts[-1], ast.Return):
+        if dead and i < len(blocks) - 1:
             lines.append(f"    del {', '.join(dead)}")
     return "\n".join(funcs + lines) + "\n", len(funcs)
 
 
 def _segment_source(name: str, b: Block, outs: list[str]) -> str:
-    lines = [f"def {name}(self, {', '.join(b.reads)}):"]
-    lines += ["    " + line for s in b.stmts for line in ast.unparse(s).splitlines()]
-    lines.append(f"    return ({''.join(o + ', ' for o in outs)})")
+    lines = [f"def {name}(self, {', '.join(b.reads)}):", *b.lines,
+             f"    return ({''.join(o + ', ' for o in outs)})"]
     return "\n".join(lines) + "\n"
 
 
