@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from . import wl  # noqa: F401 - netgraph.wl; registers Information(net, "WLInputForm")
 from .backend.init import NetInitialize
 from .coders import (
     Blank,

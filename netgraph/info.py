@@ -243,6 +243,19 @@ _PROPS: dict[str, Any] = {
 }
 
 
+def register_property(name: str, fn: Any) -> None:
+    """Add an Information property computed by a higher level (netgraph.wl adds
+    "WLInputForm"); it is listed in "Properties" but left out of ``Information(net)``."""
+    global PROPERTIES
+    _PROPS[name] = fn
+    _REGISTERED.add(name)
+    if name not in PROPERTIES:
+        PROPERTIES = PROPERTIES + (name,)
+
+
+_REGISTERED: set[str] = set()
+
+
 def _layer_type_counts(net: Layer) -> dict[str, int]:
     counts: dict[str, int] = {}
     for _, layer in leaves(net):
@@ -272,7 +285,8 @@ def Information(net: Layer | Coder, prop: str | None = None) -> Any:
         return net.information(prop)
     if prop is None:
         return {p: Information(net, p) for p in PROPERTIES
-                if p not in ("SummaryGraphic", "Properties", "Arrays", "ArraysByteCount")}
+                if p not in ("SummaryGraphic", "Properties", "Arrays", "ArraysByteCount")
+                and p not in _REGISTERED}
     if not isinstance(prop, str) or (prop not in _PROPS and prop not in PROPERTIES):
         raise OptionError("Information", f"unknown property {prop!r}."
                           f"{nearest(str(prop), PROPERTIES)} Valid properties are: "

@@ -16,7 +16,7 @@ from typing import Any
 from .errors import WLEvaluationError, WLSyntaxError, WLUnsupportedError
 from .parser import fullform, parse
 
-__all__ = ["evaluate", "run_script", "parse", "fullform", "WLSyntaxError",
+__all__ = ["evaluate", "run_script", "to_wl", "parse", "fullform", "WLSyntaxError",
            "WLEvaluationError", "WLUnsupportedError"]
 
 
@@ -45,3 +45,21 @@ def run_script(text: str, env: dict | None = None) -> Any:
             yield (None if silent else value), silent
     finally:
         _EVALUATORS.pop()
+
+
+def to_wl(net: Any, arrays: bool = False) -> str:
+    """``net`` as WL InputForm text that :func:`evaluate` reads back to an equal net.
+
+    Learned arrays are left out unless ``arrays=True`` (then they are ``NumericArray[...]``).
+    ``Information(net, "WLInputForm")`` gives the same text.
+    """
+    from .writer import to_wl as write
+    return write(net, arrays=arrays)
+
+
+def _register() -> None:
+    from ..info import register_property
+    register_property("WLInputForm", to_wl)
+
+
+_register()

@@ -86,10 +86,18 @@ class Scope:
 
 
 def public_names() -> dict[str, Any]:
-    """netgraph's public heads and symbols by WL name (``netgraph.__all__``: new heads join
-    without edits here). Read at call time: this module sits below ``netgraph/__init__``."""
+    """netgraph's heads and symbols by WL name (``netgraph.__all__`` and the layer registry:
+    new heads join without edits here). Read at call time: this module sits below
+    ``netgraph/__init__``."""
+    from ..io.registry import layer_registry
     ng = importlib.import_module("netgraph")
-    return {n: getattr(ng, n) for n in ng.__all__ if n != "wl" and hasattr(ng, n)}
+    names = {n: getattr(ng, n) for n in ng.__all__ if hasattr(ng, n)}
+    # every head a net file may hold (internal ones too, e.g. RecurrentStep), so that any net
+    # to_wl writes reads back
+    for head, cls in layer_registry().items():
+        if "." not in head:
+            names.setdefault(head, cls)
+    return names
 
 
 class Evaluator:
@@ -182,6 +190,12 @@ class Evaluator:
 
     def call_python(self, f: Any, name: str, args: list[Any], e: Node) -> Any:
         """A netgraph head or value called with WL arguments."""
+        if _full_form_call(f, args):
+            from .writer import from_full_form
+            try:
+                return from_full_form(name, args[0])
+            except NetGraphError as err:
+                raise self.locate(err, name, e) from None
         pos, opts = split_options(args)
         classy = isinstance(f, type)
         try:
@@ -222,6 +236,25 @@ class Evaluator:
 
     def function(self, params: list[str] | None, body: Expr, scope: Scope) -> WLFunction:
         return WLFunction(params, body, scope, self.run_function)
+
+
+def _full_form_call(f: Any, args: list[Any]) -> bool:
+    """``Head[<|"Parameters" -> ..., ...|>]``: the full form WL's InputForm gives a layer."""
+    from ..layers.base import Layer
+    return (isinstance(f, type) and issubclass(f, Layer) and len(args) in (1, 2)
+            and isinstance(args[0], dict) and "Parameters" in args[0])
+
+
+def _numeric_array(data: Any, kind: Any = "Real32") -> np.ndarray:
+    """``NumericArray[list, "Real32"]``: an array of the given machine type."""
+    from .writer import FROM_DTYPES
+    if kind not in FROM_DTYPES:
+        raise L.Refuse(f"unknown type {wl_repr(kind)}; the types are "
+                       f"{', '.join(sorted(FROM_DTYPES))}")
+    try:
+        return np.asarray(to_python(data, True), dtype=FROM_DTYPES[kind])
+    except (TypeError, ValueError):
+        raise L.Refuse(f"{_short(data)} is not a rectangular array of numbers") from None
 
 
 def _label(f: Any) -> str:
@@ -733,6 +766,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Less": _compare(lambda a, b: a < b), "Greater": _compare(lambda a, b: a > b),
     "LessEqual": _compare(lambda a, b: a <= b), "GreaterEqual": _compare(lambda a, b: a >= b),
     "RandomInteger": L.RANDOM.integer, "RandomReal": L.RANDOM.real, "SeedRandom": L.RANDOM.seed,
-    "StringJoin": _string_join, "ToString": _to_string,
+    "StringJoin": _string_join, "ToString": _to_string, "NumericArray": _numeric_array,
     **L.clip_ops(),
 }

@@ -85,14 +85,14 @@ def is_number(x: Any) -> bool:
 def make_list(items: list[Any]) -> Any:
     """A WL list: a numpy array when numeric and rectangular, else a Python list."""
     if items and all(is_number(x) for x in items):
-        if any(isinstance(x, (float, np.floating)) for x in items):
+        # WL packs a list only when its numbers are all integers or all reals
+        if all(isinstance(x, (float, np.floating)) for x in items):
             return np.array([float(x) for x in items])
-        if any(isinstance(x, Fraction) for x in items):
-            return list(items)  # exact rationals stay exact
-        return np.array(items, dtype=np.int64)
+        if all(isinstance(x, (int, np.integer)) for x in items):
+            return np.array(items, dtype=np.int64)
+        return list(items)  # mixed, or exact rationals (which stay exact)
     if items and all(isinstance(x, np.ndarray) for x in items):
-        shapes = {x.shape for x in items}
-        if len(shapes) == 1:
+        if len({(x.shape, x.dtype) for x in items}) == 1:
             return np.stack(items)
     return list(items)
 
