@@ -203,6 +203,70 @@ PROPERTIES: list[tuple[str, str]] = [
 ]
 
 
+# (measurement spec as Python source, what it measures). Section 4 of wolfram-coders.md:
+# the spec forms, then the built-in classification and regression measurements.
+MEASUREMENTS: list[tuple[str, str]] = [
+    ('"Accuracy"', "fraction classified correctly"),
+    ('("Accuracy", 2)', 'WL\'s "Accuracy" -> n: the class among the top n'),
+    ('"ErrorRate"', "fraction classified incorrectly"),
+    ('("ErrorRate", 2)', "the class not among the top n"),
+    ('"Precision"', "per class TP/(TP+FP)"),
+    ('"Recall"', "per class TP/(TP+FN)"),
+    ('"F1Score"', "per class 2TP/(2TP+FP+FN)"),
+    ('("FScore", 0.5)', "per class F-beta"),
+    ('"Specificity"', "per class TN/(TN+FP)"),
+    ('"FalsePositiveRate"', "per class FP/(FP+TN)"),
+    ('"FalseNegativeRate"', "per class FN/(FN+TP)"),
+    ('"FalseDiscoveryRate"', "per class FP/(FP+TP)"),
+    ('"FalseOmissionRate"', "per class FN/(FN+TN)"),
+    ('"NegativePredictiveValue"', "per class TN/(TN+FN)"),
+    ('"MatthewsCorrelationCoefficient"', "per class MCC"),
+    ('"Informedness"', "per class TPR + TNR - 1"),
+    ('"Markedness"', "per class PPV + NPV - 1"),
+    ('"BalancedAccuracy"', "per class (TPR + TNR)/2"),
+    ('"PredictedPositiveConditionRate"', "per class (TP+FP)/N"),
+    ('"TruePositiveNumber"', "per class count"),
+    ('"FalsePositiveNumber"', "per class count"),
+    ('"TrueNegativeNumber"', "per class count"),
+    ('"FalseNegativeNumber"', "per class count"),
+    ('"ConfusionMatrix"', "counts of actual x predicted classes"),
+    ('"ConfusionMatrixPlot"', "a plot of it (NetMeasurements)"),
+    ('"CohenKappa"', "Cohen's kappa"),
+    ('"ScottPi"', "Scott's pi"),
+    ('"AreaUnderROCCurve"', "per class area under the ROC curve"),
+    ('"ROCCurve"', "per class ROC curve"),
+    ('"ROCCurvePlot"', "a plot of them (NetMeasurements)"),
+    ('"Entropy"', "mean entropy of the predictions"),
+    ('"Perplexity"', "exp of the entropy"),
+    ('"MeanSquare"', "mean squared residual"),
+    ('"StandardDeviation"', "root mean squared residual"),
+    ('"MeanDeviation"', "mean absolute residual"),
+    ('"RSquared"', "coefficient of determination"),
+    ('"FractionVarianceUnexplained"', "1 - RSquared"),
+    ('"IntersectionOverUnion"', "overlap of predicted boxes"),
+    ('"AttentionWeights"', "weights of an AttentionLayer"),
+    ('{"Measurement": "Recall", "ClassAveraging": "Macro"}', 'suboptions: "Key", '
+     '"ClassAveraging", "Aggregation", "Source", "Interval", "Direction"'),
+    ('NetPort("Output")', "the value of an output port"),
+    ('NetPort(1, "Output")', "the value of an interior port"),
+    ('{"Measurement": len, "Key": "f"}', "a custom function"),
+]
+
+
+def measurement_status(source: str) -> str:
+    """"yes", "not yet (refused)" or "no": whether NetTrain's measurement parser takes it."""
+    try:
+        spec_module = importlib.import_module("netgraph.measure.spec")
+        import netgraph
+    except ImportError:
+        return "no"
+    try:
+        spec_module.parse_measurements(eval(source, vars(netgraph)), "NetTrain")
+    except Exception as e:  # noqa: BLE001 - any refusal counts
+        return "not yet (refused)" if "not available yet" in str(e) else "no"
+    return "yes"
+
+
 def _public_names() -> list[str]:
     import netgraph
     return list(netgraph.__all__)
@@ -359,6 +423,7 @@ def render() -> str:
     funcs = [[f"`{h}`", _mark(h in public), note] for h, note in FUNCTIONS]
     opts = [[f"`{o}`", d, option_status(o), note] for o, d, note in OPTIONS]
     props = [[f'`"{p}"`', _mark(p in properties), note] for p, note in PROPERTIES]
+    meas = [[f"`{m}`", measurement_status(m), note] for m, note in MEASUREMENTS]
     out = [
         "# Coverage of the Wolfram Language",
         "",
@@ -402,6 +467,15 @@ def render() -> str:
         *_table(["property", "netgraph", "what it gives"], props),
         "",
         *_others("Other properties NetTrain accepts", properties, {p for p, _ in PROPERTIES}),
+        "## Measurements",
+        "",
+        f"`TrainingProgressMeasurements` and `NetMeasurements` take {_count(meas, 1)} of these",
+        "measurement forms (WL's `\"Accuracy\" -> n` is the tuple `(\"Accuracy\", n)`). WL's",
+        "synonyms (\"FMeasure\", \"Kappa\", \"AUC\", \"R2\", ...) are accepted too. See",
+        "[Training with NetTrain](guide/training.md#measurements).",
+        "",
+        *_table(["measurement", "netgraph", "what it measures"], meas),
+        "",
         "## Other public names",
         "",
         "Names that `from netgraph import *` brings besides the WL heads above.",

@@ -1,6 +1,6 @@
 """The level rule of DESIGN.md, read from the source with ast.
 
-errors/symbols/shapes/ports < layers < graph < backend < runtime < train < io/info <
+errors/symbols/shapes/ports < layers < graph < backend < runtime < measure < train < io/info <
 __init__: at module level a module imports only from its own level or below. An import
 inside a function is how the few upward calls are made (``Layer.__call__`` evaluating
 through netgraph.runtime) and is not checked.
@@ -11,7 +11,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "netgraph"
 LEVELS = {
     "errors": 0, "symbols": 0, "shapes": 0, "ports": 0,
-    "layers": 1, "coders": 1, "graph": 2, "backend": 3, "runtime": 4, "train": 5,
+    "layers": 1, "coders": 1, "graph": 2, "backend": 3, "runtime": 4, "measure": 4.5,
+    "train": 5,
     "io": 6, "info": 6,
     "normal": 6, "plot": 6,  # not named in DESIGN.md: they present nets, as info does
     "wl": 7,

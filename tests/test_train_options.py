@@ -52,10 +52,14 @@ def test_time_goal():
     assert time_goal_seconds((1.5, "Minutes")) == 90.0
 
 
-def test_measurements_beyond_the_loss_are_refused():
-    assert parse_options({"TrainingProgressMeasurements": "Loss"})
-    with pytest.raises(OptionError, match="TrainingProgressMeasurements other than the loss"):
-        parse_options({"TrainingProgressMeasurements": "Accuracy"})
+def test_measurements_are_parsed_with_the_options():
+    assert parse_options({}).training_progress_measurements is Automatic
+    assert parse_options({"TrainingProgressMeasurements": None}).training_progress_measurements \
+        == []
+    ms = parse_options({"TrainingProgressMeasurements": ["Loss", "Accuracy"]})
+    assert [m.key for m in ms.training_progress_measurements] == ["Accuracy"]
+    with pytest.raises(OptionError, match='"Acuracy" is not a supported measurement'):
+        parse_options({"TrainingProgressMeasurements": "Acuracy"})
 
 
 def test_one_seed_function():

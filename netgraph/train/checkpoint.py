@@ -32,6 +32,8 @@ HEAD = "NetTrain"
 KIND = "TrainingCheckpoint"
 SUFFIX = ".netgraph"
 HISTORY_LISTS = ("batch_losses", "round_losses", "validation_losses", "validation_rounds")
+# Not in a checkpoint: clocks, and the measurement history (a resumed run measures anew).
+NOT_SAVED = ("start", "offset", "round_measurements", "validation_measurements", "latest")
 
 
 @dataclass
@@ -130,11 +132,11 @@ def snapshot(loop: Any) -> tuple[dict, dict[str, np.ndarray]]:
                    for k in HISTORY_LISTS})
     arrays["rng/torch"] = torch.get_rng_state().numpy()
     scalars = {f.name: getattr(h, f.name) for f in fields(History)
-               if f.name not in (*HISTORY_LISTS, "start", "offset")}
+               if f.name not in (*HISTORY_LISTS, *NOT_SAVED)}
     scalars["offset"] = h.elapsed
     meta = {"kind": KIND, "net": net_meta, "best": best_meta, "checkpoint": {
         "batches": t.batches, "batches_per_round": t.bpr, "optimizer": opt_meta,
-        "history": scalars, "best_loss": _json_float(loop.best_loss),
+        "history": scalars, "best_score": [_json_float(x) for x in loop.best_score],
         "stopping": {"best": _json_float(loop.stopping.best), "bad": loop.stopping.bad}}}
     return meta, arrays
 
@@ -219,7 +221,8 @@ def restore(ck: Checkpoint, loop: Any) -> tuple[int, int]:
             setattr(h, k, v)
     h.start = time.perf_counter()
     loop.best_net = ck.best
-    loop.best_loss = math.inf if c["best_loss"] is None else c["best_loss"]
+    best = c.get("best_score", [c.get("best_loss")])  # "best_loss": older checkpoints
+    loop.best_score = tuple(math.inf if x is None else x for x in best)
     loop.stopping.best, loop.stopping.bad = c["stopping"]["best"], c["stopping"]["bad"]
     return h.round, h.batch
 

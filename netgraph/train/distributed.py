@@ -350,9 +350,9 @@ class DistributedTrainer(Trainer):
         with self._plain():
             return super().probe_time(feeds)
 
-    def evaluate(self, batches: Any) -> float:
+    def evaluate(self, batches: Any, on_batch: Any = None) -> float:
         with self._plain():
-            return super().evaluate(batches)
+            return super().evaluate(batches, on_batch)
 
 
 def _rows(v: Any, n: int, lo: int, hi: int) -> Any:

@@ -193,8 +193,12 @@ def _layer_and_weight(sub: Any) -> tuple[Layer | None, float]:
     return layer, weight
 
 
-def training_net(net: Layer, terms: list[LossTerm]) -> Objective:
-    """The NetGraph that holds ``net`` as node "net" with the terms' loss layers attached."""
+def training_net(net: Layer, terms: list[LossTerm], expose: Collection[str] = ()
+                 ) -> Objective:
+    """The NetGraph that holds ``net`` as node "net" with the terms' loss layers attached.
+
+    Each port in ``expose`` is also an output ``"$port"`` (what measurements read of an
+    output that a loss layer consumes)."""
     attached = [t for t in terms if t.layer is not None]
     direct = {t.port for t in terms if t.layer is None}
     # The loss layers come first so the targets (required inputs) precede the net's optional
@@ -212,6 +216,8 @@ def training_net(net: Layer, terms: list[LossTerm]) -> Objective:
     for p in net_outputs(net):
         if p not in consumed or p in direct:
             conns.append((NetPort(NODE, p), NetPort(p)))
+    for p in expose:
+        conns.append((NetPort(NODE, p), NetPort("$" + p)))
     return Objective(NetGraph(nodes, conns), tuple(terms))
 
 

@@ -21,7 +21,7 @@ from ..graph.net import Container
 from ..layers.base import Layer
 from ..runtime.evaluate import device_of
 from ..symbols import All, Automatic, Scaled
-from . import checkpoint, distributed
+from . import checkpoint, distributed, measuring
 from .arrays import graph_rules, parse_rules
 from .compiled import compile_mode
 from .data import (
@@ -51,14 +51,16 @@ from .losses import (
 )
 from .optim import parse_method
 from .options import TrainOptions, parse_options, time_goal_seconds
-from .progress import Progress, StoppingCriterion
-from .results import LEGACY, History, NetTrainResultsObject
+from .progress import Progress, StoppingCriterion, scalar_of
+from .results import LEGACY, History, NetTrainResultsObject, measurement_results
 from .step import mirroring_mode
 from .trainer import TrainerSpec
 
 HEAD = "NetTrain"
 HIDDEN = ("$Trainer", "$TrainingGenerator")
-PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "RoundLoss", "RoundLossList",
+PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "FinalPlots", "RoundLoss",
+              "RoundLossList", "RoundMeasurements", "RoundMeasurementsLists",
+              "ValidationMeasurements", "ValidationMeasurementsLists", "BatchMeasurementsLists",
               "BatchLossList", "BatchLoss", "ValidationLoss", "ValidationLossList",
               "BestValidationRound", "TotalTrainingTime", "CompileTime",
               "MeanExamplesPerSecond",
@@ -161,6 +163,9 @@ class Run:
         self.p = self._prepare(net, self.data_spec, self.loss_spec)
         self.trainer = self.dist.trainer(self._spec())
         self.feeder = self.trainer.feeder = self._feeder()
+        self.meters = None if not self.measurements else measuring.meters(
+            self.measurements, self.p.objective.terms, self.p.net, self.trainer.keys,
+            self.exposed)
         self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
         self.val = (None if self.p.validation is None else
                     self._data(self.p.validation, False, None, "val"))
@@ -187,7 +192,10 @@ class Run:
         val = self._validation(cols, inputs, net)
         if isinstance(val, tuple):
             cols, val = val
-        objective = typed(training_net(net, loss_terms(net, loss_spec, sample)), sample)
+        terms = loss_terms(net, loss_spec, sample)
+        self.measurements = measuring.resolve(self.opts.training_progress_measurements, terms)
+        self.exposed = measuring.exposures(self.measurements, terms, net_outputs(net))
+        objective = typed(training_net(net, terms, self.exposed), sample)
         if not objective.net.is_initialized():
             init: Any = NetInitialize(objective.net, RandomSeeding=self.seed)
             objective = Objective(init, objective.terms)
@@ -353,7 +361,8 @@ class Run:
              "OptimizationMethod": t.spec.method.name,
              "ReasonTrainingStopped": h.reason or "MaxTrainingRoundsReached",
              "CheckpointingFiles": list(h.checkpoints), "TargetDevice": self.device,
-             "ArraysLearningRateMultipliers": dict(t.multipliers), "$Trainer": t}
+             "ArraysLearningRateMultipliers": dict(t.multipliers), "$Trainer": t,
+             **measurement_results(h, loop.meters)}
         return NetTrainResultsObject(v, {"$TrainingGenerator": self.generator})
 
 
@@ -367,8 +376,14 @@ class Loop:
         self.t = run.trainer
         self.goal = time_goal_seconds(run.opts.time_goal)
         self.best_net: Layer | None = None
-        self.best_loss = math.inf
+        self.best_score: tuple[float, ...] = (math.inf,)   # the best net's (see best_key)
         self.final_net: Layer | None = None
+        self.meters = run.meters
+        self.choose = best_key(self.meters, self.stopping)
+        if self.meters is not None:
+            h.latest = self.meters.train.latest
+        self.stopping.check(self.meters.measurements if self.meters else [],
+                            run.val is not None)
 
     def run(self, start: tuple[int, int] | None) -> None:
         rnd, first = start or (1, 0)
@@ -386,6 +401,9 @@ class Loop:
                 self.final_net = t.current_net()
                 break
             h.record_batch(loss, next(iter(feeds.values())).shape[0])
+            if self.meters is not None:
+                self.meters.train.batch(t.last_out, feeds,
+                                        lambda: h.info(t.current_net, "BatchComplete"))
             h.learning_rate = t.updater.learning_rate
             if self.progress.batch():
                 h.reason = "StopTraining"
@@ -401,13 +419,23 @@ class Loop:
     def end_round(self) -> None:
         t, h = self.t, self.h
         self.run_.dist.sync(t)
-        h.finish_round()
+        loss = h.finish_round()
+        m = self.meters
+        info = lambda: h.info(t.current_net, "RoundComplete")  # noqa: E731
+        if m is not None:
+            h.round_measurements.append({"Loss": loss, **m.train.end(info)})
+            m.train.start()
         if self.run_.val is not None:
-            vloss = t.evaluate(self.run_.val.round(1))
+            vloss = t.evaluate(self.run_.val.round(1), None if m is None else m.val.batch)
             h.validation_losses.append(vloss)
             h.validation_rounds.append(len(h.round_losses))
-            if vloss < self.best_loss:
-                self.best_loss, self.best_net = vloss, t.current_net()
+            values = {"Loss": vloss, **({} if m is None else m.val.end(info))}
+            if m is not None:
+                h.validation_measurements.append(values)
+                m.val.start()
+            score = self.choose(values)
+            if score < self.best_score:
+                self.best_score, self.best_net = score, t.current_net()
                 h.best_round = len(h.round_losses)
         if not h.reason and self.stopping.stop(h, lambda: h.info(t.current_net,
                                                                 "RoundComplete")):
@@ -416,6 +444,22 @@ class Loop:
         if self.progress.round() and not h.reason:
             h.reason = "StopTraining"
         h.reason = self.run_.dist.agree(h.reason)
+
+
+def best_key(meters: measuring.Meters | None, stopping: StoppingCriterion
+             ) -> Callable[[dict[str, Any]], tuple[float, ...]]:
+    """How "TrainedNet" is chosen among the validated nets, as WL chooses it: by the stopping
+    criterion's measurement when it names one; else by the lowest validation ErrorRate when
+    it is measured (ties go to the lower validation loss); else by the lowest validation
+    loss. Returns a score to minimize."""
+    ms = {m.key: m for m in (meters.measurements if meters else [])}
+    crit = stopping.criterion
+    if isinstance(crit, str) and crit in ms:
+        sign = -1.0 if ms[crit].direction == "Increasing" else 1.0
+        return lambda v: (sign * scalar_of(crit, v[crit]), v["Loss"])
+    if "ErrorRate" in ms:
+        return lambda v: (v["ErrorRate"], v["Loss"])
+    return lambda v: (v["Loss"],)
 
 
 def with_net(training: Container, net: Layer) -> Layer:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..backend.init import check_seed
 from ..errors import OptionError, nearest
+from ..measure.spec import parse_measurements
 from ..symbols import Automatic, Scaled
 
 HEAD = "NetTrain"
@@ -80,10 +81,9 @@ def _time_goal(head: str, value: Any) -> Any:
 
 
 def _measurements(head: str, value: Any) -> Any:
-    if value not in (Automatic, None, "Loss"):
-        raise OptionError(head, "TrainingProgressMeasurements other than the loss (Automatic, "
-                          f'"Loss" or None) are not supported yet, but received {value!r}.')
-    return value
+    """Automatic stays (NetTrain resolves it once it knows the losses); anything else is
+    parsed into measurements here, so a bad one fails before any work."""
+    return value if value is Automatic else parse_measurements(value, head)
 
 
 GOALS = ("TrainingSpeed", "TrainingMemory")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OptionError, TrainingError
+from ..errors import OptionError, TrainingError, nearest
 from ..symbols import Automatic
 from .results import History, ProgressInfo
 
@@ -91,8 +91,11 @@ class Bar:
         self.bar.n = info["AbsoluteBatch"]
         post = {"round": f"{info['Round']}/{info['TotalRounds']}",
                 "loss": _fmt(info["BatchLoss"])}
+        post.update({k: _fmt(v) for k, v in shown(info.get("BatchMeasurements")).items()})
         if info["ValidationLoss"] is not None:
             post["val"] = _fmt(info["ValidationLoss"])
+        post.update({f"val {k}": _fmt(v)
+                     for k, v in shown(info.get("ValidationMeasurements")).items()})
         self.bar.set_postfix(post, refresh=False)
         self.bar.refresh()
 
@@ -100,12 +103,34 @@ class Bar:
         self.bar.close()
 
 
+def shown(values: Any) -> dict[str, float]:
+    """The measurements a text report shows: numbers as they are, per-class ones as their
+    macro average (WL's text reports); the loss, matrices and curves are left out."""
+    out: dict[str, float] = {}
+    for k, v in (values or {}).items():
+        if k == "Loss":
+            continue
+        if isinstance(v, dict):
+            nums = [x for x in v.values() if isinstance(x, (int, float)) and x == x]
+            if len(nums) == len(v) and nums:
+                out[k] = sum(nums) / len(nums)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = float(v)
+    return out
+
+
+def _measured(values: Any) -> str:
+    return "".join(f", {k} {_fmt(v)}" for k, v in shown(values).items())
+
+
 def print_line(info: ProgressInfo) -> None:
     """One "Print" line."""
     val = "" if info["ValidationLoss"] is None else f", validation {_fmt(info['ValidationLoss'])}"
+    val += _measured(info.get("ValidationMeasurements")) if val else ""
     left = info["TimeRemaining"]
     print(f"Round {info['Round']}/{info['TotalRounds']}, batch {info['Batch']}/"
-          f"{info['BatchesPerRound']}: loss {_fmt(info['BatchLoss'])}{val}, "
+          f"{info['BatchesPerRound']}: loss {_fmt(info['BatchLoss'])}"
+          f"{_measured(info.get('BatchMeasurements'))}{val}, "
           f"{info['ExamplesPerSecond']:.0f} examples/s, {info['TimeElapsed']:.1f} s elapsed"
           + ("" if left is None else f", {left:.1f} s left"), flush=True)
 
@@ -114,9 +139,12 @@ def final_line(h: History) -> str:
     el = h.elapsed
     val = ("" if not h.validation_losses
            else f"; validation loss {_fmt(h.validation_losses[-1])}")
+    if h.validation_measurements:
+        val += _measured(h.validation_measurements[-1])
     loss = _fmt(h.round_losses[-1]) if h.round_losses else "none"
     compiled = (f", {h.compile_seconds:.1f} s of it compiling the step"
                 if h.compile_seconds else "")
+    loss += _measured(h.round_measurements[-1]) if h.round_measurements else ""
     return (f"NetTrain: {len(h.round_losses)} round(s), {h.absolute_batch} batch(es) in "
             f"{el:.2f} s{compiled} ({h.examples / el if el > 0 else 0:.0f} examples/s); final "
             f"round loss {loss}{val}.")
@@ -219,15 +247,17 @@ def _forms(spec: Any, option: str) -> list[tuple[Any, dict]]:
 
 
 class StoppingCriterion:
-    """TrainingStoppingCriterion: None, "Loss", Automatic, or
-    ``{"Criterion": "Loss" | f, "Patience": n, "InitialPatience": n,
-    "Improvement": {"AbsoluteChange": v} | {"RelativeChange": v}}``.
+    """TrainingStoppingCriterion: None, "Loss", a measurement key, Automatic, or
+    ``{"Criterion": "Loss" | key | f, "Patience": n, "InitialPatience": n,
+    "AbsoluteChange": v | "RelativeChange": v}`` (also ``"Improvement": {...}``).
 
-    It watches the validation loss (the round loss without a validation set) after every
-    round; a criterion function receives the progress info and returns True to stop.
+    It watches the validation value of its measurement (the round value without a validation
+    set) after every round, in the measurement's direction ("Accuracy" must grow, "Loss"
+    fall); a criterion function receives the progress info and returns True to stop.
     """
 
-    KEYS = ("Criterion", "Patience", "InitialPatience", "Improvement")
+    KEYS = ("Criterion", "Patience", "InitialPatience", "Improvement", "AbsoluteChange",
+            "RelativeChange")
 
     def __init__(self, spec: Any) -> None:
         self.active = spec is not None
@@ -235,17 +265,32 @@ class StoppingCriterion:
             spec = {"Criterion": "Loss" if spec is Automatic else spec}
         spec = spec or {}
         if not isinstance(spec, dict) or any(k not in self.KEYS for k in spec):
-            raise OptionError(HEAD, f'expected TrainingStoppingCriterion to be None, "Loss" or '
-                              f'a dict with keys {", ".join(self.KEYS)}, but received {spec!r}.')
+            raise OptionError(HEAD, f'expected TrainingStoppingCriterion to be None, "Loss", a '
+                              f'measurement or a dict with keys {", ".join(self.KEYS)}, but '
+                              f"received {spec!r}.")
         self.criterion = spec.get("Criterion", "Loss")
-        if self.criterion != "Loss" and not callable(self.criterion):
+        if not isinstance(self.criterion, str) and not callable(self.criterion):
             raise OptionError(HEAD, f'expected the "Criterion" of TrainingStoppingCriterion to '
-                              f'be "Loss" or a function, but received {self.criterion!r}.')
+                              f'be "Loss", a measurement or a function, but received '
+                              f"{self.criterion!r}.")
         self.patience = int(spec.get("Patience", 0))
         self.initial = int(spec.get("InitialPatience", 0))
-        self.kind, self.change = _improvement(spec.get("Improvement", {"AbsoluteChange": 0}))
+        self.kind, self.change = _improvement(_change_spec(spec))
+        self.sign = 1.0
         self.best: float | None = None
         self.bad = 0
+
+    def check(self, measurements: list, validating: bool) -> None:
+        """A criterion naming a measurement must be one the run measures."""
+        if not self.active or not isinstance(self.criterion, str) or self.criterion == "Loss":
+            return
+        found = {m.key: m for m in measurements}
+        if self.criterion not in found:
+            raise OptionError(HEAD, f'the TrainingStoppingCriterion "{self.criterion}" is not '
+                              f"measured.{nearest(self.criterion, ['Loss', *found])} Add it to "
+                              f"TrainingProgressMeasurements (measured: "
+                              f"{', '.join(['Loss', *found])}).")
+        self.sign = -1.0 if found[self.criterion].direction == "Increasing" else 1.0
 
     def stop(self, h: History, info: Callable[[], ProgressInfo]) -> bool:
         """After a round: True when training should stop."""
@@ -253,7 +298,7 @@ class StoppingCriterion:
             return False
         if callable(self.criterion):
             return bool(self.criterion(info()))
-        m = h.validation_losses[-1] if h.validation_losses else h.round_losses[-1]
+        m = self.sign * self._value(h)
         rounds = len(h.round_losses)
         margin = self.change if self.kind == "AbsoluteChange" else self.change * abs(
             self.best or 0.0)
@@ -262,6 +307,32 @@ class StoppingCriterion:
             return False
         self.bad += 1
         return rounds > self.initial and self.bad > self.patience
+
+    def _value(self, h: History) -> float:
+        if self.criterion == "Loss":
+            return h.validation_losses[-1] if h.validation_losses else h.round_losses[-1]
+        rows = h.validation_measurements or h.round_measurements
+        return scalar_of(str(self.criterion), rows[-1][self.criterion])
+
+
+def scalar_of(key: str, value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dict) and len(value) == 1:
+        return scalar_of(key, next(iter(value.values())))
+    raise TrainingError(HEAD, f'the TrainingStoppingCriterion "{key}" is not a single number '
+                        f"(it gives {type(value).__name__} values); give the measurement a "
+                        '"ClassAveraging" or an "Aggregation".')
+
+
+def _change_spec(spec: dict) -> Any:
+    given = [k for k in ("AbsoluteChange", "RelativeChange") if k in spec]
+    if len(given) > 1 or (given and "Improvement" in spec):
+        raise OptionError(HEAD, 'give only one of "AbsoluteChange" and "RelativeChange" in '
+                          "TrainingStoppingCriterion.")
+    if given:
+        return {given[0]: spec[given[0]]}
+    return spec.get("Improvement", {"AbsoluteChange": 0})
 
 
 def _improvement(spec: Any) -> tuple[str, float]:

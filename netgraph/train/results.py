@@ -43,6 +43,10 @@ class History:
     checkpoints: list[str] = field(default_factory=list)
     learning_rate: float = 0.0
     compile_seconds: float = 0.0    # spent compiling the step (PerformanceGoal "TrainingSpeed")
+    # {"Loss": ..., key: value} after each round, and after each validation pass
+    round_measurements: list[dict[str, Any]] = field(default_factory=list)
+    validation_measurements: list[dict[str, Any]] = field(default_factory=list)
+    latest: Callable[[], dict[str, Any]] | None = None  # the last batch's measurements
 
     @property
     def absolute_batch(self) -> int:
@@ -96,8 +100,25 @@ class History:
             "MeanExamplesPerSecond": self.examples / el if el > 0 else 0.0,
             "MeanBatchesPerSecond": self.absolute_batch / el if el > 0 else 0.0,
             "LearningRate": self.learning_rate, "CheckpointingFiles": list(self.checkpoints),
+            "RoundMeasurements": self.last_round_measurements(),
+            "ValidationMeasurements": (dict(self.validation_measurements[-1])
+                                       if self.validation_measurements else
+                                       self._loss_only(self.validation_losses)),
         }
-        return ProgressInfo(vals, {"Net": net})
+        latest = self.latest
+
+        def batch() -> dict[str, Any]:
+            return {"Loss": vals["BatchLoss"], **(latest() if latest else {})}
+        return ProgressInfo(vals, {"Net": net, "BatchMeasurements": batch})
+
+    def last_round_measurements(self) -> dict[str, Any] | None:
+        if self.round_measurements:
+            return dict(self.round_measurements[-1])
+        return self._loss_only(self.round_losses)
+
+    @staticmethod
+    def _loss_only(losses: list[float]) -> dict[str, Any] | None:
+        return {"Loss": losses[-1]} if losses else None
 
 
 class ProgressInfo(dict):
@@ -132,7 +153,8 @@ class NetTrainResultsObject:
 
     @property
     def properties(self) -> list[str]:
-        return sorted({*self._values, *self._lazy, "Properties", "ResultsObject", "LossPlot"})
+        return sorted({*self._values, *self._lazy, "Properties", "ResultsObject", "LossPlot",
+                       "FinalPlots"})
 
     def __getitem__(self, prop: Any) -> Any:
         if isinstance(prop, list):
@@ -144,6 +166,8 @@ class NetTrainResultsObject:
         name = LEGACY.get(prop, prop) if isinstance(prop, str) else prop
         if name == "LossPlot":
             return loss_plot(self)
+        if name == "FinalPlots":
+            return final_plots(self)
         if name in self._lazy:
             self._values[name] = self._lazy.pop(name)()
         if name not in self._values:
@@ -165,6 +189,25 @@ class NetTrainResultsObject:
                   f"Method: {v.get('OptimizationMethod')}",
                   f"ReasonTrainingStopped: {v.get('ReasonTrainingStopped')}"]
         return "NetTrainResultsObject[" + ", ".join(parts) + "]"
+
+
+def measurement_results(h: History, meters: Any) -> dict[str, Any]:
+    """The measurement properties of a run: each a dict keyed by measurement with the loss
+    first ("Loss"), as WL's associations; the *Lists ones map each key to a list."""
+    rounds = h.round_measurements or [{"Loss": x} for x in h.round_losses]
+    vals = h.validation_measurements or [{"Loss": x} for x in h.validation_losses]
+    batch = {"Loss": list(h.batch_losses),
+             **(meters.train.batch_lists() if meters is not None else {})}
+    return {"RoundMeasurements": dict(rounds[-1]) if rounds else None,
+            "RoundMeasurementsLists": _lists(rounds),
+            "ValidationMeasurements": dict(vals[-1]) if vals else None,
+            "ValidationMeasurementsLists": _lists(vals),
+            "BatchMeasurementsLists": batch}
+
+
+def _lists(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    return {k: [r.get(k) for r in rows] for k in keys}
 
 
 def _num(x: Any) -> str:
@@ -197,3 +240,33 @@ def loss_plot(results: NetTrainResultsObject) -> Any:
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def final_plots(results: NetTrainResultsObject) -> dict[str, Any]:
+    """WL's "FinalPlots": ``{key: figure}`` for the loss and every measurement that is one
+    number per round (per-class ones with a ClassAveraging, aggregated ports, ...)."""
+    from matplotlib.figure import Figure
+    rounds = results["RoundMeasurementsLists"]
+    val = results["ValidationMeasurementsLists"]
+    plots: dict[str, Any] = {"Loss": loss_plot(results)}
+    for key, values in rounds.items():
+        if key == "Loss" or not _numbers(values):
+            continue
+        fig = Figure(figsize=(6, 3.5))
+        ax = fig.add_subplot()
+        ax.plot(range(1, len(values) + 1), values, "o-", color="#3182bd", ms=3,
+                label=f"round {key}")
+        if key in val and _numbers(val[key]):
+            ax.plot(results["ValidationPositions"], val[key], "o-", color="#e6550d", ms=3,
+                    label=f"validation {key}")
+        ax.set_xlabel("rounds")
+        ax.set_ylabel(key)
+        ax.legend(loc="best", fontsize=8)
+        fig.tight_layout()
+        plots[key] = fig
+    return plots
+
+
+def _numbers(values: list[Any]) -> bool:
+    return bool(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                for v in values)

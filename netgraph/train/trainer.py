@@ -195,8 +195,11 @@ class Trainer:
                                dtype=self.spec.dtype, device=ref.device)
                 for k in self.transfer.values()}
 
-    def evaluate(self, batches: Any) -> float:
-        """The mean loss over batches without training (validation); states start at zero."""
+    def evaluate(self, batches: Any,
+                 on_batch: Callable[[Mapping[str, Tensor], Mapping[str, Tensor]], None]
+                 | None = None) -> float:
+        """The mean loss over batches without training (validation); states start at zero.
+        ``on_batch(out, feeds)`` sees each batch's outputs (the measurements)."""
         total, count, states = 0.0, 0, None
         self.module.eval()
         try:
@@ -204,6 +207,8 @@ class Trainer:
                 for feeds in batches:
                     states = self.zero_states(feeds) if states is None else states
                     out = self.forward(**with_states(feeds, states))
+                    if on_batch is not None:
+                        on_batch(out, feeds)
                     n = next(iter(out.values())).shape[0]
                     total += self.objective(out).item() * n
                     count += n
