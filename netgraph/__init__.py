@@ -77,7 +77,7 @@ from .layers.sequence import (
 from .layers.shared import NetArray, NetSharedArray
 from .layers.structure import AppendLayer, CatenateLayer, PaddingLayer, PrependLayer, ReplicateLayer
 from .normal import Normal
-from .ports import NetPort
+from .ports import NetPort, NetPortGradient
 from .runtime.state import NetStateObject
 from .shapes import Restricted
 from .symbols import (
@@ -123,7 +123,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     # containers and ports
-    "NetGraph", "NetChain", "NetPort", "Restricted",
+    "NetGraph", "NetChain", "NetPort", "NetPortGradient", "Restricted",
     # net functions
     "NetInitialize", "NetExtract", "Information", "Normal",
     "Export", "Import", "ToTorchModule", "TorchModuleLayer",

@@ -79,3 +79,52 @@ class PortRef:
             return f'NetPort("{self.port}")'
         node: Any = int(self.node) if self.node.isdigit() else f'"{self.node}"'
         return f'NetPort({node}, "{self.port}")'
+
+
+class NetPortGradient:
+    """NetPortGradient("Input"): asks ``net(data, spec)`` for a gradient instead of an output.
+
+    ``NetPortGradient("port")`` is the gradient at an input port, ``NetPortGradient("Weights")``
+    (a standalone layer's array) or ``NetPortGradient((layer, ..., "Weights"))`` that of a
+    learned array (WL ``NetPortGradient[{l1, ..., "Weights"}]``; a list works too),
+    ``NetPortGradient(NetArray("W"))`` that of a shared array and ``NetPortGradient(All)``
+    every real input and learned array. As a key of the data, ``{NetPortGradient("Output"):
+    g}`` sets the gradient that flows back from an output port (see runtime/gradients.py).
+
+    >>> NetPortGradient("Input")
+    NetPortGradient("Input")
+    >>> NetPortGradient([2, "Weights"]) == NetPortGradient((2, "Weights"))
+    True
+    """
+
+    __slots__ = ("spec",)
+    spec: Any
+
+    def __init__(self, spec: Any) -> None:
+        if isinstance(spec, list):
+            spec = tuple(spec)
+        ok = spec is All or isinstance(spec, str) and spec or type(spec).__name__ == "NetArray" \
+            or isinstance(spec, tuple) and spec and isinstance(spec[-1], str) and all(
+                isinstance(p, (int, str)) and not isinstance(p, bool) for p in spec)
+        if not ok:
+            raise ConnectionError_("NetPortGradient", f"expected a port name, a path (layer, "
+                                   f'..., "array"), a NetArray or All, but received {spec!r}.')
+        object.__setattr__(self, "spec", spec)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("NetPortGradient is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NetPortGradient) and other.spec == self.spec
+
+    def __hash__(self) -> int:
+        return hash(("NetPortGradient", self.spec))
+
+    def __repr__(self) -> str:
+        s = self.spec
+        if isinstance(s, str):
+            return f'NetPortGradient("{s}")'
+        if isinstance(s, tuple):
+            return "NetPortGradient((" + ", ".join(
+                f'"{p}"' if isinstance(p, str) else repr(p) for p in s) + "))"
+        return f"NetPortGradient({s!r})"

@@ -166,7 +166,7 @@ def NetInsertSharedArrays(net: Layer, prefix: str = "") -> Layer:
     def share(path: Path, layer: Layer) -> Layer:
         specs = layer.array_specs()
         names = {k: "/".join(p for p in (prefix, *path, k) if p)
-                 for k in layer.arrays if specs.get(k) is None or specs[k].shareable}
+                 for k in layer.arrays if specs.get(k) is None or not specs[k].auxiliary}
         names = {**names, **layer.shared_names()}  # already shared arrays keep their names
         if not names:
             return layer

@@ -53,7 +53,7 @@ def _check_shared(layer: Layer, where: str) -> None:
     """``params["shared"]``, when present: {array of this layer: shared name}."""
     specs, names = layer.array_specs(), layer.params.get("shared", {})
     if not isinstance(names, dict) or not names or not all(
-            isinstance(k, str) and k in specs and specs[k].shareable and isinstance(n, str)
+            isinstance(k, str) and k in specs and not specs[k].auxiliary and isinstance(n, str)
             and n for k, n in names.items()):
         if "shared" in layer.params:
             raise Refused(f"{where} has a malformed list of shared arrays")

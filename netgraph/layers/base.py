@@ -61,7 +61,7 @@ class ArraySpec:
     init: str = "weights"
     fan_in: int | None = None
     fan_out: int | None = None
-    shareable: bool = True   # False for running statistics (BatchNormalization's moving ones)
+    auxiliary: bool = False  # a running statistic (BatchNormalization): no gradient, never shared
 
 
 def _freeze_array(a: Any) -> np.ndarray | None:
@@ -149,7 +149,7 @@ class Layer:
             if not isinstance(ref.name, str):
                 raise LayerError(self.head, f'array "{k}" takes NetArray("name"), not '
                                  "NetArray(All).")
-            if not specs[k].shareable:
+            if specs[k].auxiliary:
                 raise LayerError(self.head, f'array "{k}" cannot be shared: it is a running '
                                  "statistic of each layer, not a learned array.")
             shape = specs[k].shape

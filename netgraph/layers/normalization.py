@@ -170,8 +170,8 @@ class BatchNormalizationLayer(Layer):
             c = t.dims[self.channel_axis()]
         shape = (c,) if isinstance(c, int) else None
         return {"Scaling": ArraySpec(shape, "ones"), "Biases": ArraySpec(shape, "biases"),
-                "MovingMean": ArraySpec(shape, "zeros", shareable=False),
-                "MovingVariance": ArraySpec(shape, "ones", shareable=False)}
+                "MovingMean": ArraySpec(shape, "zeros", auxiliary=True),
+                "MovingVariance": ArraySpec(shape, "ones", auxiliary=True)}
 
 
 # -- NormalizationLayer ------------------------------------------------------------------

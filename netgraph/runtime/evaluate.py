@@ -22,6 +22,7 @@ from .data import (
     to_plain,
     to_tensor,
 )
+from .gradients import port_gradients, wants_gradients
 from .state import wants_states
 from .stateful import evaluate_with_states
 
@@ -235,6 +236,8 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
                 result = None
             if result is not None:
                 return result
+    if wants_gradients(data, ports):
+        return port_gradients(net, data, ports[0] if ports else None, options)
     if wants_states(data, ports):
         return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     feeds = _feeds(ev, data)
