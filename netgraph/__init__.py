@@ -46,10 +46,20 @@ from .graph.surgery import (
 from .info import Information
 from .io.files import Export, Import
 from .io.torch_layer import TorchModuleLayer, ToTorchModule
+from .layers.activation import ParametricRampLayer
 from .layers.array import AggregationLayer, DotLayer, NetArrayLayer, SummationLayer, TotalLayer
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
 from .layers.conv import ConvolutionLayer, DeconvolutionLayer, PoolingLayer
+from .layers.ctc import CTCLossLayer
+from .layers.custom import FunctionLayer, PlaceholderLayer
 from .layers.embedding import AttentionLayer, EmbeddingLayer
+from .layers.image import (
+    ImageAugmentationLayer,
+    LocalResponseNormalizationLayer,
+    ResizeLayer,
+    SpatialTransformationLayer,
+)
+from .layers.indexing import ExtractLayer, OrderingLayer, SequenceIndicesLayer, UnitVectorLayer
 from .layers.levels import Span
 from .layers.loss import (
     ContrastiveLossLayer,
@@ -65,6 +75,27 @@ from .layers.operators import (
     NetMapThreadOperator,
     NetNestOperator,
     NetUnfold,
+)
+from .layers.random import (
+    BernoulliDistribution,
+    BinomialDistribution,
+    ChiDistribution,
+    ChiSquareDistribution,
+    DiscreteUniformDistribution,
+    ErlangDistribution,
+    ExponentialDistribution,
+    GammaDistribution,
+    HalfNormalDistribution,
+    InverseGammaDistribution,
+    MaxwellDistribution,
+    NakagamiDistribution,
+    NegativeBinomialDistribution,
+    NormalDistribution,
+    PoissonDistribution,
+    RandomArrayLayer,
+    RayleighDistribution,
+    UniformDistribution,
+    WeibullDistribution,
 )
 from .layers.recurrent import BasicRecurrentLayer, GatedRecurrentLayer, LongShortTermMemoryLayer
 from .layers.reshape import FlattenLayer, PartLayer, ReshapeLayer, TransposeLayer
@@ -144,6 +175,17 @@ __all__ = [
     "AggregationLayer", "SummationLayer", "NetArrayLayer", "Span",
     "NetMapOperator", "NetMapThreadOperator", "NetFoldOperator", "NetNestOperator",
     "NetBidirectionalOperator",
+    "FunctionLayer", "PlaceholderLayer", "ParametricRampLayer", "RandomArrayLayer",
+    "ExtractLayer", "OrderingLayer", "UnitVectorLayer", "SequenceIndicesLayer", "ResizeLayer",
+    "SpatialTransformationLayer", "ImageAugmentationLayer", "LocalResponseNormalizationLayer",
+    "CTCLossLayer",
+    # distributions (RandomArrayLayer)
+    "NormalDistribution", "UniformDistribution", "ExponentialDistribution",
+    "GammaDistribution", "PoissonDistribution", "BernoulliDistribution",
+    "BinomialDistribution", "NegativeBinomialDistribution", "DiscreteUniformDistribution",
+    "ChiSquareDistribution", "ChiDistribution", "HalfNormalDistribution",
+    "RayleighDistribution", "MaxwellDistribution", "WeibullDistribution",
+    "NakagamiDistribution", "ErlangDistribution", "InverseGammaDistribution",
     # symbols
     "Automatic", "All", "Inherited", "Scaled", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",

@@ -127,6 +127,13 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("Import", "reads a net from a file"),
 ]
 
+# WL heads that belong to the Wolfram system itself, with the reason netgraph has no such head.
+WL_SPECIFIC: dict[str, str] = {
+    "CompiledLayer": "WL-specific (code from WL's FunctionCompile); use `FunctionLayer`",
+    "NetModel": "WL-specific (the Wolfram Neural Net Repository); use `Import` or "
+                "`TorchModuleLayer`",
+}
+
 # (option, WL default, what it does). Section 7.4 of the reference, then netgraph's own
 # options from the contract.
 OPTIONS: list[tuple[str, str, str]] = [
@@ -364,7 +371,9 @@ def available(name: str) -> bool:
     return option_status(name) == "yes" or name in _accepted("RoundLossList")
 
 
-def _mark(ok: bool) -> str:
+def _mark(ok: bool, head: str = "") -> str:
+    if not ok and head in WL_SPECIFIC:
+        return WL_SPECIFIC[head]
     return "yes" if ok else "no"
 
 
@@ -372,6 +381,11 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def _specific(rows: list[list[str]], col: int) -> str:
+    n = sum(r[col].startswith("WL-specific") for r in rows)
+    return f" ({n} more {'is' if n == 1 else 'are'} specific to the Wolfram system)" if n else ""
 
 
 def _count(rows: list[list[str]], col: int) -> str:
@@ -419,8 +433,8 @@ def render() -> str:
     options, properties = set(), set()
     if "NetTrain" in public:  # an option table without NetTrain is work in progress
         options, properties = _accepted("MaxTrainingRounds"), _accepted("RoundLossList")
-    layers = [[f"`{h}`", g, _mark(h in public), note] for h, g, note in LAYERS]
-    funcs = [[f"`{h}`", _mark(h in public), note] for h, note in FUNCTIONS]
+    layers = [[f"`{h}`", g, _mark(h in public, h), note] for h, g, note in LAYERS]
+    funcs = [[f"`{h}`", _mark(h in public, h), note] for h, note in FUNCTIONS]
     opts = [[f"`{o}`", d, option_status(o), note] for o, d, note in OPTIONS]
     props = [[f'`"{p}"`', _mark(p in properties), note] for p, note in PROPERTIES]
     meas = [[f"`{m}`", measurement_status(m), note] for m, note in MEASUREMENTS]
@@ -440,13 +454,13 @@ def render() -> str:
         "",
         "## Layers, containers and operators",
         "",
-        f"netgraph has {_count(layers, 2)} of WL's layer heads.",
+        f"netgraph has {_count(layers, 2)} of WL's layer heads{_specific(layers, 2)}.",
         "",
         *_table(["WL head", "group", "netgraph", "what it does in WL"], layers),
         "",
         "## Net functions",
         "",
-        f"netgraph has {_count(funcs, 1)} of these functions.",
+        f"netgraph has {_count(funcs, 1)} of these functions{_specific(funcs, 1)}.",
         "",
         *_table(["WL head", "netgraph", "what it does in WL"], funcs),
         "",

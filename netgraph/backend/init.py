@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import OptionError, ShapeError, check_options
+from ..errors import LayerError, OptionError, ShapeError, check_options
 from ..graph.shared import shared_arrays
 from ..graph.walk import Path, leaves, map_leaves, path_label
 from ..layers.base import ArraySpec, Layer
@@ -43,6 +43,12 @@ def NetInitialize(net: Layer, which: Any = None, **options: Any) -> Layer:
         n: v for n, (v, _, _) in shared_arrays("NetInitialize", net).items() if v is not None}
 
     def init_leaf(path: Path, layer: Layer) -> Layer:
+        if getattr(layer, "stand_in", False):   # PlaceholderLayer: nothing to initialize
+            name = layer.describe()  # type: ignore[attr-defined]
+            where = f"layer {path_label(path)} ({name})" if path else name
+            raise LayerError("NetInitialize", f"{where} is a placeholder: it "
+                             "declares ports but computes nothing, so the net cannot be "
+                             "initialized; replace it with real layers (NetReplacePart).")
         todo = _todo(layer, everything)
         if not todo:
             return layer
@@ -195,6 +201,8 @@ def make_array(spec: ArraySpec, method: str, sub: dict, rng: np.random.Generator
         return np.zeros(shape, np.float32)
     if spec.init == "ones":
         return np.ones(shape, np.float32)
+    if spec.init == "constant":
+        return np.full(shape, spec.value, np.float32)
     fan_in = spec.fan_in or (int(np.prod(shape[1:])) if len(shape) > 1 else 1)
     fan_out = spec.fan_out or (shape[0] if shape else 1)
     if method == "Kaiming":

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..errors import EvaluationError, ShapeError
 from ..graph.net import Container, wrap
+from ..graph.walk import leaves, path_label
 from ..layers.base import Layer
 from . import families  # noqa: F401 - registers every head's torch module
 from .base import LayerModule, builder_for
@@ -51,6 +52,8 @@ class GraphModule(nn.Module):
 
 def check_ready(net: Layer, head: str = "NetGraph", path: str = "") -> None:
     """Raise a clear error if any port shape is unknown or any array uninitialized."""
+    if not path:
+        _check_stand_ins(net, head)
     if isinstance(net, Container):
         if not path:  # the net's own ports first: they are what the user can specify
             _check_ports(net, head)
@@ -70,6 +73,17 @@ def check_ready(net: Layer, head: str = "NetGraph", path: str = "") -> None:
         if a is None:
             raise EvaluationError(head, f'array "{name}" of {where} is not initialized; '
                                   "use NetInitialize(net) or NetTrain first.")
+
+
+def _check_stand_ins(net: Layer, head: str) -> None:
+    """A PlaceholderLayer anywhere refuses the net, before any shape or array is checked."""
+    for p, layer in leaves(net):
+        if getattr(layer, "stand_in", False):
+            name = layer.describe()  # type: ignore[attr-defined]
+            where = f"layer {path_label(p)} ({name})" if p else name
+            raise EvaluationError(head, f"{where} is a placeholder: it declares ports but "
+                                  "computes nothing, so the net cannot be evaluated or trained; "
+                                  "replace it with real layers (NetReplacePart).")
 
 
 def _check_ports(net: Container, head: str) -> None:

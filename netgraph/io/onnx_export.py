@@ -96,11 +96,24 @@ def export_onnx(path: str, net: Layer, *, opset: int | None = None,
     types = [g.in_types[p] for p in g.params["inputs"]]
     args = tuple(_example(t) for t in types)
     dynamo = use_dynamo() if dynamo is None else dynamo
+    if not dynamo:
+        _check_torchscript(module)
     with _quiet(), torch.no_grad():
         if dynamo:
             _export_dynamo(module, args, path, g, types, opset)
         else:
             _export_torchscript(module, args, path, g, types, opset)
+
+
+def _check_torchscript(module: nn.Module) -> None:
+    """Refuse layers whose modules the TorchScript-based exporter would write wrongly
+    (``needs_torch_export``: FunctionLayer's torch.vmap bakes in the example batch size)."""
+    heads = sorted({getattr(m, "head", type(m).__name__) for m in module.modules()
+                    if getattr(m, "needs_torch_export", False)})
+    if heads:
+        raise NetExportError("Export", f"{', '.join(heads)} can be exported to ONNX only by "
+                             "torch's torch.export-based exporter, which needs the onnxscript "
+                             "package (pip install onnxscript).")
 
 
 def _export_dynamo(module: nn.Module, args: tuple, path: str, g: Any,

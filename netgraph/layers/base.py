@@ -54,7 +54,8 @@ class ArraySpec:
     """How a learned array is shaped and initialized.
 
     ``init`` is "weights" (fan-in/fan-out scaled by the NetInitialize method),
-    "biases" (zeros), "zeros", "ones" or "identity".
+    "biases" (zeros), "zeros", "ones", "identity" or "constant" (every element ``value``,
+    as ParametricRampLayer's "Slope" starts at 0.1).
     """
 
     shape: tuple[int, ...] | None
@@ -62,6 +63,7 @@ class ArraySpec:
     fan_in: int | None = None
     fan_out: int | None = None
     auxiliary: bool = False  # a running statistic (BatchNormalization): no gradient, never shared
+    value: float = 0.0       # every element's value when init is "constant"
 
 
 def _freeze_array(a: Any) -> np.ndarray | None:

@@ -77,9 +77,9 @@ class EmbeddingLayer(Layer):
         return f"{self.params['size']}" + ("" if n is None else f", {n}")
 
 
-def _integer_input(head: str, spec: Any) -> PortType:
+def _integer_input(head: str, spec: Any, port: str = "Input") -> PortType:
     """EmbeddingLayer's Input=d, (d1, d2), "Varying", ... mean integers, as in WL."""
-    t = parse(spec, head, 'port "Input"')
+    t = parse(spec, head, f'port "{port}"')
     explicit = spec in ("Real", "Scalar") or (isinstance(spec, (tuple, list)) and spec
                                               and spec[-1] in ("Real", "Scalar"))
     return PortType(t.dims, "Integer", t.bound) if t.kind == "Real" and not explicit else t
