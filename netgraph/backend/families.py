@@ -8,12 +8,18 @@ loaded with the lowering stage.)
 from __future__ import annotations
 
 from . import (  # noqa: F401 - imported for their registrations
+    activation,
     array,
     basic,
     conv,
+    ctc,
+    custom,
     embedding,
+    image,
+    indexing,
     normalization,
     operators,
+    random,
     recurrent,
     reshape,
     structure,

@@ -55,12 +55,13 @@ class ParametricRampLayer(Layer):
     (3,)
     """
 
+    time = "pointwise"  # a slope level is never the time level (refused)
+
     options = ("Slope",)
 
     def __init__(self, levels: Any = 1, **opts: Any) -> None:
         slope = opts.pop("Slope", None)
         params = {"levels": _levels(levels)}
-        self.check_params(params)
         self._init(params, opts, {} if slope is None else {"Slope": slope})
         if slope is not None:
             want = self.array_specs()["Slope"].shape

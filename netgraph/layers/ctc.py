@@ -25,9 +25,10 @@ class CTCLossLayer(LossLayer):
     0.2877
     """
 
+    time = "whole"  # alignments span the whole sequence
+
     def __init__(self, n: int | None = None, **opts: Any) -> None:
         params = {"n": n}
-        self.check_params(params)
         if opts.get("Target") is not None:
             opts["Target"] = _integer_input("CTCLossLayer", opts["Target"], "Target")
         self._init(params, opts)
@@ -64,11 +65,6 @@ class CTCLossLayer(LossLayer):
         bound = (1, size - 1) if _is_int(size) else t.bound
         return ({"Input": PortType((length, size), "Real"),
                  "Target": PortType((tlen,), "Integer", bound)}, {"Loss": REAL})
-
-    @property
-    def length_shift(self) -> int:
-        from .levels import UNTIED_LENGTH
-        return UNTIED_LENGTH
 
     def _param_repr(self) -> str:
         return "" if self.params["n"] is None else str(self.params["n"])

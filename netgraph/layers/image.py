@@ -79,6 +79,8 @@ class ResizeLayer(Layer):
     array([[0., 1., 2., 3.]], dtype=float32)
     """
 
+    time = "pointwise"  # no sequences: its dimensions are fixed
+
     options = ("Resampling", "Scheme", "Interleaving")
 
     def __init__(self, spec: Any, **opts: Any) -> None:
@@ -89,7 +91,6 @@ class ResizeLayer(Layer):
                   "interleaving": opts.pop("Interleaving", False)}
         if params["scheme"] is Automatic:
             params["scheme"] = "Point" if params["resampling"] == "Linear" else "Bin"
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
@@ -165,6 +166,8 @@ class SpatialTransformationLayer(Layer):
             [3., 4.]]], dtype=float32)
     """
 
+    time = "pointwise"  # no sequences: its dimensions are fixed
+
     inputs = ("Input", "Parameters")
 
     def __init__(self, size: Any, **opts: Any) -> None:
@@ -209,13 +212,14 @@ class ImageAugmentationLayer(Layer):
     array([[[4., 5.]]], dtype=float32)
     """
 
+    time = "pointwise"  # no sequences: its dimensions are fixed
+
     options = ("ReflectionProbabilities",)
 
     def __init__(self, size: Any, **opts: Any) -> None:
         probs = opts.pop("ReflectionProbabilities", (0.0, 0.0))
         params = {"size": _size_pair("ImageAugmentationLayer", size),
                   "reflections": tuple(probs) if isinstance(probs, (list, tuple)) else probs}
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
@@ -274,13 +278,15 @@ class LocalResponseNormalizationLayer(Layer):
     array([[[0.94868326]]], dtype=float32)
     """
 
+    time = "pointwise"  # no sequences: its dimensions are fixed
+
     options = ("Alpha", "Beta", "Bias", "ChannelWindowSize")
 
     def __init__(self, **opts: Any) -> None:
         params = {"alpha": opts.pop("Alpha", 1.0), "beta": opts.pop("Beta", 0.5),
                   "bias": opts.pop("Bias", 1.0), "window": opts.pop("ChannelWindowSize", 2)}
-        self.check_params(params)
-        params = {k: (float(v) if k != "window" else v) for k, v in params.items()}
+        params = {k: (float(v) if k != "window" and isinstance(v, int) and not isinstance(v, bool)
+                      else v) for k, v in params.items()}
         self._init(params, opts)
 
     @classmethod

@@ -37,9 +37,10 @@ class UnitVectorLayer(Layer):
     array([0., 1., 0.], dtype=float32)
     """
 
+    time = "pointwise"  # each integer alone
+
     def __init__(self, n: int | None = None, **opts: Any) -> None:
         params = {"n": n}
-        self.check_params(params)
         if opts.get("Input") is not None:
             opts["Input"] = _integer_port("UnitVectorLayer", "Input", opts["Input"])
         self._init(params, opts)
@@ -84,11 +85,12 @@ class SequenceIndicesLayer(Layer):
     array([1, 2, 3, 3, 3])
     """
 
+    time = "pointwise"  # step t gives min(t, max), padding or not
+
     options = ("Maximum",)
 
     def __init__(self, **opts: Any) -> None:
         params = {"maximum": opts.pop("Maximum", math.inf)}
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
@@ -128,9 +130,10 @@ class OrderingLayer(Layer):
     array([2, 3, 1])
     """
 
+    time = "whole"  # sorts the whole vector
+
     def __init__(self, n: Any = All, **opts: Any) -> None:
         params = {"n": n}
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
@@ -176,6 +179,8 @@ class ExtractLayer(Layer):
     array([[5., 6.],
            [1., 2.]], dtype=float32)
     """
+
+    time = "whole"  # positions index the whole input
 
     inputs = ("Input", "Position")
 

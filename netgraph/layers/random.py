@@ -172,6 +172,8 @@ class RandomArrayLayer(Layer):
     array([1., 1., 1.], dtype=float32)
     """
 
+    time = "pointwise"  # each element drawn alone
+
     def __init__(self, dist: Any, **opts: Any) -> None:
         if isinstance(dist, Distribution):
             params: dict[str, Any] = {"distribution": dist, "function": None}
@@ -182,7 +184,6 @@ class RandomArrayLayer(Layer):
             raise LayerError("RandomArrayLayer", "expected a distribution such as "
                              "NormalDistribution(0, 1) or a function of the inputs that gives "
                              f"one, but received {dist!r}.")
-        self.check_params(params)
         self._init(params, opts)
 
     @classmethod
