@@ -148,6 +148,7 @@ from .symbols import (
     Total,
 )
 from .train.heads import NetTrain, TrainerCurrentLoss, TrainerUpdate
+from .train.netmeasurements import NetMeasurements
 from .train.results import NetTrainResultsObject
 
 __version__ = "0.1.0"
@@ -161,6 +162,7 @@ __all__ = [
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete", "NetArray", "NetSharedArray", "NetInsertSharedArrays",
     "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",
+    "NetMeasurements",
     "NetStateObject", "NetUnfold", "NetEncoder", "NetDecoder",
     # layers
     "LinearLayer", "ElementwiseLayer", "ThreadingLayer", "SoftmaxLayer",

@@ -121,6 +121,7 @@ FUNCTIONS: list[tuple[str, str]] = [
     ("NetModel", "the Wolfram neural net repository"),
     ("NetExternalObject", "runs ONNX and other external models"),
     ("NetTrainResultsObject", "what NetTrain returns for All"),
+    ("NetMeasurements", "measurements of a net on data"),
     ("Restricted", "bounded integer port types"),
     ("Scaled", "loss weights, data fractions"),
     ("Export", "writes a net to a file (.netgraph, .onnx)"),

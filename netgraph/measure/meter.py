@@ -83,14 +83,14 @@ class Meter:
                 v = done.get(id(src))
                 if v is None:
                     v = done[id(src)] = src.stats.batch(out[src.pred], feeds[src.target])
-                    self._add(src.port, v)
+                    self._add(_src(src), v)
                     if self.keep and isinstance(src.stats, ClassStats):
-                        self.records.setdefault(src.port, []).append(_small(src.stats, v))
+                        self.records.setdefault(_src(src), []).append(_small(src.stats, v))
             elif m.port is not None:
                 x = out[self.ports[m.key]].detach().to(torch.float64)
-                self._add(m.key, x.sum(0))                            # (port dims...)
+                self._add(_port(m), x.sum(0))                         # (port dims...)
                 if self.keep and m.per_batch:
-                    self.records.setdefault(m.key, []).append(x.mean(0))
+                    self.records.setdefault(_port(m), []).append(x.mean(0))
             elif m.function is not None and m.per_batch and info is not None:
                 self.values.setdefault(m.key, []).append((self._call(m, info), n))
 
@@ -116,9 +116,9 @@ class Meter:
         for m in self.ms:
             if m.builtin is not None:
                 src = self.sources[m.key]
-                out[m.key] = value_of(m, src.stats.counts(totals[src.port]))
+                out[m.key] = value_of(m, src.stats.counts(totals[_src(src)]))
             elif m.port is not None:
-                out[m.key] = aggregate(totals[m.key] / max(self.examples, 1), m.aggregation)
+                out[m.key] = aggregate(totals[_port(m)] / max(self.examples, 1), m.aggregation)
             elif m.key in self.values:
                 vals = self.values[m.key]
                 out[m.key] = sum(v * n for v, n in vals) / max(sum(n for _, n in vals), 1)
@@ -139,9 +139,10 @@ class Meter:
                 src = self.sources[m.key]
                 stats = src.stats
                 self.lists[m.key] += [value_of(m, _unsmall(stats, r))  # type: ignore[arg-type]
-                                      for r in host.get(src.port, [])]
+                                      for r in host.get(_src(src), [])]
             elif m.port is not None:
-                self.lists[m.key] += [aggregate(r, m.aggregation) for r in host.get(m.key, [])]
+                self.lists[m.key] += [aggregate(r, m.aggregation)
+                                      for r in host.get(_port(m), [])]
             else:
                 self.lists[m.key] += [v for v, _ in self.values.get(m.key, [])]
 
@@ -156,14 +157,23 @@ class Meter:
                 continue
             if m.builtin is not None:
                 src = self.sources[m.key]
-                rec = self.records.get(src.port)
+                rec = self.records.get(_src(src))
                 if rec:
                     found[m.key] = value_of(m, _unsmall(src.stats, rec[-1].cpu().numpy()))  # type: ignore[arg-type]
-            elif m.port is not None and self.records.get(m.key):
-                found[m.key] = aggregate(self.records[m.key][-1].cpu().numpy(), m.aggregation)
+            elif m.port is not None and self.records.get(_port(m)):
+                found[m.key] = aggregate(self.records[_port(m)][-1].cpu().numpy(),
+                                         m.aggregation)
             elif self.values.get(m.key):
                 found[m.key] = self.values[m.key][-1][0]
         return found
+
+
+def _src(src: Source) -> str:
+    return "output:" + src.port     # the totals of a source's counts
+
+
+def _port(m: Measurement) -> str:
+    return "port:" + m.key          # the totals of a NetPort measurement
 
 
 def value_of(m: Measurement, counts: Any) -> Any:

@@ -71,7 +71,9 @@ def parse_measurements(spec: Any, head: str) -> list[Measurement]:
 
 
 def parse_one(spec: Any, head: str) -> Measurement:
-    """One measurement spec -> a :class:`Measurement`."""
+    """One measurement spec -> a :class:`Measurement` (one already parsed is kept)."""
+    if isinstance(spec, Measurement):
+        return spec
     if isinstance(spec, dict):
         return _from_dict(spec, head)
     if callable(spec) and not isinstance(spec, NetPort):

@@ -37,8 +37,7 @@ def resolve(spec: Any, terms: Sequence[LossTerm], head: str = HEAD) -> list[Meas
     if spec is Automatic:
         ce = [t for t in terms if isinstance(t.layer, CrossEntropyLossLayer)]
         return parse_measurements("ErrorRate", head) if len(ce) == 1 else []
-    ms = spec if isinstance(spec, list) and all(isinstance(m, Measurement) for m in spec) \
-        else parse_measurements(spec, head)
+    ms = parse_measurements(spec, head)
     for m in ms:
         if m.builtin is not None and m.builtin.shape == "plot":
             raise OptionError(head, f'"{m.builtin.name}" is a plot: ask NetMeasurements for it, '
