@@ -135,6 +135,46 @@ WL_SPECIFIC: dict[str, str] = {
                 "`TorchModuleLayer`",
 }
 
+# (type, what it does in WL): WL's named coders (wolfram-coders.md sections 1.1 and 2.1;
+# "Scalar" is WL 11's). Whether netgraph has one is read from NetEncoder's/NetDecoder's types.
+ENCODERS: list[tuple[str, str]] = [
+    ("Boolean", "True/False -> 1/0"),
+    ("Class", "a class label -> its index or a unit vector"),
+    ("Characters", "a string -> character codes"),
+    ("Tokens", "a string -> token codes"),
+    ("SubwordTokens", "a string -> subword (BPE) codes"),
+    ("UTF8", "a string -> UTF-8 byte codes"),
+    ("Image", "an image -> a rank-3 array"),
+    ("Image3D", "a 3D image -> a rank-4 array"),
+    ("Function", "a custom function"),
+    ("FeatureExtractor", "a FeatureExtractorFunction"),
+    ("Audio", "audio -> a waveform"),
+    ("AudioMelSpectrogram", "audio -> a mel spectrogram"),
+    ("AudioMFCC", "audio -> MFCCs"),
+    ("AudioSpectrogram", "audio -> a spectrogram"),
+    ("AudioSTFT", "audio -> a short-time Fourier transform"),
+    ("VideoFrames", "video -> frames"),
+    ("Scalar", "a number -> a 1-vector (WL 11)"),
+]
+DECODERS: list[tuple[str, str]] = [
+    ("Boolean", "a probability -> True/False"),
+    ("Class", "probabilities -> a class label"),
+    ("Characters", "probability vectors -> a string"),
+    ("Tokens", "probability vectors -> tokens"),
+    ("SubwordTokens", "probability vectors -> subword text"),
+    ("CTCBeamSearch", "CTC outputs -> a sequence, by beam search"),
+    ("Image", "a rank-3 array -> an image"),
+    ("Image3D", "a rank-4 array -> a 3D image"),
+    ("Function", "a custom function"),
+    ("Scalar", "a 1-vector -> a number (WL 11)"),
+]
+# (decoder type, property): the properties of WL's "Class" and "Boolean" decoders
+# (section 2.2, 2.3); the other decoders have only None.
+DECODER_PROPERTIES: list[tuple[str, str]] = [
+    ("Class", p) for p in ("Decision", "Probabilities", "Probability", "TopProbabilities",
+                           "TopDecisions", "Entropy", "RandomSample")] + [
+    ("Boolean", p) for p in ("Decision", "Probability", "Entropy", "RandomSample")]
+
 # (option, WL default, what it does). Section 7.4 of the reference, then netgraph's own
 # options from the contract.
 OPTIONS: list[tuple[str, str, str]] = [
@@ -423,6 +463,20 @@ def _other_names(public: list[str]) -> list[list[str]]:
     return [[kind, ", ".join(names)] for kind, names in grouped.items()]
 
 
+def _coder_rows() -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    """Rows of the encoder, decoder and decoder-property tables, read from netgraph.coders."""
+    try:
+        from netgraph.coders import NetDecoder, NetEncoder
+        enc, dec = NetEncoder._types, NetDecoder._types
+    except ImportError:
+        enc, dec = {}, {}
+    encoders = [[f'`"{t}"`', _mark(t in enc), note] for t, note in ENCODERS]
+    decoders = [[f'`"{t}"`', _mark(t in dec), note] for t, note in DECODERS]
+    props = [[f'`"{t}"`', f'`"{p}"`', _mark(t in dec and p in dec[t].PROPERTIES)]
+             for t, p in DECODER_PROPERTIES]
+    return encoders, decoders, props
+
+
 def _others(label: str, accepted: set[str], listed: set[str]) -> list[str]:
     extra = sorted(accepted - listed)
     return [f"{label}: " + ", ".join(f"`{x}`" for x in extra) + ".", ""] if extra else []
@@ -439,6 +493,7 @@ def render() -> str:
     opts = [[f"`{o}`", d, option_status(o), note] for o, d, note in OPTIONS]
     props = [[f'`"{p}"`', _mark(p in properties), note] for p, note in PROPERTIES]
     meas = [[f"`{m}`", measurement_status(m), note] for m, note in MEASUREMENTS]
+    encoders, decoders, coder_props = _coder_rows()
     out = [
         "# Coverage of the Wolfram Language",
         "",
@@ -464,6 +519,20 @@ def render() -> str:
         f"netgraph has {_count(funcs, 1)} of these functions{_specific(funcs, 1)}.",
         "",
         *_table(["WL head", "netgraph", "what it does in WL"], funcs),
+        "",
+        "## Encoders and decoders",
+        "",
+        f"netgraph has {_count(encoders, 1)} of WL's encoder types and {_count(decoders, 1)} of",
+        "its decoder types (see [Encoders and decoders](guide/coders.md)).",
+        "",
+        *_table(["NetEncoder type", "netgraph", "what it does in WL"], encoders),
+        "",
+        *_table(["NetDecoder type", "netgraph", "what it does in WL"], decoders),
+        "",
+        f"Decoder properties (`dec(x, prop)`, `net(x, prop)`): netgraph has "
+        f"{_count(coder_props, 2)}; every decoder also takes None (no decoding).",
+        "",
+        *_table(["decoder", "property", "netgraph"], coder_props),
         "",
         "## NetTrain options",
         "",
