@@ -2,7 +2,10 @@
 
 What is compiled is the step's forward, batch loss and (through AOTAutograd) backward: one
 graph per batch shape, so torch's inductor fuses the generated forward's small operations and
-their gradients. The update stays the fused (or foreach) torch optimizer the eager step uses,
+their gradients. On a GPU the compiled step is also replayed as a CUDA graph (torch's
+"reduce-overhead" mode): one launch per step; the outputs kept past a step are copied out of
+the graph's memory. Mixed precision (WorkingPrecision "Mixed") is the forward's autocast,
+compiled with it. The update stays the fused (or foreach) torch optimizer the eager step uses,
 already one kernel per parameter group; compiling it as well would recompile whenever a
 learning-rate schedule changes the rate.
 
@@ -42,8 +45,11 @@ class CompileFallback(RuntimeWarning):
 class StepCompiler:
     """Runs a trainer's forward+loss eagerly or compiled, as ``mode`` decides (see module)."""
 
-    def __init__(self, eager: StepRun, mode: Any, total: Callable[[], int]) -> None:
+    def __init__(self, eager: StepRun, mode: Any, total: Callable[[], int],
+                 device: str = "cpu") -> None:
         self.eager, self.total = eager, total
+        # On a GPU, "reduce-overhead" replays the step as a CUDA graph (one launch per step).
+        self.cuda_graphs = device.startswith("cuda")
         self.automatic = mode is Automatic
         self.compiled: StepRun | None = None
         self.on = mode is True
@@ -58,9 +64,21 @@ class StepCompiler:
         if not self.on:
             return self._eager_timed(feeds) if self.automatic else self.eager(**feeds)
         key = tuple((k, tuple(v.shape)) for k, v in feeds.items())
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()   # the last step's outputs are done
         if key in self.shapes:
-            return self.compiled(**feeds)  # type: ignore[misc]
+            return self._kept(self.compiled(**feeds))  # type: ignore[misc]
         return self._first_call(key, feeds)
+
+    def _kept(self, result: tuple[Tensor, dict[str, Tensor]]
+              ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Outputs that outlive the step (states, "OutputArrays"): a CUDA graph's next replay
+        writes over its outputs, so they are copied out (they are small: per-example losses
+        and states)."""
+        if not self.cuda_graphs:
+            return result
+        loss, out = result
+        return loss, {k: v.clone() for k, v in out.items()}
 
     def _eager_timed(self, feeds: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """Automatic: time the eager steps after the first, then decide once."""
@@ -83,8 +101,10 @@ class StepCompiler:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 warnings.simplefilter("ignore", FutureWarning)
                 if self.compiled is None:
-                    self.compiled = torch.compile(self.eager, backend=BACKEND, dynamic=False)
-                result = self.compiled(**feeds)
+                    mode = "reduce-overhead" if self.cuda_graphs else None
+                    self.compiled = torch.compile(self.eager, backend=BACKEND, dynamic=False,
+                                                  mode=mode)
+                result = self._kept(self.compiled(**feeds))
         except Exception as e:  # noqa: BLE001 - any compiler failure means: run eagerly
             self._fall_back(e)
             return self.eager(**feeds)

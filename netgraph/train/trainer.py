@@ -117,7 +117,8 @@ class Trainer:
         made at the first step, after subclasses have set their forward and objective."""
         if self._run_step is None:
             self._run_step = StepCompiler(eager_step(self.forward, self.objective),
-                                          self.spec.compile, lambda: self.total)
+                                          self.spec.compile, lambda: self.total,
+                                          self.spec.device)
         return self._run_step
 
     # -- construction ---------------------------------------------------------
