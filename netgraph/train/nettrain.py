@@ -402,7 +402,8 @@ class Loop:
                 break
             h.record_batch(loss, next(iter(feeds.values())).shape[0])
             if self.meters is not None:
-                self.meters.train.batch(t.last_out, feeds,
+                # the step's own feeds: under torchrun, this process's share of the batch
+                self.meters.train.batch(t.last_out, t.last_feeds,
                                         lambda: h.info(t.current_net, "BatchComplete"))
             h.learning_rate = t.updater.learning_rate
             if self.progress.batch():

@@ -104,6 +104,7 @@ class Trainer:
         self.states: dict[str, Tensor] = {}
         self.last_loss = float("nan")
         self.last_out: dict[str, Tensor] = {}
+        self.last_feeds: Mapping[str, Tensor] = {}
         self.rng_state: Tensor | None = None
         self._worker = Worker()
         weakref.finalize(self, self._worker.close)
@@ -179,6 +180,7 @@ class Trainer:
             if self.batches % self.bpr == 0 or not self.states:
                 self.states = self.zero_states(feeds)
             feeds = with_states(feeds, self.states)
+        self.last_feeds = feeds    # what last_out was computed from (a process's share)
         self.last_loss, self.last_out = train_step(self.run_step, self.updater,
                                                    self.updater.step, feeds)
         if self.transfer:
