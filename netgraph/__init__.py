@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+from typing import Any as _Any
+
 from . import wl  # noqa: F401 - netgraph.wl; registers Information(net, "WLInputForm")
 from .backend.init import NetInitialize
 from .coders import (
@@ -44,10 +46,14 @@ from .graph.surgery import (
     NetTake,
 )
 from .info import Information
+from .info import html_repr as _html_repr
+from .info import layer_repr as _layer_repr
 from .io.files import Export, Import
+from .io.registry import register_public as _register_public
 from .io.torch_layer import TorchModuleLayer, ToTorchModule
 from .layers.activation import ParametricRampLayer
 from .layers.array import AggregationLayer, DotLayer, NetArrayLayer, SummationLayer, TotalLayer
+from .layers.base import register_upcall as _register_upcall
 from .layers.basic import ElementwiseLayer, LinearLayer, SoftmaxLayer, ThreadingLayer
 from .layers.conv import ConvolutionLayer, DeconvolutionLayer, PoolingLayer
 from .layers.ctc import CTCLossLayer
@@ -150,8 +156,20 @@ from .symbols import (
 from .train.heads import NetTrain, TrainerCurrentLoss, TrainerUpdate
 from .train.netmeasurements import NetMeasurements
 from .train.results import NetTrainResultsObject
+from .version import __version__ as __version__
 
-__version__ = "0.1.0"
+
+def _evaluate(net: _Any, data: _Any = None, *ports: _Any, **options: _Any) -> _Any:
+    """runtime.evaluate.evaluate, loaded on the first evaluation (it loads torch)."""
+    from .runtime.evaluate import evaluate
+    _register_upcall("evaluate", evaluate)   # later calls go straight there
+    return evaluate(net, data, *ports, **options)
+
+
+# A layer value evaluates and shows itself through functions of upper levels, registered here.
+_register_upcall("evaluate", _evaluate)
+_register_upcall("repr", _layer_repr)
+_register_upcall("html", _html_repr)
 
 __all__ = [
     # containers and ports
@@ -199,3 +217,4 @@ __all__ = [
     "NetGraphError", "ShapeError", "ConnectionError_", "EvaluationError", "OptionError",
     "TrainingError", "NetImportError", "NetExportError", "LayerError", "CoderError",
 ]
+_register_public(__all__)

@@ -213,8 +213,5 @@ def optional_inputs(g: Container) -> set[str]:
 def optional_ports(net: Layer) -> set[str]:
     """Input ports of ``net`` that may be omitted (recurrent states): zeros by default."""
     if isinstance(net, Container):
-        cached = net._cache.get("optional")  # type: ignore[attr-defined]
-        if cached is None:
-            cached = net._cache["optional"] = optional_inputs(net)  # type: ignore[attr-defined]
-        return cached  # type: ignore[no-any-return]
+        return optional_inputs(net)
     return set(net.states)

@@ -7,11 +7,13 @@ from typing import Any
 
 from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
+from ..layers.inner import register_graphs
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from .build import EdgeBuilder, normalize_layers
 from .infer import InferredGraph, infer_graph
 from .ir import STRUCTURE, GraphIR, build_graph
+from .specs import to_layer
 
 GRAPH_OPTIONS = ("LearningRateMultipliers",)
 
@@ -179,11 +181,10 @@ def wrap(layer: Layer) -> Container:
     """A standalone layer as a one-layer graph (how it is lowered and evaluated)."""
     if isinstance(layer, Container):
         return layer
-    cached = layer._cache.get("wrapped")  # type: ignore[attr-defined]
-    if cached is None:
-        graph = build_graph("NetChain", {"1": layer}, {}, False)
-        ins = {p: layer.in_types.get(p, PortType()) for p in graph.inputs}
-        outs = {p: layer.out_types.get(p, PortType()) for p in graph.outputs}
-        cached = NetChain.from_graph(graph, ins, outs, {"lrm": None})
-        layer._cache["wrapped"] = cached  # type: ignore[attr-defined]
-    return cached
+    graph = build_graph("NetChain", {"1": layer}, {}, False)
+    ins = {p: layer.in_types.get(p, PortType()) for p in graph.inputs}
+    outs = {p: layer.out_types.get(p, PortType()) for p in graph.outputs}
+    return NetChain.from_graph(graph, ins, outs, {"lrm": None})
+
+
+register_graphs(Container=Container, wrap=wrap, to_layer=to_layer)  # for operators' inner nets

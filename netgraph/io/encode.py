@@ -12,6 +12,7 @@ from ..layers.base import Layer
 from ..ports import NetPort, PortRef
 from ..shapes import VARYING, PortType, Restricted
 from ..symbols import Scaled, Symbol
+from ..version import __version__
 from .registry import Path, dataclass_registry, layer_label, layer_registry, params_path
 
 
@@ -130,7 +131,6 @@ def net_to_archive(net: Layer) -> tuple[dict, dict[str, np.ndarray]]:
     >>> meta["net"]["head"], sorted(arrays)
     ('LinearLayer', ['Biases', 'Weights'])
     """
-    from .. import __version__
     enc = _Encoder()
     body = enc.layer(net, ())
     return {"kind": "Net", "producer": f"netgraph {__version__}", "net": body}, enc.arrays

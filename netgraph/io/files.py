@@ -11,6 +11,8 @@ from typing import Any
 
 from ..errors import NetExportError, NetImportError, OptionError, check_options, nearest
 from ..layers.base import Layer
+from .archive import read_archive, write_archive
+from .netfile import checkpoint_net, net_from_archive, net_to_archive
 
 FORMATS = {".netgraph": "NetGraph", ".onnx": "ONNX"}
 ELEMENTS = ("Net", "UninitializedNet", "ArrayAssociation", "ArrayList")
@@ -63,8 +65,6 @@ def Export(path: str | os.PathLike, net: Layer, fmt: str | None = None, **option
                              f"{type(net).__name__}.")
     _check_folder(head, path)
     if kind == "NetGraph":
-        from .archive import write_archive
-        from .netfile import net_to_archive
         write_archive(path, *net_to_archive(net))
     else:
         from .onnx_export import export_onnx
@@ -120,8 +120,6 @@ def Import(path: str | os.PathLike, element: str = "Net") -> Any:
 
 
 def _read_net(path: str) -> Layer:
-    from .archive import read_archive
-    from .netfile import checkpoint_net, net_from_archive
     meta, arrays = read_archive(path, "Import")
     meta, arrays = checkpoint_net(meta, arrays)
     try:

@@ -21,6 +21,8 @@ import numpy as np
 
 from ..errors import NetImportError
 from ..layers.base import Layer
+from ..train.formats import register_archive
+from .archive import read_archive, write_archive
 from .checks import Refused, check_arrays, check_shared
 from .decode import Decoder, decode_atom, decode_type
 from .encode import encode_type, net_to_archive
@@ -80,3 +82,8 @@ def net_from_archive(meta: dict, arrays: dict[str, np.ndarray], head: str = "Imp
     except RecursionError:
         raise NetImportError(head, "invalid net data: it is nested too deeply.") from None
     return net
+
+
+# Training checkpoints are .netgraph archives: train reads and writes them through these.
+register_archive(write_archive=write_archive, read_archive=read_archive,
+                 net_to_archive=net_to_archive, net_from_archive=net_from_archive)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..graph.net import Container
@@ -46,17 +46,25 @@ def _subclasses(cls: type) -> Iterator[type]:
         yield from _subclasses(sub)
 
 
+# The package's public names (``netgraph.__all__``), registered by ``netgraph/__init__.py``
+# (the package root sits above io: io never imports it).
+PUBLIC: set[str] = set()
+
+
+def register_public(names: Iterable[str]) -> None:
+    PUBLIC.update(names)
+
+
 def layer_registry() -> dict[str, type[Layer]]:
     """The layer classes files may name: public Layer subclasses in netgraph.layers.* and
     netgraph.graph.net, by head name."""
-    import netgraph
     mods = {m.__name__ for m in _scanned_modules()}
     found = {c for c in _subclasses(Layer)
              if c.__module__ in mods and not c.__name__.startswith("_")}
     # Shared bases (Container, LossLayer, ...) are no heads: a class with subclasses counts
     # only when it is itself a public head.
     found = {c for c in found
-             if c.__name__ in netgraph.__all__ or not any(s in found for s in _subclasses(c))}
+             if c.__name__ in PUBLIC or not any(s in found for s in _subclasses(c))}
     return _by_name(sorted(found, key=lambda c: (c.__module__, c.__name__)))
 
 

@@ -24,7 +24,7 @@ Adding a head (see docs/guide/extending.md):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -205,7 +205,6 @@ class Layer:
         object.__setattr__(self, "in_types", MappingProxyType(dict(ins)))
         object.__setattr__(self, "out_types", MappingProxyType(dict(outs)))
         object.__setattr__(self, "arrays", MappingProxyType(dict(arrays)))
-        object.__setattr__(self, "_cache", {})
 
     def _self_infer(self) -> None:
         """Apply this layer's own constraints to its ports until nothing changes."""
@@ -321,30 +320,36 @@ class Layer:
         return ""
 
     def __repr__(self) -> str:
-        from ..info import layer_repr
-        return layer_repr(self)
+        return UPCALLS["repr"](self)
 
     def _repr_html_(self) -> str:
-        from ..info import html_repr
-        return html_repr(self)
+        return UPCALLS["html"](self)
 
     # -- evaluation -----------------------------------------------------------
     def __call__(self, data: Any = None, *ports: Any, **options: Any) -> Any:
         """Evaluate the net on data: ``net(x)``, ``net({...})``, ``net(x, "Port")``; ``net()``
         for a net without inputs."""
-        return (_EVALUATE or _load_evaluate())(self, data, *ports, **options)
+        return UPCALLS["evaluate"](self, data, *ports, **options)
 
 
-# runtime.evaluate.evaluate, imported on the first evaluation (it loads torch); a global
-# read costs less than an import statement per call.
-_EVALUATE: Any = None
+def _unregistered(name: str) -> Callable[..., Any]:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"netgraph: {name} is not registered (import netgraph registers it).")
+    return missing
 
 
-def _load_evaluate() -> Any:
-    global _EVALUATE
-    from ..runtime.evaluate import evaluate
-    _EVALUATE = evaluate
-    return evaluate
+# What a layer value does that an upper level implements: evaluation (runtime) and display
+# (info). A module never imports up the levels; ``netgraph/__init__.py`` registers these with
+# :func:`register_upcall` when the package loads.
+UPCALLS: dict[str, Callable[..., Any]] = {
+    name: _unregistered(name) for name in ("evaluate", "repr", "html")}
+
+
+def register_upcall(name: str, fn: Callable[..., Any]) -> None:
+    """Register the upper level's implementation of ``name`` (see :data:`UPCALLS`)."""
+    if name not in UPCALLS:
+        raise KeyError(f"unknown upcall {name!r}; expected one of {', '.join(UPCALLS)}")
+    UPCALLS[name] = fn
 
 
 def fact_problems(cls: type[Layer]) -> list[str]:

@@ -12,6 +12,16 @@ from ..errors import LayerError, ShapeError
 from ..shapes import VARYING, Dim, PortType, UnifyError, unify, unify_dim
 from .base import Layer, PortMismatch, Types
 
+# What an operator needs of graphs for its inner nets: "Container" (the class of NetGraph and
+# NetChain), "wrap" (a layer as a one-layer graph) and "to_layer" (a layer-list shorthand as a
+# layer). Graphs sit a level up: netgraph.graph.net registers them when it loads (every
+# import of netgraph loads it), so this level never imports graph.
+GRAPHS: dict[str, Any] = {}
+
+
+def register_graphs(**parts: Any) -> None:
+    GRAPHS.update(parts)
+
 
 def inner_ports(net: Layer) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The ports an operator sees on an inner net: its visible inputs and outputs."""
@@ -21,8 +31,7 @@ def inner_ports(net: Layer) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def solve(head: str, net: Layer, ins: Types, outs: Types) -> tuple[Layer, Types, Types]:
     """Infer an inner net given constraints on its visible ports; return it specialized with
     the types of those ports."""
-    from ..graph.net import Container, wrap
-    g = wrap(net)
+    g = GRAPHS["wrap"](net)
     try:
         gi = {p: meet(p, g.in_types.get(p, PortType()), ins.get(p)) for p in g.params["inputs"]}
         go = {p: meet(p, g.out_types.get(p, PortType()), outs.get(p))
@@ -30,7 +39,7 @@ def solve(head: str, net: Layer, ins: Types, outs: Types) -> tuple[Layer, Types,
         s = g.specialize(gi, go)
     except ShapeError as e:
         raise ShapeError(head, f"in its inner net, {str(e)}") from None
-    new = s if isinstance(net, Container) else s.nodes["1"]  # type: ignore[attr-defined]
+    new = s if isinstance(net, GRAPHS["Container"]) else s.nodes["1"]  # type: ignore[attr-defined]
     return new, dict(s.in_types), dict(s.out_types)
 
 
@@ -74,8 +83,7 @@ def meet_dims(port: str, leads: list[list[Dim]], default: Dim = VARYING) -> list
 
 
 def short(net: Layer) -> str:
-    from ..graph.net import Container
-    if isinstance(net, Container):
+    if isinstance(net, GRAPHS["Container"]):
         return f"{net.head}[{len(net.nodes)} layers]"
     return f"{net.head}({net._param_repr()})"
 
@@ -89,5 +97,4 @@ def one_in_one_out(head: str, net: Layer) -> tuple[str, str]:
 
 
 def as_net(head: str, net: Any) -> Layer:
-    from ..graph.specs import to_layer
-    return to_layer(head, net, "Net")
+    return GRAPHS["to_layer"](head, net, "Net")

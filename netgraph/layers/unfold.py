@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import LayerError
 from ..shapes import VARYING, PortType
 from .base import ArraySpec, Layer, PortMismatch, Types, check_size
-from .inner import short
+from .inner import GRAPHS, short
 from .recurrent import RecurrentLayer
 
 
@@ -81,7 +81,6 @@ def NetUnfold(net: Layer) -> Layer:
     >>> NetUnfold(GatedRecurrentLayer(3, Input=("Varying", 2))).input_ports()
     ('Input', 'State')
     """
-    from ..graph.net import Container
     from .operators import NetFoldOperator  # lazily: operators re-exports this module's names
     if isinstance(net, RecurrentLayer):
         x = net.in_types.get("Input", PortType())
@@ -90,7 +89,7 @@ def NetUnfold(net: Layer) -> Layer:
         return step._replace(arrays=dict(net.arrays))
     if isinstance(net, NetFoldOperator):
         return net._net()
-    if isinstance(net, Container) and len(net.nodes) == 2:
+    if isinstance(net, GRAPHS["Container"]) and len(net.nodes) == 2:
         first, last = (net.nodes[k] for k in net.params["order"])
         if last.head == "SequenceLastLayer":
             return NetUnfold(first)

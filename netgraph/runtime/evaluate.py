@@ -12,6 +12,7 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
 from ..shapes import PortType
+from .cache import EVALUATORS, TYPED
 from .data import (
     DTYPES,
     PortSpec,
@@ -160,15 +161,12 @@ class FastPort:
         return to_tensor(value, self.integer, self.dtype, self.device)
 
 
-_DEFAULT = ("evaluator", "cpu", torch.float32)
+_DEFAULT = ("cpu", torch.float32)
 
 
 def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float32) -> Evaluator:
-    key = ("evaluator", device, dtype)
-    ev = net._cache.get(key)  # type: ignore[attr-defined]
-    if ev is None:
-        ev = net._cache[key] = Evaluator(net, device, dtype)  # type: ignore[attr-defined]
-    return ev
+    """The evaluator of ``net`` for a device and precision (cached outside the net)."""
+    return EVALUATORS.get_or_make(net, (device, dtype), lambda: Evaluator(net, device, dtype))
 
 
 def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
@@ -210,12 +208,12 @@ def typed_by_data(net: Layer, data: Any) -> Layer | None:
             dims = shape
         types[p] = PortType(tuple(int(d) for d in dims), t.kind, t.bound)
     key = ("typed", tuple(sorted((p, types[p]) for p in open_ports)))
-    cached = net._cache.get(key)  # type: ignore[attr-defined]
+    cached = TYPED.get(net, key)
     if cached is None:
         typed = g.specialize(types, dict(g.out_types))
         # A standalone layer stays a layer, so its errors keep naming its own head.
-        cached = typed if isinstance(net, Container) else typed.nodes["1"]  # type: ignore
-        net._cache[key] = cached  # type: ignore[attr-defined]
+        cached = TYPED.put(net, key, typed if isinstance(net, Container)
+                           else typed.nodes["1"])  # type: ignore[attr-defined]
     return cached
 
 
@@ -226,7 +224,7 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
         ev = evaluator(net, device_of(head, options.get("TargetDevice", "CPU")),
                        dtype_of(head, options.get("WorkingPrecision")))
     else:
-        ev = net._cache.get(_DEFAULT) or evaluator(net)  # type: ignore[attr-defined]
+        ev = EVALUATORS.get(net, _DEFAULT) or evaluator(net)
         if not ports and ev.inputs:
             if type(data) is dict or isinstance(data, Mapping):
                 result = ev.fast(data)  # keys other than port names fall back

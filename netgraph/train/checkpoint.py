@@ -25,6 +25,7 @@ import torch
 
 from ..errors import OptionError, TrainingError
 from ..layers.base import Layer
+from .formats import archive
 from .progress import Interval, parse_interval
 from .results import History
 
@@ -93,8 +94,7 @@ class Checkpointer:
         for t in due:
             t.last_time, t.last_batch, t.last_round = now, h.absolute_batch, len(h.round_losses)
             path = t.path if t.kind == "File" else os.path.join(t.path, self._name(h))
-            from ..io.archive import write_archive  # the file format sits a level up (io)
-            write_archive(path, meta, arrays)
+            archive("write_archive")(path, meta, arrays)
             h.checkpoints.append(path)
 
     def _name(self, h: History) -> str:
@@ -117,7 +117,7 @@ def _due(t: Target, h: History, now: float) -> bool:
 # -- writing -----------------------------------------------------------------------
 def snapshot(loop: Any) -> tuple[dict, dict[str, np.ndarray]]:
     """The checkpoint of a running loop: (JSON meta, arrays)."""
-    from ..io.netfile import net_to_archive
+    net_to_archive = archive("net_to_archive")
     t, h = loop.t, loop.h
     net_meta, net_arrays = net_to_archive(t.current_net())
     arrays = {f"net/{k}": v for k, v in net_arrays.items()}
@@ -172,8 +172,7 @@ class Checkpoint:
 
 def load(path: Any) -> Checkpoint:
     """Read a checkpoint file, or the newest checkpoint in a directory."""
-    from ..io.archive import read_archive
-    from ..io.netfile import net_from_archive
+    read_archive, net_from_archive = archive("read_archive"), archive("net_from_archive")
     path = _newest(os.fspath(path))
     meta, arrays = read_archive(path, HEAD)
     if meta.get("kind") != KIND or not isinstance(meta.get("checkpoint"), dict):
