@@ -48,3 +48,4 @@ class NetCache:
 
 EVALUATORS = NetCache(per_net=4)   # by (device, dtype)
 TYPED = NetCache(per_net=16)       # nets retyped by the data, by the open ports' types
+GRADIENT_MODULES = NetCache(per_net=4)   # modules for NetPortGradient, by (device, dtype)

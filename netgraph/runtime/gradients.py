@@ -35,6 +35,7 @@ from ..graph.walk import leaves
 from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
+from .cache import GRADIENT_MODULES
 from .data import as_array, to_plain, to_tensor
 
 HEAD_OPTIONS = ("TargetDevice", "WorkingPrecision", "NetEvaluationMode")
@@ -192,13 +193,9 @@ def _shared_target(head: str, net: Layer, s: NetPortGradient) -> _Target:
 # -- computing ------------------------------------------------------------------------------
 def _module(net: Layer, device: str, dtype: torch.dtype) -> Any:
     """A lowered module of ``net`` used only for gradients (its own, so that evaluation never
-    sees its parameters swapped), cached on the net."""
+    sees its parameters swapped), cached outside the net (runtime/cache.py)."""
     from ..backend.lower import lower
-    key = ("gradients", device, dtype)
-    m = net._cache.get(key)  # type: ignore[attr-defined]
-    if m is None:
-        m = net._cache[key] = lower(net, dtype, device)  # type: ignore[attr-defined]
-    return m
+    return GRADIENT_MODULES.get_or_make(net, (device, dtype), lambda: lower(net, dtype, device))
 
 
 def _inputs(net: Layer, data: Any, dtype: torch.dtype, device: str
