@@ -14,6 +14,8 @@ from netgraph import (
     NetEncoder,
     OptionError,
     StartOfString,
+    WhitespaceCharacter,
+    WordCharacter,
 )
 from netgraph.shapes import VARYING, PortType
 
@@ -39,6 +41,12 @@ def test_explicit_tables():
     assert auto("bzx0").tolist() == [2, 3, 3, 4]
     assert NetEncoder(["Characters", range(97, 100)]) == enc
     assert NetEncoder(["Characters", ["ab", ("c", 7)]]).port_type.bound == (1, 7)
+    ws = NetEncoder(["Characters", [WhitespaceCharacter, WordCharacter]])
+    assert ws(" \t\na0").tolist() == [1, 2, 3, 4, 56]  # a-z, A-Z, then 0-9
+    ascii_blank = NetEncoder(["Characters", [Automatic, Blank]])
+    assert ascii_blank.port_type.bound == (1, 98) and ascii_blank("é").tolist() == [98]
+    wl_span = NetEncoder(["Characters", [(range(97, 100), Automatic), "x"]])  # 97;;99 -> Automatic
+    assert wl_span("cax").tolist() == [1, 1, 2]
 
 
 def test_unknown_characters():

@@ -18,6 +18,7 @@ def test_spec_forms_are_equal():
     assert a != NetEncoder(["Class", ["a", "b"]]) and a != NetDecoder(["Class", ["a", "b"]])
     assert NetEncoder("Boolean") == NetEncoder(["Boolean"])
     assert NetEncoder(a) is a
+    assert NetEncoder(["Class", [True, False]]) != NetEncoder(["Class", [1, 0]])
     assert isinstance(a, NetEncoder) and isinstance(a, Coder) and a.kind == "Class"
 
 

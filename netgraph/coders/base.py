@@ -104,6 +104,8 @@ def hashable_key(value: Any) -> Any:
         return tuple(sorted((str(k), hashable_key(v)) for k, v in value.items()))
     if isinstance(value, np.ndarray):
         return ("array", value.shape, str(value.dtype), value.tobytes())
+    if isinstance(value, (bool, np.bool_)):
+        return ("Boolean", bool(value))  # True is not the label 1
     return value
 
 
@@ -174,10 +176,10 @@ class Coder:
         if isinstance(other, cls):
             sub = type(other)
             return sub._build([], {**dict(other.params), **options})
-        sub = cls._types.get(other.kind)
-        if sub is None or not hasattr(other, "counterpart_params"):
+        target = cls._types.get(other.kind)
+        if target is None or not hasattr(other, "counterpart_params"):
             raise OptionError(cls.side, f'cannot make a {cls.side} from {other!r}.')
-        return sub._build([], {**other.counterpart_params(), **options})  # type: ignore
+        return target._build([], {**other.counterpart_params(), **options})  # type: ignore
 
     # -- per-type hooks ---------------------------------------------------------------------
     @classmethod

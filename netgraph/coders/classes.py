@@ -108,6 +108,9 @@ class ClassEncoder(NetEncoder, kind="Class"):
         self._set("_index", {label_key(v): i + 1 for i, v in enumerate(labels)})
         self._set("_bypass", not any(isinstance(v, int) and not isinstance(v, bool)
                                      for v in labels))
+        # string labels: look the items up as they are (no key to build; True is never "a")
+        self._set("_plain", {v: i + 1 for i, v in enumerate(labels)}
+                  if all(isinstance(v, str) for v in labels) else None)
 
     @property
     def labels(self) -> tuple[Any, ...]:
@@ -166,9 +169,10 @@ class ClassEncoder(NetEncoder, kind="Class"):
         return self._encode_flat(items)
 
     def _encode_flat(self, items: list[Any]) -> np.ndarray:
-        index = self._index  # type: ignore[attr-defined]
+        index, plain = self._index, self._plain  # type: ignore[attr-defined]
         try:
-            idx = [index[label_key(x)] for x in items]
+            idx = [plain[x] for x in items] if plain is not None else [
+                index[label_key(x)] for x in items]
         except (KeyError, TypeError):
             return self._encode_slowly(items)
         return self._finish(np.asarray(idx, dtype=np.int64).reshape(len(items)))
@@ -201,7 +205,7 @@ class ClassEncoder(NetEncoder, kind="Class"):
 
     def _encode_arrays(self, items: list[Any]) -> Any:
         dims = self.params["Dimensions"]
-        out = []
+        out: list[np.ndarray] = []
         for i, x in enumerate(items):
             if self._bypass_rank(x) == 0:
                 out.append(np.asarray(x, dtype=self._dtype()))

@@ -152,7 +152,8 @@ class ImageEncoder(ImageCoder, NetEncoder, kind="Image"):
                                                      "VarianceImage": None})
                 p[k] = probe._encode([p[k]])[0]
                 p[k].flags.writeable = False
-            want = PortType(ImageCoder.dims(_Params(p), p["ImageSize"][1], p["ImageSize"][0]))
+            want = PortType(ImageCoder.dims(_Params(p), p["ImageSize"][1],  # type: ignore
+                                            p["ImageSize"][0]))
             if isinstance(p[k], np.ndarray) and p[k].shape != want.fixed_shape():
                 raise cls.bad(f'"{k}"', f"an image or an array of the encoded dimensions "
                               f"{list(want.fixed_shape())}", f"an array of dimensions "
@@ -227,9 +228,9 @@ class ImageEncoder(ImageCoder, NetEncoder, kind="Image"):
         if not isinstance(x, Image.Image):
             raise CoderError(self.side, f"{show(x)} is neither an image nor an image file; "
                              f"expected {_IMAGE_FORMS}.", index=index)
-        return self._convert(x)
+        return self._to_pixels(x)
 
-    def _convert(self, im: Image.Image) -> np.ndarray:
+    def _to_pixels(self, im: Image.Image) -> np.ndarray:
         mode = SPACES[self.params["ColorSpace"]][0]
         if im.mode in ("F", "I", "I;16", "I;16B", "I;16L", "I;16N"):
             return self._convert_float(_float_pixels(im))
@@ -249,7 +250,7 @@ class ImageEncoder(ImageCoder, NetEncoder, kind="Image"):
             elif c == 3 and self.params["ColorSpace"] == "RGB" and a.shape[2] in (1, 2, 4):
                 a = np.repeat(a[:, :, :1], 3, 2) if a.shape[2] < 3 else a[:, :, :3]
             else:
-                return self._convert(_to_pil(a))
+                return self._to_pixels(_to_pil(a))
         pad = _padding(type(self), self.params["Padding"], "F")
         chans = [np.asarray(self._resize(Image.fromarray(np.ascontiguousarray(a[:, :, k]),
                                                          "F"), pad), np.float32)
@@ -344,7 +345,7 @@ def _alignment(cls: Any, a: Any) -> tuple[float, float]:
 
 def _padding(cls: Any, pad: Any, mode: str) -> Any:
     """The Pillow fill colour of ``pad`` ("Black", "White" or a gray level g in 0..1)."""
-    g = {"Black": 0.0, "White": 1.0}.get(pad) if isinstance(pad, str) else pad
+    g: Any = {"Black": 0.0, "White": 1.0}.get(pad) if isinstance(pad, str) else pad
     if not is_number(g) or not 0 <= g <= 1:
         raise cls.bad("Padding", '"Black", "White" or a gray level between 0 and 1', pad)
     if mode == "F":

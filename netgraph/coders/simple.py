@@ -143,7 +143,7 @@ class ScalarEncoder(NetEncoder, kind="Scalar"):
         try:
             a = np.asarray(items, dtype=np.float32)
         except (TypeError, ValueError):
-            a = np.zeros(0)
+            a = np.zeros(0, np.float32)
         if a.ndim == 1 and all(is_number(x) for x in items):
             return a[:, None]
         if a.ndim == 2 and a.shape[1:] == (1,):

@@ -5,8 +5,9 @@ gives them all code n, ``("abc", Automatic)`` all the next code, a Python ``rang
 character codes is the string of those characters, and the groups ``LetterCharacter``,
 ``DigitCharacter``, ``WordCharacter``, ``PunctuationCharacter``, ``WhitespaceCharacter``,
 the virtual ``StartOfString``/``EndOfString`` and ``Blank`` (WL's ``_``: any character not
-otherwise in the table) may appear in the list. ``Automatic`` is tab, newline and the
-printable ASCII characters (97 codes).
+otherwise in the table) may appear in the list. ``Automatic`` (the default table, or an
+element of a list) is tab, newline and the printable ASCII characters (97 codes). WL's
+``n;;m -> spec`` is ``(range(n, m + 1), spec)``.
 """
 from __future__ import annotations
 
@@ -33,9 +34,10 @@ GROUPS = {LetterCharacter: string.ascii_lowercase + string.ascii_uppercase,
           DigitCharacter: string.digits,
           WordCharacter: string.ascii_lowercase + string.ascii_uppercase + string.digits,
           PunctuationCharacter: string.punctuation,
-          WhitespaceCharacter: " \t\n\r\x0b\x0c"}
+          WhitespaceCharacter: " \t\n",
+          Automatic: "\t\n" + "".join(chr(c) for c in range(32, 127))}
 VIRTUAL = (StartOfString, EndOfString, Blank)
-DEFAULT_TABLE = ("\t", "\n", "".join(chr(c) for c in range(32, 127)))
+DEFAULT_TABLE = (Automatic,)
 UNKNOWN_TEXT = "\ufffd"  # how a decoder shows a code with no character of its own
 
 
@@ -81,7 +83,7 @@ class CharTable:
                 self.special.setdefault(chars, nxt)
                 nxt += 1
                 continue
-            chars = GROUPS.get(chars, chars)
+            chars = str(GROUPS.get(chars, chars))
             if code is None:
                 for c in chars:
                     if c not in self.codes:
