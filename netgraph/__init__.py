@@ -129,6 +129,7 @@ from .symbols import (
     Divide,
     Erf,
     Exp,
+    File,
     HardSigmoid,
     HardTanh,
     Identity,
@@ -207,7 +208,7 @@ __all__ = [
     "RayleighDistribution", "MaxwellDistribution", "WeibullDistribution",
     "NakagamiDistribution", "ErlangDistribution", "InverseGammaDistribution",
     # symbols
-    "Automatic", "All", "Inherited", "Scaled", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
+    "Automatic", "All", "Inherited", "Scaled", "File", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",
     "Swish", "HardTanh", "HardSigmoid", "Identity", "Plus", "Times", "Subtract", "Divide",
     "Max", "Min", "Power", "Mean", "Total", "Catenate",

@@ -86,3 +86,21 @@ class Scaled:
 
     def __repr__(self) -> str:
         return f"Scaled({self.value})"
+
+
+@dataclass(frozen=True)
+class File:
+    """``File(path)``: a file, as WL's ``File["path"]`` (e.g.
+    ``TrainingProgressReporting=File("log.csv")``)."""
+
+    path: str
+
+    def __post_init__(self) -> None:
+        import os
+        if not isinstance(self.path, (str, os.PathLike)):
+            from .errors import OptionError
+            raise OptionError("File", f"expected a file path, but received {self.path!r}.")
+        object.__setattr__(self, "path", os.fspath(self.path))
+
+    def __repr__(self) -> str:
+        return f'File("{self.path}")'

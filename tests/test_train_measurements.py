@@ -164,3 +164,59 @@ def test_measuring_does_not_change_training():
         wa = NetExtract(NetExtract(a, 1), k)
         wb = NetExtract(NetExtract(b, 1), k)
         assert np.array_equal(np.asarray(wa), np.asarray(wb))
+
+
+def test_file_log_csv_tsv_json(tmp_path):
+    import csv
+    import json
+    path = tmp_path / "log.csv"
+    r = train(ValidationSet={"Input": VX, "Output": VY},
+              TrainingProgressMeasurements=["Accuracy", "Precision", "ConfusionMatrix"],
+              TrainingProgressReporting=File(str(path)))
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    assert len(rows) == 3 and [int(x["Round"]) for x in rows] == [1, 2, 3]
+    assert {"RoundLoss", "RoundAccuracy", "RoundPrecision", "ValidationLoss",
+            "ValidationAccuracy", "CurrentLoss", "CurrentAccuracy", "LearningRate",
+            "ExamplesProcessed"} <= set(rows[0])
+    assert not any("ConfusionMatrix" in k for k in rows[0])      # not a number
+    lists = r["RoundMeasurementsLists"]
+    assert [float(x["RoundLoss"]) for x in rows] == pytest.approx(lists["Loss"])
+    assert [float(x["ValidationAccuracy"]) for x in rows] == pytest.approx(
+        r["ValidationMeasurementsLists"]["Accuracy"])
+    macro = [np.nanmean(list(p.values())) for p in lists["Precision"]]
+    assert [float(x["RoundPrecision"]) for x in rows] == pytest.approx(macro)
+    tsv = tmp_path / "log.tsv"
+    train(TrainingProgressReporting=File(tsv))
+    assert tsv.read_text().splitlines()[0].split("\t")[:2] == ["ProgressFraction", "Round"]
+    js = tmp_path / "log.json"
+    train(TrainingProgressReporting=[File(str(js)), None])
+    assert [rec["Round"] for rec in json.loads(js.read_text())] == [1, 2, 3]
+    with pytest.raises(OptionError, match='File\\(path\\) with a .csv, .tsv or .json file'):
+        train(TrainingProgressReporting=File(str(tmp_path / "log.xlsx")))
+    assert repr(File("log.csv")) == 'File("log.csv")'
+
+
+def test_tensorboard_log(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    r = train(ValidationSet={"Input": VX, "Output": VY},
+              TrainingProgressMeasurements=["Accuracy", "Precision"],
+              TrainingProgressReporting=("TensorBoard", str(tmp_path)))
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"batch/Loss", "batch/Accuracy", "round/Loss", "round/Accuracy", "round/Precision",
+            "validation/Loss", "validation/Accuracy", "round/LearningRate"} <= tags
+    batch = events.Scalars("batch/Loss")
+    assert [e.step for e in batch] == list(range(1, 10))
+    assert [e.value for e in batch] == pytest.approx(r["BatchLossList"], rel=1e-6)
+    val = events.Scalars("validation/Accuracy")
+    assert [e.step for e in val] == [1, 2, 3]
+    assert [e.value for e in val] == pytest.approx(
+        r["ValidationMeasurementsLists"]["Accuracy"], rel=1e-6)
+
+
+def test_tensorboard_missing_is_a_clear_error(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
+    with pytest.raises(OptionError, match='"TensorBoard" needs the tensorboard package'):
+        train(TrainingProgressReporting="TensorBoard")

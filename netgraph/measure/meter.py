@@ -66,6 +66,8 @@ class Meter:
         self.start()
 
     def start(self) -> None:
+        # The last pass's records still answer latest() until a batch of this pass comes.
+        self.previous = (getattr(self, "records", {}), getattr(self, "values", {}))
         self.totals: dict[str, Tensor] = {}
         self.records: dict[str, list[Tensor]] = {}
         self.values: dict[str, list[tuple[float, int]]] = {}
@@ -152,19 +154,19 @@ class Meter:
     def latest(self) -> dict[str, Any]:
         """The per-batch measurements of the last batch (for progress reports)."""
         found: dict[str, Any] = {}
+        records, values = (self.records, self.values) if self.examples else self.previous
         for m in self.ms:
             if m.key not in self.lists:
                 continue
             if m.builtin is not None:
                 src = self.sources[m.key]
-                rec = self.records.get(_src(src))
+                rec = records.get(_src(src))
                 if rec:
                     found[m.key] = value_of(m, _unsmall(src.stats, rec[-1].cpu().numpy()))  # type: ignore[arg-type]
-            elif m.port is not None and self.records.get(_port(m)):
-                found[m.key] = aggregate(self.records[_port(m)][-1].cpu().numpy(),
-                                         m.aggregation)
-            elif self.values.get(m.key):
-                found[m.key] = self.values[m.key][-1][0]
+            elif m.port is not None and records.get(_port(m)):
+                found[m.key] = aggregate(records[_port(m)][-1].cpu().numpy(), m.aggregation)
+            elif values.get(m.key):
+                found[m.key] = values[m.key][-1][0]
         return found
 
 

@@ -11,6 +11,7 @@ unit "Rounds", "Batches", "Seconds" or "Minutes".
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError, TrainingError, nearest
-from ..symbols import Automatic
-from .results import History, ProgressInfo
+from ..symbols import Automatic, File
+from .logs import FileLog, TensorBoardLog
+from .results import History, ProgressInfo, shown
 
 HEAD = "NetTrain"
 UNITS = {"Rounds": ("round", 1.0), "Batches": ("batch", 1.0), "Seconds": ("second", 1.0),
@@ -103,22 +105,6 @@ class Bar:
         self.bar.close()
 
 
-def shown(values: Any) -> dict[str, float]:
-    """The measurements a text report shows: numbers as they are, per-class ones as their
-    macro average (WL's text reports); the loss, matrices and curves are left out."""
-    out: dict[str, float] = {}
-    for k, v in (values or {}).items():
-        if k == "Loss":
-            continue
-        if isinstance(v, dict):
-            nums = [x for x in v.values() if isinstance(x, (int, float)) and x == x]
-            if len(nums) == len(v) and nums:
-                out[k] = sum(nums) / len(nums)
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[k] = float(v)
-    return out
-
-
 def _measured(values: Any) -> str:
     return "".join(f", {k} {_fmt(v)}" for k, v in shown(values).items())
 
@@ -163,6 +149,7 @@ class Progress:
         self.h, self.net = h, net
         self.channels: list[Channel] = []
         self.bar: Bar | None = None
+        self.logs: list[FileLog | TensorBoardLog] = []
         self.final = False
         for form, opts in _forms(reporting, "TrainingProgressReporting"):
             self._add_reporting(form, opts)
@@ -186,12 +173,23 @@ class Progress:
             self._add(self.bar, opts, Interval("second", 0.1))
         elif form == "Print":
             self._add(print_line, opts, Interval("second", 2.0))
+        elif isinstance(form, File):
+            log = FileLog(form.path)
+            self.logs.append(log)
+            self._add(log, opts, Interval("round", 1.0))
+        elif form == "TensorBoard" or (isinstance(form, tuple) and len(form) == 2
+                                       and form[0] == "TensorBoard"):
+            tb = TensorBoardLog(None if isinstance(form, str) else os.fspath(form[1]))
+            self.logs.append(tb)
+            self._add(tb.batch, opts, Interval("batch", 1.0))
+            self._add(tb.end_round, {}, Interval("round", 1.0))
         elif callable(form):
             self._add(form, opts, Interval("round", 1.0), "TrainingProgressReporting")
         else:
             raise OptionError(HEAD, f'expected TrainingProgressReporting to be Automatic, '
-                              f'"Print", "ProgressIndicator", None or a function, but '
-                              f"received {form!r}.")
+                              f'"Print", "ProgressIndicator", File("log.csv"), "TensorBoard", '
+                              f'("TensorBoard", dir), None or a function, but received '
+                              f"{form!r}.")
 
     def _add(self, fn: Callable, opts: dict, default: Interval, option: str | None = None
              ) -> None:
@@ -219,12 +217,18 @@ class Progress:
         return any([c.fire(self.h, info, now) for c in due])
 
     def close(self) -> None:
-        """Close the bar without a final report (training failed)."""
+        """Close the bar without a final report (training failed), and the logs."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        for log in self.logs:
+            log.close()
+        self.logs = []
 
     def finish(self) -> None:
+        for log in self.logs:
+            log.close()
+        self.logs = []
         if self.bar is not None:
             self.bar(self.h.info(self.net, "TrainingComplete"))
             self.bar.close()

@@ -88,11 +88,8 @@ class History:
             "BatchesPerRound": self.batches_per_round, "BatchSize": self.batch_size,
             "TotalRounds": self.total_rounds, "TotalBatches": self.total_batches,
             "BatchLoss": self.batch_losses[-1] if self.batch_losses else None,
-            "BatchLossList": list(self.batch_losses),
             "RoundLoss": self.round_losses[-1] if self.round_losses else None,
-            "RoundLossList": list(self.round_losses),
             "ValidationLoss": self.validation_losses[-1] if self.validation_losses else None,
-            "ValidationLossList": list(self.validation_losses),
             "BestValidationRound": self.best_round, "ExamplesProcessed": self.examples,
             "TimeElapsed": el, "ProgressFraction": min(done, 1.0),
             "TimeRemaining": el * (1 - done) / done if done > 0 else None,
@@ -109,7 +106,11 @@ class History:
 
         def batch() -> dict[str, Any]:
             return {"Loss": vals["BatchLoss"], **(latest() if latest else {})}
-        return ProgressInfo(vals, {"Net": net, "BatchMeasurements": batch})
+        # The lists are copied when read: a report per batch stays O(1) per batch.
+        return ProgressInfo(vals, {"Net": net, "BatchMeasurements": batch,
+                                   "BatchLossList": lambda: list(self.batch_losses),
+                                   "RoundLossList": lambda: list(self.round_losses),
+                                   "ValidationLossList": lambda: list(self.validation_losses)})
 
     def last_round_measurements(self) -> dict[str, Any] | None:
         if self.round_measurements:
@@ -137,6 +138,12 @@ class ProgressInfo(dict):
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
+
+    def values(self) -> Any:  # type: ignore[override]
+        return [self[k] for k in self]
+
+    def items(self) -> Any:  # type: ignore[override]
+        return [(k, self[k]) for k in self]
 
 
 class NetTrainResultsObject:
@@ -189,6 +196,22 @@ class NetTrainResultsObject:
                   f"Method: {v.get('OptimizationMethod')}",
                   f"ReasonTrainingStopped: {v.get('ReasonTrainingStopped')}"]
         return "NetTrainResultsObject[" + ", ".join(parts) + "]"
+
+
+def shown(values: Any) -> dict[str, float]:
+    """The measurements a text report shows: numbers as they are, per-class ones as their
+    macro average (WL's text reports); the loss, matrices and curves are left out."""
+    out: dict[str, float] = {}
+    for k, v in (values or {}).items():
+        if k == "Loss":
+            continue
+        if isinstance(v, dict):
+            nums = [x for x in v.values() if isinstance(x, (int, float)) and x == x]
+            if len(nums) == len(v) and nums:
+                out[k] = sum(nums) / len(nums)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[k] = float(v)
+    return out
 
 
 def measurement_results(h: History, meters: Any) -> dict[str, Any]:
