@@ -154,8 +154,7 @@ from .symbols import (
     Times,
     Total,
 )
-from .train.heads import NetTrain, TrainerCurrentLoss, TrainerUpdate
-from .train.netmeasurements import NetMeasurements
+from .train.heads import NetMeasurements, NetTrain, TrainerCurrentLoss, TrainerUpdate
 from .train.results import NetTrainResultsObject
 from .version import __version__ as __version__
 
@@ -208,7 +207,8 @@ __all__ = [
     "RayleighDistribution", "MaxwellDistribution", "WeibullDistribution",
     "NakagamiDistribution", "ErlangDistribution", "InverseGammaDistribution",
     # symbols
-    "Automatic", "All", "Inherited", "Scaled", "File", "Ramp", "Tanh", "LogisticSigmoid", "Sin", "Cos",
+    "Automatic", "All", "Inherited", "Scaled", "File", "Ramp", "Tanh", "LogisticSigmoid", "Sin",
+    "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",
     "Swish", "HardTanh", "HardSigmoid", "Identity", "Plus", "Times", "Subtract", "Divide",
     "Max", "Min", "Power", "Mean", "Total", "Catenate",

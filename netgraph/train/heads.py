@@ -1,4 +1,4 @@
-"""The public training heads: NetTrain, TrainerUpdate, TrainerCurrentLoss.
+"""The public training heads: NetTrain, NetMeasurements, TrainerUpdate, TrainerCurrentLoss.
 
 This module imports no torch: ``from netgraph import *`` stays light, and the work happens
 in :mod:`netgraph.train.nettrain` and :mod:`netgraph.train.trainer` on the first call.
@@ -70,6 +70,27 @@ def NetTrain(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
     """
     from .nettrain import net_train
     return net_train(net, data, *args, **options)
+
+
+def NetMeasurements(net: Layer, data: Any, measurement: Any, **options: Any) -> Any:
+    """NetMeasurements(net, data, measurement) gives the measurement of net on data.
+
+    ``measurement`` is any TrainingProgressMeasurements form ("Accuracy", ("Accuracy", 2),
+    "Precision", "ConfusionMatrix", "RSquared", NetPort("port"), a dict with suboptions, a
+    function in {"Measurement": f, "Key": name}), "Loss", or the plots
+    "ConfusionMatrixPlot" and "ROCCurvePlot"; a list of them gives a list of values in the
+    same order. ``data`` is in any NetTrain form. Options: BatchSize, TargetDevice,
+    WorkingPrecision, LossFunction (as NetTrain), NetEvaluationMode ("Test").
+
+    >>> import numpy as np
+    >>> net = NetInitialize(NetChain([LinearLayer(2), SoftmaxLayer()], Input=1))
+    >>> x = np.array([[-1.0], [1.0]])
+    >>> y = np.asarray(net(x)).argmax(1) + 1       # what the net predicts: all correct
+    >>> NetMeasurements(net, {"Input": x, "Output": y}, ["Accuracy", "ConfusionMatrix"])[0]
+    1.0
+    """
+    from .netmeasurements import net_measurements
+    return net_measurements(net, data, measurement, **options)
 
 
 def _trainer(head: str, trainer: Any) -> Any:

@@ -23,23 +23,8 @@ OPTIONS = ("BatchSize", "TargetDevice", "WorkingPrecision", "LossFunction",
 PLOTS = {"ConfusionMatrixPlot": "ConfusionMatrix", "ROCCurvePlot": "ROCCurve"}
 
 
-def NetMeasurements(net: Layer, data: Any, measurement: Any, **options: Any) -> Any:
-    """NetMeasurements(net, data, measurement) gives the measurement of net on data.
-
-    ``measurement`` is any TrainingProgressMeasurements form ("Accuracy", ("Accuracy", 2),
-    "Precision", "ConfusionMatrix", "RSquared", NetPort("port"), a dict with suboptions, a
-    function in {"Measurement": f, "Key": name}), "Loss", or the plots
-    "ConfusionMatrixPlot" and "ROCCurvePlot"; a list of them gives a list of values in the
-    same order. ``data`` is in any NetTrain form. Options: BatchSize, TargetDevice,
-    WorkingPrecision, LossFunction (as NetTrain), NetEvaluationMode ("Test").
-
-    >>> import numpy as np
-    >>> net = NetInitialize(NetChain([LinearLayer(2), SoftmaxLayer()], Input=1))
-    >>> x = np.array([[-1.0], [1.0]])
-    >>> y = np.asarray(net(x)).argmax(1) + 1       # what the net predicts: all correct
-    >>> NetMeasurements(net, {"Input": x, "Output": y}, ["Accuracy", "ConfusionMatrix"])[0]
-    1.0
-    """
+def net_measurements(net: Layer, data: Any, measurement: Any, **options: Any) -> Any:
+    """The implementation of :func:`netgraph.NetMeasurements` (see its docstring)."""
     check_options(HEAD, options, OPTIONS)
     if options.pop("NetEvaluationMode", "Test") != "Test":
         raise OptionError(HEAD, 'NetEvaluationMode "Train" is not available yet for '
