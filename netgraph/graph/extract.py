@@ -22,6 +22,8 @@ def leaf_part(head: str, layer: Layer, name: Any) -> Any:
     if name in layer.arrays:
         a = layer.arrays[name]
         return Automatic if a is None else a
+    if name in layer.coders:
+        return layer.coders[name]   # WL: NetExtract(net, "Input") gives its encoder
     if name in layer.input_ports():
         return port_spec(layer.in_types.get(name))
     if name in layer.output_ports():

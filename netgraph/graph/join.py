@@ -73,6 +73,9 @@ def merge(head: str, nets: list[Layer], ports: Mapping[str, Any] | None = None,
         edges.update(own)
     cls = NetChain if all(isinstance(p, NetChain) for p in pieces) else NetGraph
     p = Parts(cls, nodes, edges, dict(pieces[0].in_types), dict(pieces[-1].out_types), named)
+    # WL: the coders at the ends stay; a decoder (encoder) where nets meet goes
+    p.coders = {**{q: c for q, c in pieces[0].coders.items() if q in pieces[0].in_types},
+                **{q: c for q, c in pieces[-1].coders.items() if q in pieces[-1].out_types}}
     return assemble(head, p, ports)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
 from ..layers.inner import register_graphs
+from ..layers.coding import attach, inherited, split_ports
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from .build import EdgeBuilder, normalize_layers
@@ -39,9 +40,11 @@ class Container(Layer):
 
     @classmethod
     def from_graph(cls, graph: GraphIR, ins: Mapping[str, PortType],
-                   outs: Mapping[str, PortType], extra: Mapping[str, Any]) -> Container:
-        """A container of ``graph`` with port types ``ins``/``outs`` (nothing re-inferred)."""
-        net = cls._make({**graph.params(), **extra}, ins, outs, {})
+                   outs: Mapping[str, PortType], extra: Mapping[str, Any],
+                   coders: Mapping[str, Any] | None = None) -> Container:
+        """A container of ``graph`` with port types ``ins``/``outs`` (nothing re-inferred)
+        and ``coders`` on its ports."""
+        net = cls._make({**graph.params(), **extra}, ins, outs, {}, coders)
         net.__dict__["graph"] = graph  # the value it was made from (no second copy)
         return net  # type: ignore[return-value]
 
@@ -66,7 +69,7 @@ class Container(Layer):
     def with_nodes(self, nodes: Mapping[str, Layer]) -> Container:
         """The same net with its layers replaced (same keys, ports and types)."""
         return self.from_graph(self.graph.with_nodes(nodes), self.in_types, self.out_types,
-                               self.extra)
+                               self.extra, self.coders)
 
     def _solve(self, ins: Types, outs: Types) -> InferredGraph:
         return infer_graph(self.head, self.graph, ins, outs)
@@ -78,7 +81,7 @@ class Container(Layer):
     def specialize(self, ins: Types, outs: Types) -> Layer:
         r = self._solve(ins, outs)
         return self.from_graph(self.graph.with_nodes(r.nodes), r.inputs, r.outputs,
-                               self.extra)
+                               self.extra, self.coders)
 
     def array_specs(self) -> dict[str, ArraySpec]:
         return {}
@@ -118,8 +121,14 @@ def _finish(cls: type[Container], head: str, nodes: dict[str, Layer], b: EdgeBui
     if both:
         raise ConnectionError_(head, f'"{both[0]}" names both an input and an output port of '
                                "the graph; give them different names.")
-    ins, outs = typed_ports(head, graph, ports)
-    return cls.from_graph(graph, ins, outs, extra).specialize(ins, outs)  # type: ignore
+    for k in ports:
+        if k not in graph.inputs and k not in graph.outputs:
+            typed_ports(head, graph, {k: None})   # raises: an unknown option or port
+    shapes, given = split_ports(head, ports, graph.inputs, graph.outputs)
+    coders = {**inherited(graph.nodes, graph.edges, graph.inputs, graph.outputs), **given}
+    ins, outs = typed_ports(head, graph, shapes)
+    return attach(head, lambda i, o: cls.from_graph(graph, i, o, extra, coders).specialize(i, o),
+                  ins, outs, coders)
 
 
 class NetGraph(Container):
@@ -149,7 +158,7 @@ class NetGraph(Container):
         for c in connections:
             b.connect(c)
         net = _finish(NetGraph, head, nodes, b, isinstance(layers, Mapping), ports)
-        self._set(net.params, net.in_types, net.out_types, {})
+        self._set(net.params, net.in_types, net.out_types, {}, net.coders)
         self.__dict__["graph"] = net.graph
 
 
@@ -173,7 +182,7 @@ class NetChain(Container):
         for a, c in zip(keys, keys[1:], strict=False):  # consecutive pairs
             b.add(b.destinations(c, 1)[0], b.source(a))
         net = _finish(NetChain, head, nodes, b, isinstance(layers, Mapping), ports)
-        self._set(net.params, net.in_types, net.out_types, {})
+        self._set(net.params, net.in_types, net.out_types, {}, net.coders)
         self.__dict__["graph"] = net.graph
 
 
@@ -184,7 +193,7 @@ def wrap(layer: Layer) -> Container:
     graph = build_graph("NetChain", {"1": layer}, {}, False)
     ins = {p: layer.in_types.get(p, PortType()) for p in graph.inputs}
     outs = {p: layer.out_types.get(p, PortType()) for p in graph.outputs}
-    return NetChain.from_graph(graph, ins, outs, {"lrm": None})
+    return NetChain.from_graph(graph, ins, outs, {"lrm": None}, layer.coders)
 
 
 register_graphs(Container=Container, wrap=wrap, to_layer=to_layer)  # for operators' inner nets

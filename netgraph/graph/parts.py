@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConnectionError_, NetGraphError, OptionError, ShapeError, nearest
 from ..layers.base import Layer
+from ..layers.coding import attach, inherited, split_ports
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from ..symbols import Automatic
@@ -59,12 +60,13 @@ class Parts:
     outs: dict[str, PortType] = field(default_factory=dict)
     named: bool = False
     extra: dict[str, Any] = field(default_factory=lambda: {"lrm": None})
+    coders: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, net: Container) -> Parts:
         g = net.graph
         return cls(type(net), dict(g.nodes), dict(g.edges), dict(net.in_types),
-                   dict(net.out_types), g.named, net.extra)
+                   dict(net.out_types), g.named, net.extra, dict(net.coders))
 
     def renumbered(self) -> Parts:
         """Positional layers numbered 1, 2, ... again after some were added or removed."""
@@ -92,13 +94,19 @@ def assemble(head: str, p: Parts, user_ports: Mapping[str, Any] | None = None) -
     ports = [*graph.inputs, *graph.outputs]
     ins = {q: p.ins.get(q, PortType()) for q in graph.inputs}
     outs = {q: p.outs.get(q, PortType()) for q in graph.outputs}
-    for q, v in (user_ports or {}).items():
+    for q in user_ports or {}:
         if q not in ins and q not in outs:
             raise OptionError(head, f"unknown option or port {q}.{nearest(q, ports)} "
                               f"The result's ports are {', '.join(ports)}.")
+    shapes, given = split_ports(head, user_ports or {}, graph.inputs, graph.outputs)
+    for q, v in shapes.items():
         (ins if q in ins else outs)[q] = parse(v, head, f'port "{q}"')
+    coders = {q: c for q, c in {**inherited(graph.nodes, graph.edges, graph.inputs,
+                                            graph.outputs), **p.coders, **given}.items()
+              if q in ins or q in outs}
     try:
-        net = p.cls.from_graph(graph, ins, outs, p.extra).specialize(ins, outs)
+        net = attach(head, lambda i, o: p.cls.from_graph(graph, i, o, p.extra, coders)
+                     .specialize(i, o), ins, outs, coders)
     except ShapeError as e:
         raise rehead(head, e) from None
     check_arrays(head, net)

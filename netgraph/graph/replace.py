@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ConnectionError_, LayerError, OptionError, ShapeError
 from ..layers.base import Layer, PortMismatch, _freeze_array
+from ..layers.coding import as_coder, attach
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from ..symbols import Automatic
@@ -76,7 +77,7 @@ def replace_parts(head: str, net: Layer, items: list[tuple[tuple, Any]],
     inner = children(net)
     if any(part[0] in inner for part, _ in items):
         return _replace_in_operator(head, net, items, path)
-    arrays, ports = dict(net.arrays), {}
+    arrays, ports, coders = dict(net.arrays), {}, dict(net.coders)
     for part, value in items:
         name = part[0]
         if len(part) != 1 or not (name in net.arrays or name in net.input_ports()
@@ -86,13 +87,28 @@ def replace_parts(head: str, net: Layer, items: list[tuple[tuple, Any]],
                                    f"can be replaced, not {part!r}.")
         if name in net.arrays:
             arrays[name] = _checked_array(head, net, name, value, path)
-        else:
+        elif not _coder_rule(head, coders, name, value, name in net.input_ports()):
             ports[name] = parse(value, head, f'port "{name}"')
-    new = net._replace(arrays=arrays)
-    if ports:
+            coders.pop(name, None)
+    new = net._replace(arrays=arrays, coders=coders)
+    if ports or coders != dict(net.coders):
         new = _retyped(head, new, ports)
         check_arrays(head, new)
-    return new, bool(ports)
+    return new, bool(ports) or coders != dict(net.coders)
+
+
+def _coder_rule(head: str, coders: dict[str, Any], port: str, value: Any, is_input: bool
+                ) -> bool:
+    """A rule that attaches a coder to ``port`` (or, with None, removes its coder): applied
+    to ``coders``; False for a rule that sets the port's shape."""
+    if value is None and port in coders:
+        del coders[port]
+        return True
+    c = as_coder(head, port, value, is_input)
+    if c is None:
+        return False
+    coders[port] = c
+    return True
 
 
 def _replace_in_operator(head: str, net: Layer, items: list[tuple[tuple, Any]],
@@ -149,9 +165,8 @@ def _retyped(head: str, layer: Layer, ports: Mapping[str, PortType]) -> Layer:
         ins = {**base.in_types, **{p: t for p, t in ports.items() if p in layer.input_ports()}}
         outs = {**base.out_types,
                 **{p: t for p, t in ports.items() if p in layer.output_ports()}}
-        new = type(layer)._make(layer.params, ins, outs, layer.arrays)
-        new._self_infer()
-        return new
+        return attach(head, lambda i, o: _inferred(type(layer)._make(
+            layer.params, i, o, layer.arrays, layer.coders)), ins, outs, layer.coders)
     try:
         return attempt(layer)
     except ShapeError:
@@ -160,6 +175,11 @@ def _retyped(head: str, layer: Layer, ports: Mapping[str, PortType]) -> Layer:
         return attempt(type(layer)._make(layer.params, {}, {}, layer.arrays))
     except ShapeError as e:
         raise rehead(head, e) from None
+
+
+def _inferred(layer: Layer) -> Layer:
+    layer._self_infer()
+    return layer
 
 
 def _replace_in_container(head: str, net: Container, items: list[tuple[tuple, Any]],
@@ -172,8 +192,10 @@ def _replace_in_container(head: str, net: Container, items: list[tuple[tuple, An
         first, rest = part[0], part[1:]
         if (not rest and isinstance(first, str) and first not in p.nodes
                 and (first in net.input_ports() or first in net.output_ports())):
-            t = parse(value, head, f'port "{first}"')
-            (p.ins if first in net.input_ports() else p.outs)[first] = t
+            if not _coder_rule(head, p.coders, first, value, first in net.input_ports()):
+                t = parse(value, head, f'port "{first}"')
+                (p.ins if first in net.input_ports() else p.outs)[first] = t
+                p.coders.pop(first, None)   # a new shape replaces the port's coder (WL)
             changed.add("")  # a port: shapes may change
         elif not rest:
             key = layer_key(head, net, first)

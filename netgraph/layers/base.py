@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import LayerError, ShapeError, check_options
 from ..shapes import PortType, parse
+from .coding import attach, split_ports
 from .shared import NetArray
 
 Types = dict[str, PortType]
@@ -115,6 +116,7 @@ class Layer:
     in_types: Mapping[str, PortType]
     out_types: Mapping[str, PortType]
     arrays: Mapping[str, np.ndarray | None]
+    coders: Mapping[str, Any]   # NetEncoder on input ports, NetDecoder on output ports
 
     # -- construction ------------------------------------------------------
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -179,16 +181,23 @@ class Layer:
 
     def _init(self, params: dict[str, Any], ports: Mapping[str, Any] | None = None,
               arrays: Mapping[str, Any] | None = None) -> None:
-        """Finish ``__init__``: store params, parse port shape options, fill arrays."""
+        """Finish ``__init__``: store params, parse port shape options (and coders), fill
+        arrays."""
         ports = dict(ports or {})
         valid = set(self.input_ports_of(params)) | set(self.output_ports_of(params))
         check_options(self.head, {k: v for k, v in ports.items()}, valid | set(self.options))
+        ports, coders = split_ports(self.head, ports, self.input_ports_of(params),
+                                    self.output_ports_of(params))
         ins = {p: parse(v, self.head, f'port "{p}"') for p, v in ports.items()
                if p in self.input_ports_of(params)}
         outs = {p: parse(v, self.head, f'port "{p}"') for p, v in ports.items()
                 if p in self.output_ports_of(params)}
-        self._set(params, ins, outs, {})
-        self._self_infer()
+
+        def build(i: Types, o: Types) -> Layer:
+            self._set(params, i, o, {}, coders)
+            self._self_infer()
+            return self
+        attach(self.head, build, ins, outs, coders)
         names = self.array_specs()
         given = dict(arrays or {})
         for k in given:
@@ -199,12 +208,14 @@ class Layer:
         object.__setattr__(self, "arrays", MappingProxyType(full))
 
     def _set(self, params: Mapping[str, Any], ins: Mapping[str, PortType],
-             outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> None:
+             outs: Mapping[str, PortType], arrays: Mapping[str, Any],
+             coders: Mapping[str, Any] | None = None) -> None:
         type(self).check_params(params)  # every construction path: __init__ and _make
         object.__setattr__(self, "params", MappingProxyType(dict(params)))
         object.__setattr__(self, "in_types", MappingProxyType(dict(ins)))
         object.__setattr__(self, "out_types", MappingProxyType(dict(outs)))
         object.__setattr__(self, "arrays", MappingProxyType(dict(arrays)))
+        object.__setattr__(self, "coders", MappingProxyType(dict(coders or {})))
 
     def _self_infer(self) -> None:
         """Apply this layer's own constraints to its ports until nothing changes."""
@@ -249,21 +260,24 @@ class Layer:
 
     @classmethod
     def _make(cls, params: Mapping[str, Any], ins: Mapping[str, PortType],
-              outs: Mapping[str, PortType], arrays: Mapping[str, Any]) -> Layer:
+              outs: Mapping[str, PortType], arrays: Mapping[str, Any],
+              coders: Mapping[str, Any] | None = None) -> Layer:
         """Build a value directly from its parts (used by edits, inference, Import)."""
         obj = cls.__new__(cls)
-        obj._set(params, ins, outs, arrays)
+        obj._set(params, ins, outs, arrays, coders)
         return obj
 
     def _replace(self, *, params: Mapping[str, Any] | None = None,
                  in_types: Mapping[str, PortType] | None = None,
                  out_types: Mapping[str, PortType] | None = None,
-                 arrays: Mapping[str, Any] | None = None) -> Layer:
+                 arrays: Mapping[str, Any] | None = None,
+                 coders: Mapping[str, Any] | None = None) -> Layer:
         return type(self)._make(
             self.params if params is None else params,
             self.in_types if in_types is None else in_types,
             self.out_types if out_types is None else out_types,
-            self.arrays if arrays is None else arrays)
+            self.arrays if arrays is None else arrays,
+            self.coders if coders is None else coders)
 
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError(f"{self.head} is an immutable value; use NetReplacePart.")

@@ -12,10 +12,11 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
 from ..shapes import PortType
+from .boundary.codec import DEFAULT, bypass, decode, encode_value, selection
 from .cache import EVALUATORS, TYPED
-from .data import (
+from .boundary.values import (
     DTYPES,
-    PortSpec,
+    PortCodec,
     as_array,
     batch_rank,
     check_shape,
@@ -68,8 +69,11 @@ class Evaluator:
         self.head = g.head if isinstance(net, Container) else net.head
         self.module = lower(net, dtype, device).eval()  # errors name net's head
         self.device, self.dtype = device, dtype
-        self.inputs = [PortSpec(p, g.in_types[p], g.in_types[p].kind == "Integer")
-                       for p in g.params["inputs"]]
+        self.inputs = [PortCodec(p, g.in_types[p], g.in_types[p].kind == "Integer",
+                                 g.coders.get(p)) for p in g.params["inputs"]]
+        self.out_codecs = {p: PortCodec(p, g.out_types[p], g.out_types[p].kind == "Integer",
+                                        g.coders.get(p)) for p in g.params["outputs"]}
+        self.coded = bool(g.coders)   # an encoder or decoder: the coded path (boundary)
         self.optional = optional_ports(g)
         self.outputs = list(g.params["outputs"])
         self.scalar_out = {p: not g.out_types[p].dims for p in self.outputs}
@@ -146,7 +150,7 @@ class FastPort:
 
     __slots__ = ("spec", "arg", "rank", "dims", "integer", "np_dtype", "dtype", "device")
 
-    def __init__(self, spec: PortSpec, arg: str, dtype: torch.dtype, device: str) -> None:
+    def __init__(self, spec: PortCodec, arg: str, dtype: torch.dtype, device: str) -> None:
         self.spec, self.arg, self.rank, self.integer = spec, arg, spec.rank, spec.integer
         dims = tuple(spec.type.dims or ())
         # the exact example shape, or None when a dimension varies (check_shape decides)
@@ -225,7 +229,7 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
                        dtype_of(head, options.get("WorkingPrecision")))
     else:
         ev = EVALUATORS.get(net, _DEFAULT) or evaluator(net)
-        if not ports and ev.inputs:
+        if not ports and ev.inputs and not ev.coded:
             if type(data) is dict or isinstance(data, Mapping):
                 result = ev.fast(data)  # keys other than port names fall back
             elif len(ev.inputs) == 1 and not isinstance(data, torch.Tensor):
@@ -236,6 +240,8 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
                 return result
     if wants_gradients(data, ports):
         return port_gradients(net, data, ports[0] if ports else None, options)
+    if ev.coded:
+        return _evaluate_coded(ev, data, ports, options.get("BatchSize"))
     if wants_states(data, ports):
         return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     feeds = _feeds(ev, data)
@@ -255,7 +261,7 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     return _result(ev, out, want, batched, as_torch)
 
 
-def _spec(ev: Evaluator, name: str) -> PortSpec:
+def _spec(ev: Evaluator, name: str) -> PortCodec:
     return ev.by_name[name]
 
 
@@ -385,3 +391,70 @@ def _check_batch_size(ev: Evaluator, batch_size: Any) -> int | None:
         raise OptionError(ev.head, f"expected BatchSize to be a positive integer, but received "
                           f"{batch_size!r}.")
     return batch_size
+
+
+def _evaluate_coded(ev: Evaluator, data: Any, ports: tuple, batch_size: Any) -> Any:
+    """A net with coders: inputs through their encoders (or bypassing them when already
+    encoded), outputs through their decoders with the property asked for (boundary/codec.py).
+    Variable-length encodings (characters, tokens) run through the length buckets."""
+    head = ev.head
+    coders = {p: c.coder for p, c in ev.out_codecs.items() if c.coder is not None}
+    pairs, form = selection(head, ev.outputs, coders, ports)
+    arrays: dict[str, Any] = {}
+    flags: dict[str, bool] = {}
+    encoded = set()   # ports whose encoder ran: their arrays are batches already
+    for k, v in _feeds(ev, data).items():
+        codec = _spec(ev, k)
+        flag = None if codec.coder is None else bypass(codec, v)
+        if codec.coder is not None and flag is None:
+            arrays[k], flags[k] = encode_value(head, codec, v)
+            encoded.add(k)
+            continue
+        arrays[k] = as_array(head, k, v, codec.integer, codec.rank)
+        flags[k] = True if isinstance(arrays[k], list) else batch_rank(
+            head, codec, tuple(arrays[k].shape))
+    if len(set(flags.values())) > 1:
+        raise EvaluationError(head, "some inputs are single examples and others batches: "
+                              + ", ".join(f'"{k}" {"batch" if b else "example"}'
+                                          for k, b in flags.items()) + ".")
+    batched = next(iter(flags.values()), False)
+    if not batched:   # encoders give batches of one; a raw example gets its batch axis
+        arrays = {k: v if k in encoded else v[None] for k, v in arrays.items()}
+    outs = _run_examples(ev, {k: _stacked(v) for k, v in arrays.items()}, batch_size)
+    values = {p: _output(ev, p, outs[p], prop, batched) for p, prop in pairs}
+    return values[pairs[0][0]] if form == "one" else values
+
+
+def _stacked(v: Any) -> Any:
+    """An encoder's list of examples as one array when they share a shape."""
+    if isinstance(v, list) and len({np.shape(e) for e in v}) == 1:
+        return np.stack([np.asarray(e) for e in v])
+    return v
+
+
+def _run_examples(ev: Evaluator, arrays: dict[str, Any], batch_size: Any) -> dict[str, Any]:
+    """Batched outputs as numpy arrays, or per-example lists for examples of several
+    lengths (run in length buckets)."""
+    if any(isinstance(v, list) for v in arrays.values()):
+        from .sequences import run_ragged
+        outs, _ = run_ragged(ev, arrays, None, _check_batch_size(ev, batch_size))
+        return {p: [t.detach().cpu().numpy() for t in ts] for p, ts in outs.items()}
+    _batching(ev, arrays)   # shapes and values, with the usual errors
+    tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
+               for k, v in arrays.items()}
+    out = _run_chunked(ev, tensors, batch_size)
+    return {p: t.detach().cpu().numpy() for p, t in out.items()}
+
+
+def _output(ev: Evaluator, port: str, value: Any, prop: Any, batched: bool) -> Any:
+    codec = ev.out_codecs[port]
+    if codec.coder is not None and prop is not None:
+        return decode(ev.head, codec, value, prop, batched)
+    if prop is not None and prop is not DEFAULT:
+        raise EvaluationError(ev.head, f'output port "{port}" has no decoder, so it has no '
+                              f"property {prop!r}.")
+    items = value if isinstance(value, list) else list(value)
+    plain = [v.item() if ev.scalar_out[port] and np.ndim(v) == 0 else v for v in items]
+    if isinstance(value, list) or not batched:
+        return plain if batched else plain[0]
+    return value

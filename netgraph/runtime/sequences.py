@@ -16,8 +16,8 @@ import torch
 
 from ..errors import EvaluationError
 from ..shapes import VARYING
+from .boundary.values import as_array, check_shape, check_values, to_tensor
 from .buckets import DEFAULT_SEQUENCE_BATCH_SIZE, bucket_batches, pad_examples
-from .data import as_array, check_shape, check_values, to_tensor
 
 States = dict[tuple, torch.Tensor]
 

@@ -11,7 +11,7 @@ import torch
 
 from ..errors import EvaluationError
 from ..layers.base import Layer
-from .data import as_array, to_plain, to_tensor
+from .boundary.values import as_array, to_plain, to_tensor
 from .sequences import run_ext, run_ragged
 from .state import ALL_STATES, _show, _valid_keys, is_all_states, user_key
 

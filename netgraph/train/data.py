@@ -34,9 +34,15 @@ import torch
 
 from ..errors import NetGraphError, ShapeError, TrainingError, nearest
 from ..ports import NetPort
+from ..runtime.boundary.columns import (
+    check_indices,
+    column,
+    is_ragged,
+    ragged_column,
+    to_device,
+)
 from ..runtime.buckets import bucket_batches, exact_length, pad_examples, round_bucket
 from ..shapes import VARYING, PortType
-from .checks import check_indices, checked_column
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
@@ -93,7 +99,7 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
         raise TrainingError(head, "expected training data as a dict {input: output}, a list of "
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
                             f"dicts or a generator function, but received {_short(data)}.")
-    return {k: checked_column(_column, head, k, v) for k, v in cols.items()}
+    return {k: column(head, k, v) for k, v in cols.items()}
 
 
 def _port(k: Any) -> str:
@@ -130,53 +136,10 @@ def _round_length(head: str, opts: Mapping[str, Any]) -> int | None:
     return n
 
 
-def _column(head: str, port: str, values: Any) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
-    if isinstance(values, np.ndarray) and values.dtype != object:
-        return values
-    try:
-        arr: np.ndarray | None = np.asarray(values)
-    except (ValueError, TypeError, RuntimeError):
-        arr = None
-    if arr is not None and arr.dtype != object and arr.dtype.kind in "biuf":
-        return arr
-    ragged = ragged_column(values)
-    if ragged is None:
-        raise TrainingError(head, f'port "{port}": expected numeric examples of one shape, but '
-                            "received examples of different shapes or non-numeric values "
-                            "(examples may differ only in their first dimension, the length "
-                            'of a sequence on a "Varying" port).')
-    return ragged
 
 
-def ragged_column(values: Any) -> np.ndarray | None:
-    """Numeric examples whose shapes differ only in their first dimension -> a 1-D object
-    array of them (a *ragged* column); None for anything else.
-
-    >>> [e.tolist() for e in ragged_column([[1, 2, 3], [4]])]
-    [[1, 2, 3], [4]]
-    """
-    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
-        return None
-    try:
-        examples = [np.asarray(v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v)
-                    for v in values]
-    except (ValueError, TypeError, RuntimeError):
-        return None
-    if any(e.dtype == object or e.dtype.kind not in "biuf" or e.ndim == 0 for e in examples):
-        return None
-    if len({e.shape[1:] for e in examples}) != 1:
-        return None
-    out = np.empty(len(examples), dtype=object)
-    for i, e in enumerate(examples):
-        out[i] = e
-    return out
 
 
-def is_ragged(column: np.ndarray) -> bool:
-    """True for a column of sequences of several lengths (see :func:`ragged_column`)."""
-    return column.dtype == object
 
 
 def typing_sample(cols: Any) -> Any:
@@ -234,7 +197,7 @@ def series_columns(data: Any, ranks: Mapping[str, int | None]) -> tuple[Columns,
     known = [p for p in first if ranks.get(p) is not None]
     if not known or np.ndim(first[known[0]]) != ranks[known[0]] + 1:  # type: ignore[operator]
         return None
-    parts = [{_port(k): checked_column(_column, HEAD, _port(k), v) for k, v in d.items()}
+    parts = [{_port(k): column(HEAD, _port(k), v) for k, v in d.items()}
              for d in data]
     for i, part in enumerate(parts):
         if set(part) != set(parts[0]):
@@ -580,14 +543,6 @@ def check_ports(head: str, cols: Mapping[str, Any], feeds: Mapping[str, PortFeed
         feeds[k].check(head, k, v)
 
 
-def to_device(values: np.ndarray, integer: bool, dtype: torch.dtype, device: str
-              ) -> torch.Tensor:
-    """A column as a tensor of the training dtype (int64 for integer ports) on ``device``."""
-    arr = np.ascontiguousarray(values)
-    if not arr.flags.writeable:
-        arr = arr.copy()  # torch warns on read-only memory; nets hold frozen arrays
-    t = torch.from_numpy(arr)
-    return t.to(device=device, dtype=torch.int64 if integer else dtype)
 
 
 class GeneratorData:

@@ -1,7 +1,8 @@
-"""The plain-data boundary: numbers, lists, numpy arrays and torch tensors in; numpy out.
+"""Values at the boundary: numbers, lists, numpy arrays and torch tensors in; numpy out.
 
-Everything below this module sees dicts of batched tensors. A value is one example when its
-rank equals the port's rank, and a batch when it has one more leading dimension.
+A value is one example when its rank equals the port's rank, and a batch when it has one
+more leading dimension. Coded ports (an encoder or decoder attached) go through codec.py
+first, which hands this module the encoded arrays.
 """
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EvaluationError, NetGraphError
-from ..shapes import VARYING, PortType
+from ...errors import EvaluationError, NetGraphError
+from ...shapes import VARYING, PortType
 
 DTYPES = {"Real32": torch.float32, "Real64": torch.float64}
 
 
 @dataclass(frozen=True)
-class PortSpec:
-    """What an input port accepts: name, type, and the torch dtype of its values."""
+class PortCodec:
+    """One port at the boundary: its name and type, whether its values are integers, and
+    the coder attached to it (a NetEncoder on an input, a NetDecoder on an output), if any."""
 
     name: str
     type: PortType
     integer: bool
+    coder: Any = None
 
     @property
     def rank(self) -> int:
@@ -101,7 +104,7 @@ def _what(v: Any) -> str:
     return f"{_short(v)} (of type {type(v).__name__})"
 
 
-def check_values(head: str, spec: PortSpec, value: Any, batched: bool) -> None:
+def check_values(head: str, spec: PortCodec, value: Any, batched: bool) -> None:
     """An integer port gets whole numbers within its bound (class and embedding indices)."""
     if spec.integer:
         check_integers(head, spec.name, spec.type, value, batched)
@@ -134,7 +137,7 @@ def _short(value: Any) -> str:
     return r if len(r) <= 60 else r[:57] + "..."
 
 
-def check_shape(head: str, spec: PortSpec, shape: tuple[int, ...], batched: bool,
+def check_shape(head: str, spec: PortCodec, shape: tuple[int, ...], batched: bool,
                 index: int | None = None) -> None:
     dims = spec.type.dims or ()
     got = shape[1:] if batched else shape
@@ -147,7 +150,7 @@ def check_shape(head: str, spec: PortSpec, shape: tuple[int, ...], batched: bool
                                   f'length; port "{spec.name}" received an empty one{which}.')
 
 
-def _shape_error(head: str, spec: PortSpec, shape: tuple[int, ...], index: int | None
+def _shape_error(head: str, spec: PortCodec, shape: tuple[int, ...], index: int | None
                  ) -> EvaluationError:
     which = "" if index is None else f" (example {index + 1})"
     return EvaluationError(head, f'port "{spec.name}" expects {spec.type.describe()} (or a '
@@ -159,7 +162,7 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "{" + ", ".join(str(d) for d in shape) + "}"
 
 
-def batch_rank(head: str, spec: PortSpec, shape: tuple[int, ...]) -> bool:
+def batch_rank(head: str, spec: PortCodec, shape: tuple[int, ...]) -> bool:
     """True when ``shape`` is a batch for this port, False for one example."""
     if len(shape) == spec.rank:
         return False

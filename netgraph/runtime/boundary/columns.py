@@ -1,11 +1,12 @@
-"""Refusing bad training data, with errors that name the port and the first bad example.
+"""Columns of training examples: plain data -> checked numpy columns (NetTrain's side of
+the boundary), refusing bad data with errors that name the port and the first bad example.
 
 NetTrain refuses data that contains missing values (None), NaN or infinities, as WL does
 (``NetTrain::contmiss``: "NetTrain does not currently support data that contains missing
 values"): a non-finite input or target can only make the loss non-finite. Strings, complex
 numbers, a lone value where a column of examples belongs, an empty column, and class or
 embedding indices that are not whole numbers within the port's bound are refused too.
-Evaluation is different: NaN and infinities propagate there (runtime/data.py).
+Evaluation is different: NaN and infinities propagate there (values.py).
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import torch
 
-from ..errors import TrainingError
-from ..runtime.data import bad_element, check_integers
-from ..shapes import PortType
+from ...errors import TrainingError
+from ...shapes import PortType
+from .values import bad_element, check_integers
 
 MISSING = "NetTrain does not support data that contains missing values"
 
@@ -47,6 +49,16 @@ def checked_column(column: Callable[[str, str, Any], np.ndarray], head: str, por
     for i, e in enumerate(arr) if arr.dtype == object else [(None, arr)]:
         _refuse_nonfinite(head, port, np.asarray(e), i)
     return arr
+
+
+def column(head: str, port: str, values: Any) -> np.ndarray:
+    """One port's examples as a checked column (a ragged one for sequences of several
+    lengths).
+
+    >>> column("NetTrain", "Input", [[1, 2], [3, 4]]).shape
+    (2, 2)
+    """
+    return checked_column(_column, head, port, values)
 
 
 def _refuse_elements(head: str, port: str, values: Any) -> None:
@@ -91,3 +103,62 @@ def check_indices(head: str, port: str, t: PortType, column: np.ndarray) -> None
 def _short(value: Any) -> str:
     r = repr(value)
     return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _column(head: str, port: str, values: Any) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        return values.detach().cpu().numpy()
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values
+    try:
+        arr: np.ndarray | None = np.asarray(values)
+    except (ValueError, TypeError, RuntimeError):
+        arr = None
+    if arr is not None and arr.dtype != object and arr.dtype.kind in "biuf":
+        return arr
+    ragged = ragged_column(values)
+    if ragged is None:
+        raise TrainingError(head, f'port "{port}": expected numeric examples of one shape, but '
+                            "received examples of different shapes or non-numeric values "
+                            "(examples may differ only in their first dimension, the length "
+                            'of a sequence on a "Varying" port).')
+    return ragged
+
+
+def ragged_column(values: Any) -> np.ndarray | None:
+    """Numeric examples whose shapes differ only in their first dimension -> a 1-D object
+    array of them (a *ragged* column); None for anything else.
+
+    >>> [e.tolist() for e in ragged_column([[1, 2, 3], [4]])]
+    [[1, 2, 3], [4]]
+    """
+    if not isinstance(values, (list, tuple, np.ndarray)) or len(values) == 0:
+        return None
+    try:
+        examples = [np.asarray(v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else v)
+                    for v in values]
+    except (ValueError, TypeError, RuntimeError):
+        return None
+    if any(e.dtype == object or e.dtype.kind not in "biuf" or e.ndim == 0 for e in examples):
+        return None
+    if len({e.shape[1:] for e in examples}) != 1:
+        return None
+    out = np.empty(len(examples), dtype=object)
+    for i, e in enumerate(examples):
+        out[i] = e
+    return out
+
+
+def is_ragged(column: np.ndarray) -> bool:
+    """True for a column of sequences of several lengths (see :func:`ragged_column`)."""
+    return column.dtype == object
+
+
+def to_device(values: np.ndarray, integer: bool, dtype: torch.dtype, device: str
+              ) -> torch.Tensor:
+    """A column as a tensor of the training dtype (int64 for integer ports) on ``device``."""
+    arr = np.ascontiguousarray(values)
+    if not arr.flags.writeable:
+        arr = arr.copy()  # torch warns on read-only memory; nets hold frozen arrays
+    t = torch.from_numpy(arr)
+    return t.to(device=device, dtype=torch.int64 if integer else dtype)
