@@ -12,7 +12,7 @@ from ..graph.net import Container, wrap
 from ..layers.base import Layer
 from ..ports import NetPort
 from ..shapes import PortType
-from .boundary.codec import DEFAULT, bypass, decode, encode_value, selection
+from .boundary.codec import DEFAULT, decode, encode_value, selection
 from .cache import EVALUATORS, TYPED
 from .boundary.values import (
     DTYPES,
@@ -405,8 +405,7 @@ def _evaluate_coded(ev: Evaluator, data: Any, ports: tuple, batch_size: Any) -> 
     encoded = set()   # ports whose encoder ran: their arrays are batches already
     for k, v in _feeds(ev, data).items():
         codec = _spec(ev, k)
-        flag = None if codec.coder is None else bypass(codec, v)
-        if codec.coder is not None and flag is None:
+        if codec.coder is not None:
             arrays[k], flags[k] = encode_value(head, codec, v)
             encoded.add(k)
             continue

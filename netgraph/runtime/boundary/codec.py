@@ -1,10 +1,10 @@
 """Coded ports: user data -> encoded arrays through a port's NetEncoder, and outputs ->
 labels (or a property) through its NetDecoder.
 
-A port's :class:`~.values.PortCodec` holds its coder. An input value that is already in
-encoded form (a numeric array of the encoded shape) bypasses the encoder, as in WL, except
-for a "Class" encoder whose labels are integers. NetTrain encodes its columns here too:
-inputs through their encoders, targets through the output's decoder (``encode_target``).
+A port's :class:`~.values.PortCodec` holds its coder. NetTrain encodes its columns here
+too: inputs through their encoders, targets through the output's decoder
+(``encode_target``). A coder's error (``CoderError``: a label not in the class list, an
+unreadable image file) is said again naming the port and the example.
 """
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-import torch
 
 from ...errors import EvaluationError, NetGraphError, nearest
 from ...ports import NetPort
 from .values import PortCodec
 
 CHUNK = 512          # examples per encoding task when a column is encoded in parallel
-WORKERS = 2
+WORKERS = 2          # threads that encode a large column
 
 
 def message(e: NetGraphError) -> str:
@@ -29,68 +28,29 @@ def message(e: NetGraphError) -> str:
     return text[len(e.head) + 2:] if text.startswith(e.head + ": ") else text
 
 
-def _numeric(value: Any) -> np.ndarray | None:
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray):
-        return value if value.dtype.kind in "biuf" else None
-    if isinstance(value, (list, tuple)) and value and not isinstance(value[0], (str, bytes)):
-        try:
-            a = np.asarray(value)
-        except (ValueError, TypeError):
-            return None
-        return a if a.dtype.kind in "biuf" else None
-    return None
-
-
-def _integer_labels(coder: Any) -> bool:
-    labels = getattr(coder, "labels", None)
-    return bool(labels) and any(isinstance(x, (int, np.integer)) for x in labels)
-
-
-def bypass(codec: PortCodec, value: Any) -> bool | None:
-    """True/False (a batch or one example) when ``value`` is already encoded, as WL bypasses
-    an encoder for input of its output shape; None when it must be encoded."""
-    if isinstance(value, (bool, str, bytes)) or _integer_labels(codec.coder):
-        return None
-    a = value if isinstance(value, (int, float)) else _numeric(value)
-    if a is None:
-        return None
-    shape = np.shape(a)
-    dims = codec.type.dims or ()
-    for batched in (False, True):
-        got = shape[1:] if batched else shape
-        if len(got) == len(dims) and all(not isinstance(d, int) or d == g
-                                          for d, g in zip(dims, got, strict=True)):
-            return batched
-    return None
-
-
 def encode_value(head: str, codec: PortCodec, value: Any) -> tuple[Any, bool]:
     """(encoded batch, whether ``value`` was a batch) for one input port of an evaluation.
 
     The batch is an array, or a list of arrays for a variable-length encoding (characters,
-    tokens). Errors name the port."""
+    tokens). The encoder bypasses data already in its encoded form, as in WL. Errors name
+    the port (and the example of a batch)."""
     enc = codec.coder
     batched = enc.is_batch(value)
     items = list(value) if batched else [value]
-    return encode_items(head, codec, items, EvaluationError), batched
+    return encode_items(head, codec, items, EvaluationError, batched), batched
 
 
 def encode_items(head: str, codec: PortCodec, items: Sequence[Any],
-                 error: type[NetGraphError] = EvaluationError) -> Any:
+                 error: type[NetGraphError] = EvaluationError, batched: bool = True) -> Any:
     """``items`` (a list of examples) through the port's encoder; a large list is encoded
-    in chunks on a small thread pool (image decoding releases the GIL)."""
-    check_labels(head, codec, items, error)
+    in chunks on a small thread pool (image decoding and resizing release the GIL)."""
     enc = codec.coder
-    try:
-        if len(items) <= CHUNK:
-            return enc.encode(list(items))
-        chunks = [list(items[i:i + CHUNK]) for i in range(0, len(items), CHUNK)]
-        with ThreadPoolExecutor(WORKERS) as pool:
-            parts = list(pool.map(enc.encode, chunks))
-    except NetGraphError as e:
-        raise error(head, f'port "{codec.name}": {message(e)}') from None
+    if len(items) <= CHUNK:
+        return _guarded(head, codec, enc.encode, items, 0, error, batched)
+    starts = range(0, len(items), CHUNK)
+    with ThreadPoolExecutor(WORKERS) as pool:
+        parts = list(pool.map(lambda i: _guarded(head, codec, enc.encode, items[i:i + CHUNK],
+                                                 i, error, True), starts))
     if any(isinstance(p, list) for p in parts):
         return [x for p in parts for x in p]
     return np.concatenate(parts)
@@ -100,35 +60,21 @@ def encode_targets(head: str, codec: PortCodec, items: Sequence[Any],
                    error: type[NetGraphError]) -> np.ndarray:
     """Targets given as labels (or booleans, strings) -> what the loss compares with, through
     the output's decoder (``encode_target``); errors name the port and the example."""
-    check_labels(head, codec, items, error)
+    return np.asarray(_guarded(head, codec, codec.coder.encode_target, items, 0, error, True))
+
+
+def _guarded(head: str, codec: PortCodec, f: Any, items: Sequence[Any], offset: int,
+             error: type[NetGraphError], batched: bool) -> Any:
+    """``f(list(items))``; a coder's error said again by ``head``, naming the port and, in
+    a batch, the example (``CoderError.index`` counts from ``offset``)."""
     try:
-        return np.asarray(codec.coder.encode_target(list(items)))
+        return f(list(items))
     except NetGraphError as e:
-        raise error(head, f'port "{codec.name}": {message(e)}') from None
-
-
-def check_labels(head: str, codec: PortCodec, items: Sequence[Any],
-                 error: type[NetGraphError]) -> None:
-    """A label that is not one of a "Class" coder's classes: an error naming the port, the
-    example and the label, and the nearest class."""
-    labels = getattr(codec.coder, "labels", None)
-    if not labels or getattr(codec.coder, "kind", None) != "Class":
-        return
-    known = set(labels)
-    for i, x in enumerate(items):
-        try:
-            ok = x in known
-        except TypeError:  # an unhashable value (a list): never a label
-            ok = False
-        if not ok:
-            hint = nearest(str(x), [str(c) for c in labels])
-            raise error(head, f'port "{codec.name}": example {i + 1} is {x!r}, which is not '
-                        f"one of the classes {_classes(labels)}.{hint}")
-
-
-def _classes(labels: Sequence[Any]) -> str:
-    shown = ", ".join(repr(c) for c in list(labels)[:8])
-    return "{" + shown + (", ..." if len(labels) > 8 else "") + "}"
+        index = getattr(e, "index", None)
+        where = f'port "{codec.name}"'
+        if batched and index is not None:
+            where += f", example {offset + index + 1}"
+        raise error(head, f"{where}: {getattr(e, 'reason', None) or message(e)}") from None
 
 
 # -- decoding ---------------------------------------------------------------------------
