@@ -76,8 +76,8 @@ def layer_repr(layer: Layer) -> str:
     """``repr`` of any layer value; containers get the multi-line summary."""
     if isinstance(layer, Container):
         return container_repr(layer)
-    ins = [f"{p}: {shape_text(layer.in_types.get(p))}" for p in layer.visible_inputs()]
-    outs = [f"{p}: {shape_text(layer.out_types.get(p))}" for p in layer.visible_outputs()]
+    ins = [f"{p}: {port_text(layer, p)}" for p in layer.visible_inputs()]
+    outs = [f"{p}: {port_text(layer, p)}" for p in layer.visible_outputs()]
     known = any(port_spec(t) is not Automatic for t in (*layer.in_types.values(),
                                                          *layer.out_types.values()))
     if not known and not _array_items(layer):
@@ -122,7 +122,7 @@ def container_repr(net: Any) -> str:
     names = [*net.params["inputs"], *net.params["outputs"]]
     w = max([len(p) + 2 for p in names] + [8])
     for p in net.params["inputs"]:
-        lines.append(_fit(f"  Input   {_q(p):<{w}}  {shape_text(net.in_types.get(p))}"))
+        lines.append(_fit(f"  Input   {_q(p):<{w}}  {port_text(net, p)}"))
     rows = _layer_rows(net)
     kw = max([len(r[0]) for r in rows] + [5])
     cw = min(max([len(r[1]) for r in rows] + [10]), 44)
@@ -140,7 +140,7 @@ def container_repr(net: Any) -> str:
     for p in net.params["outputs"]:
         src = net.edges.get(PortRef(None, p))
         frm = f"  <- {_source_text(src)}" if src is not None and net.head == "NetGraph" else ""
-        lines.append(_fit(f"  Output  {_q(p):<{w}}  {shape_text(net.out_types.get(p))}{frm}"))
+        lines.append(_fit(f"  Output  {_q(p):<{w}}  {port_text(net, p)}{frm}"))
     return "\n".join(lines)
 
 
@@ -159,7 +159,7 @@ def html_repr(layer: Layer) -> str:
     cells = ["<tr><th></th><th>name</th><th>layer</th><th>shape</th><th>from</th></tr>"]
     for p in net.params["inputs"]:
         cells.append(f"<tr><td>Input</td><td>{e(p)}</td><td></td>"
-                     f"<td>{e(shape_text(net.in_types.get(p)))}</td><td></td></tr>")
+                     f"<td>{e(port_text(net, p))}</td><td></td></tr>")
     for key, call, outs, srcs in _layer_rows(net):
         pad = "&nbsp;" * (len(key) - len(key.lstrip()))
         cells.append(f"<tr><td>{pad}{e(key.strip())}</td><td></td><td>{e(call)}</td>"
@@ -167,7 +167,7 @@ def html_repr(layer: Layer) -> str:
     for p in net.params["outputs"]:
         src = net.edges.get(PortRef(None, p))
         cells.append(f"<tr><td>Output</td><td>{e(p)}</td><td></td>"
-                     f"<td>{e(shape_text(net.out_types.get(p)))}</td>"
+                     f"<td>{e(port_text(net, p))}</td>"
                      f"<td>{e(_source_text(src)) if src is not None else ''}</td></tr>")
     return (f"<table class=\"netgraph\"><caption style=\"text-align:left\"><b>{e(title)}</b>"
             f"</caption>{''.join(cells)}</table>")
@@ -218,9 +218,19 @@ def _total(net: Layer, per_element: int = 1) -> int | None:
 
 
 def _ports(net: Layer, side: str) -> dict[str, Any]:
+    """Each port's shape, or its coder where one is attached (as WL shows it)."""
     if side == "in":
-        return {p: port_spec(net.in_types.get(p)) for p in net.visible_inputs()}
-    return {p: port_spec(net.out_types.get(p)) for p in net.visible_outputs()}
+        return {p: net.coders.get(p) or port_spec(net.in_types.get(p))
+                for p in net.visible_inputs()}
+    return {p: net.coders.get(p) or port_spec(net.out_types.get(p))
+            for p in net.visible_outputs()}
+
+
+def port_text(net: Layer, p: str) -> str:
+    """A port's shape as the user writes it, followed by its coder when one is attached."""
+    t = net.in_types.get(p) if p in net.in_types else net.out_types.get(p)
+    c = net.coders.get(p)
+    return shape_text(t) if c is None else f"{shape_text(t)}  {c!r}"
 
 
 _PROPS: dict[str, Any] = {

@@ -20,17 +20,17 @@ def _graph(net: Layer) -> tuple[Any, dict[tuple, str]]:
 
     from .graph.net import wrap
     from .graph.parts import label
-    from .info import layer_call, shape_text
+    from .info import layer_call, port_text, shape_text
     g = wrap(net)
     G = nx.DiGraph()
     labels: dict[tuple, str] = {}
     for p in g.params["inputs"]:
-        labels[("in", p)] = f"{p}\n{shape_text(g.in_types.get(p))}"
+        labels[("in", p)] = f"{p}\n{port_text(g, p)}".replace("  ", "\n")
     for k, layer in g.nodes.items():
         outs = ", ".join(shape_text(layer.out_types.get(q)) for q in layer.visible_outputs())
         labels[("node", k)] = f"{label(k)}  {layer_call(layer)}\n-> {outs}"
     for p in g.params["outputs"]:
-        labels[("out", p)] = f"{p}\n{shape_text(g.out_types.get(p))}"
+        labels[("out", p)] = f"{p}\n{port_text(g, p)}".replace("  ", "\n")
     G.add_nodes_from(labels)
     for d, s in g.edges.items():
         a = ("in", s.port) if s.node is None else ("node", s.node)

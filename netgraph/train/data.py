@@ -34,6 +34,7 @@ import torch
 
 from ..errors import NetGraphError, ShapeError, TrainingError, nearest
 from ..ports import NetPort
+from ..runtime.boundary.codec import encoded_column
 from ..runtime.boundary.columns import (
     check_indices,
     column,
@@ -41,6 +42,7 @@ from ..runtime.boundary.columns import (
     ragged_column,
     to_device,
 )
+from ..runtime.boundary.values import PortCodec
 from ..runtime.buckets import bucket_batches, exact_length, pad_examples, round_bucket
 from ..shapes import VARYING, PortType
 
@@ -61,11 +63,14 @@ class Generator:
 
 
 def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
-                 head: str = HEAD) -> Columns | Generator:
+                 head: str = HEAD, codecs: Mapping[str, PortCodec] | None = None
+                 ) -> Columns | Generator:
     """Any data form -> ``{port: array of examples}`` (or a :class:`Generator`).
 
     ``inputs`` are the net's required inputs and ``outputs`` its outputs: the rules forms
     (``{in: out}``, pairs) need exactly one of each and name the target after the output.
+    ``codecs`` are the coded ports: their columns go through the port's encoder (inputs) or
+    decoder (targets: labels -> class indices ...) first.
 
     >>> cols = data_columns({1: 1.9, 2: 4.1}, ["Input"], ["Output"])
     >>> cols["Input"].tolist(), cols["Output"].tolist()
@@ -99,7 +104,9 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
         raise TrainingError(head, "expected training data as a dict {input: output}, a list of "
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
                             f"dicts or a generator function, but received {_short(data)}.")
-    return {k: column(head, k, v) for k, v in cols.items()}
+    codecs = codecs or {}
+    return {k: column(head, k, encoded_column(head, codecs.get(k), v, TrainingError))
+            for k, v in cols.items()}
 
 
 def _port(k: Any) -> str:
@@ -432,8 +439,10 @@ class Feeder:
 
     def __init__(self, feeds: Mapping[str, PortFeed], required: Sequence[str],
                  inputs: Sequence[str], outputs: Sequence[str], dtype: torch.dtype,
-                 device: str, head: str = HEAD, unsafe: Sequence[str] = ()) -> None:
+                 device: str, head: str = HEAD, unsafe: Sequence[str] = (),
+                 codecs: Mapping[str, PortCodec] | None = None) -> None:
         self.feeds, self.required, self.head = feeds, required, head
+        self.codecs = codecs or {}   # coded ports: a batch's labels, images ... are encoded
         self.inputs, self.outputs = inputs, outputs
         self.dtype, self.device = dtype, device
         self.unsafe = tuple(unsafe)
@@ -458,7 +467,7 @@ class Feeder:
         return feeds
 
     def _convert(self, batch: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        cols = data_columns(batch, self.inputs, self.outputs, self.head)
+        cols = data_columns(batch, self.inputs, self.outputs, self.head, self.codecs)
         if isinstance(cols, Generator):
             raise TrainingError(self.head, "expected a batch of data, but received a function.")
         check_ports(self.head, cols, self.feeds, self.required)

@@ -73,12 +73,20 @@ def is_loss_port(net: Layer, port: str) -> bool:
 
 
 def automatic_loss(net: Layer, port: str, target: np.ndarray | None) -> Layer:
-    """The loss WL attaches to ``port``: cross-entropy after a softmax, binary cross-entropy
-    after a logistic sigmoid, mean squared otherwise.
+    """The loss WL attaches to ``port``: the one its decoder asks for (cross-entropy for
+    "Class", binary cross-entropy for "Boolean"), else cross-entropy after a softmax, binary
+    cross-entropy after a logistic sigmoid, mean squared otherwise.
 
     >>> automatic_loss(NetChain([LinearLayer(3), SoftmaxLayer()]), "Output", None).head
     'CrossEntropyLossLayer'
     """
+    hint = getattr(net.coders.get(port), "loss_hint", None)   # a decoder decides first
+    if hint == "CrossEntropy":
+        return CrossEntropyLossLayer(_ce_form(net, port, target))
+    if hint == "BinaryCrossEntropy":
+        return CrossEntropyLossLayer("Binary")
+    if hint == "MeanSquared":
+        return MeanSquaredLossLayer()
     layer = feeding_layer(net, port)
     if isinstance(layer, SoftmaxLayer):
         return CrossEntropyLossLayer(_ce_form(net, port, target))

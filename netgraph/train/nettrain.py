@@ -19,6 +19,7 @@ from ..backend.lower import optional_ports
 from ..errors import NetGraphError, OptionError, TrainingError, nearest
 from ..graph.net import Container
 from ..layers.base import Layer
+from ..runtime.boundary.codec import port_codecs
 from ..runtime.evaluate import device_of
 from ..symbols import All, Automatic, Scaled
 from . import checkpoint, distributed, measuring
@@ -183,7 +184,8 @@ class Run:
         if isinstance(cols, Generator):
             probe = call_generator(cols.f, {"BatchSize": self.batch_size, "Round": 1,
                                             "Batch": 1, "AbsoluteBatch": 1})
-            sample = typing_sample(data_columns(probe, inputs, net_outputs(net)))
+            sample = typing_sample(data_columns(probe, inputs, net_outputs(net), HEAD,
+                                                port_codecs(net)))
         else:
             sample = typing_sample(cols)
         if isinstance(sample, Generator):
@@ -229,7 +231,7 @@ class Run:
             if found is not None:
                 cols, self.series[which] = found
                 return cols
-        return data_columns(data, inputs, net_outputs(net))
+        return data_columns(data, inputs, net_outputs(net), HEAD, port_codecs(net))
 
     def _feeder(self) -> Feeder:
         g = self.p.objective.net
@@ -241,7 +243,7 @@ class Run:
         return Feeder(feeds, required, [p for p in _net_inputs(self.p.net)
                                         if p not in optional_ports(self.p.net)],
                       net_outputs(self.p.net), self.dtype, self.device,
-                      unsafe=unsafe_heads(self.trainer.module))
+                      unsafe=unsafe_heads(self.trainer.module), codecs=port_codecs(self.p.net))
 
     def _data(self, cols: Any, shuffle: bool, probe: Any, which: str
               ) -> ExampleData | GeneratorData:

@@ -77,6 +77,26 @@ def _guarded(head: str, codec: PortCodec, f: Any, items: Sequence[Any], offset: 
         raise error(head, f"{where}: {getattr(e, 'reason', None) or message(e)}") from None
 
 
+def encoded_column(head: str, codec: PortCodec | None, values: Any,
+                   error: type[NetGraphError]) -> Any:
+    """NetTrain's column for a port: input data through the port's encoder, target data
+    through the output's decoder (``encode_target``); unchanged without a coder."""
+    if codec is None or codec.coder is None:
+        return values
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        return values   # a lone value: the column checks word the error
+    items = values if isinstance(values, list) else list(values)
+    if hasattr(codec.coder, "encode_target"):
+        return encode_targets(head, codec, items, error)
+    return encode_items(head, codec, items, error)
+
+
+def port_codecs(net: Any) -> dict[str, PortCodec]:
+    """The coded ports of a net: {port: PortCodec} for each port with a coder."""
+    types = {**net.out_types, **net.in_types}
+    return {p: PortCodec(p, types.get(p), False, c) for p, c in net.coders.items()}
+
+
 # -- decoding ---------------------------------------------------------------------------
 DEFAULT = object()   # the decoder's default property ("Decision" for "Class")
 
