@@ -134,6 +134,7 @@ def _build_graph(g: Container) -> GraphModule:
 
 
 _free_names: dict[str, list[str]] = {}  # kind -> file names of generated code now unused
+_stale: list[str] = []                  # their source entries, removed at the next load
 
 
 def load_source(code: str, kind: str, ns: dict[str, Any], fname: str) -> Any:
@@ -143,6 +144,10 @@ def load_source(code: str, kind: str, ns: dict[str, Any], fname: str) -> Any:
     and its file name is reused: a net lowered many times must not pile up source text or
     file names (Python keeps every code file name it has seen).
     """
+    while _stale:
+        stale = _stale.pop()
+        if not linecache.cache.get(stale, (0, 0, [1]))[2]:
+            linecache.cache.pop(stale, None)
     try:
         name = _free_names[kind].pop()
     except (KeyError, IndexError):
@@ -155,7 +160,12 @@ def load_source(code: str, kind: str, ns: dict[str, Any], fname: str) -> Any:
 
 
 def _release_name(kind: str, name: str) -> None:
-    linecache.cache.pop(name, None)
+    # Called by a finalizer, which garbage collection may run inside linecache.checkcache's
+    # loop over the cache's keys: removing the entry there made that loop fail with a
+    # KeyError. The source goes now (the entry is emptied); the key at the next load.
+    if name in linecache.cache:
+        linecache.cache[name] = (0, None, [], name)
+    _stale.append(name)
     _free_names.setdefault(kind, []).append(name)
 
 

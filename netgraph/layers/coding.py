@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..coders import NetDecoder, NetEncoder
 from ..errors import LayerError, NetGraphError, ShapeError
 from ..shapes import PortType, UnifyError, unify
 
@@ -28,11 +29,11 @@ CODER_NAMES = ("Audio", "AudioMelSpectrogram", "AudioMFCC", "AudioSpectrogram", 
 
 
 def is_encoder(v: Any) -> bool:
-    return hasattr(v, "encode") and hasattr(v, "is_batch") and hasattr(v, "port_type")
+    return isinstance(v, NetEncoder)
 
 
 def is_decoder(v: Any) -> bool:
-    return hasattr(v, "decode") and hasattr(v, "port_type")
+    return isinstance(v, NetDecoder)
 
 
 def is_coder(v: Any) -> bool:
@@ -59,7 +60,6 @@ def as_coder(head: str, port: str, value: Any, is_input: bool) -> Any:
         return value
     if not _coder_spec(value):
         return None
-    from ..coders import NetDecoder, NetEncoder
     try:
         return NetEncoder(value) if is_input else NetDecoder(value)
     except NetGraphError as e:
