@@ -7,8 +7,8 @@ from typing import Any
 
 from ..errors import ConnectionError_, OptionError, nearest
 from ..layers.base import ArraySpec, Layer, Types
-from ..layers.inner import register_graphs
 from ..layers.coding import attach, inherited, split_ports
+from ..layers.inner import register_graphs
 from ..ports import PortRef
 from ..shapes import PortType, parse
 from .build import EdgeBuilder, normalize_layers

@@ -13,7 +13,6 @@ from ..layers.base import Layer
 from ..ports import NetPort
 from ..shapes import PortType
 from .boundary.codec import DEFAULT, decode, encode_value, selection
-from .cache import EVALUATORS, TYPED
 from .boundary.values import (
     DTYPES,
     PortCodec,
@@ -24,6 +23,7 @@ from .boundary.values import (
     to_plain,
     to_tensor,
 )
+from .cache import EVALUATORS, TYPED
 from .gradients import port_gradients, wants_gradients
 from .state import wants_states
 from .stateful import evaluate_with_states

@@ -35,8 +35,8 @@ from ..graph.walk import leaves
 from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
+from .boundary.values import as_array, to_plain, to_tensor
 from .cache import GRADIENT_MODULES
-from .data import as_array, to_plain, to_tensor
 
 HEAD_OPTIONS = ("TargetDevice", "WorkingPrecision", "NetEvaluationMode")
 _LOCK = threading.Lock()  # the gradient module's parameters are swapped while reading
