@@ -39,3 +39,24 @@ def test_example_runs(script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr("sys.argv", [str(EXAMPLES / script), "--fast"])
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
     assert capsys.readouterr().out.strip(), f"examples/{script} printed nothing"
+
+
+WL_SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.wl"))
+
+
+def test_the_wl_examples_are_there():
+    assert "stateful_trainer.wl" in WL_SCRIPTS
+
+
+@pytest.mark.parametrize("script", WL_SCRIPTS)
+def test_wl_example_runs_under_the_cli(script: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]):
+    """``python -m netgraph.wl examples/<script>`` (its main(), in this process)."""
+    from netgraph.wl.__main__ import main
+    monkeypatch.chdir(tmp_path)
+    assert main([str(EXAMPLES / script)]) == 0
+    out = capsys.readouterr()
+    assert out.out.strip() and not out.err, out.err
+    if script == "stateful_trainer.wl":
+        assert "the loss fell: True" in out.out

@@ -766,6 +766,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Less": _compare(lambda a, b: a < b), "Greater": _compare(lambda a, b: a > b),
     "LessEqual": _compare(lambda a, b: a <= b), "GreaterEqual": _compare(lambda a, b: a >= b),
     "RandomInteger": L.RANDOM.integer, "RandomReal": L.RANDOM.real, "SeedRandom": L.RANDOM.seed,
+    "RandomSample": L.RANDOM.sample, "Append": lambda x, e: L.join(x, make_list([e])),
     "StringJoin": _string_join, "ToString": _to_string, "NumericArray": _numeric_array,
     **L.clip_ops(),
 }

@@ -357,6 +357,11 @@ def _key(k: Any) -> Any:
 
 
 # -- numbers ---------------------------------------------------------------------------------
+def is_tensor(x: Any) -> bool:
+    """A torch tensor (a WL function given to a layer is called on tensors)."""
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
 def _exact(v: Any) -> Any:
     if isinstance(v, Fraction) and v.denominator == 1:
         return int(v.numerator)
@@ -373,6 +378,8 @@ def _arr(x: Any) -> Any:
 
 def listable(op: Callable[[Any, Any], Any], name: str) -> Callable[[Any, Any], Any]:
     def f(a: Any, b: Any) -> Any:
+        if is_tensor(a) or is_tensor(b):  # a WL function traced by FunctionLayer/Elementwise
+            return op(_arr(a), _arr(b))
         if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
             a2, b2 = _arr(a), _arr(b)
             if not all(isinstance(v, np.ndarray) or is_number(v) for v in (a2, b2)):
@@ -398,7 +405,9 @@ def listable(op: Callable[[Any, Any], Any], name: str) -> Callable[[Any, Any], A
 
 def _power(a: Any, b: Any) -> Any:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.power(np.asarray(a, dtype=float), b)
+        exact = np.asarray(a).dtype.kind == "i" and np.asarray(b).dtype.kind == "i" and \
+            bool(np.all(np.asarray(b) >= 0))
+        return np.power(a, b) if exact else np.power(np.asarray(a, dtype=float), b)
     if isinstance(a, int) and isinstance(b, int) and b < 0:
         if a == 0:
             raise Refuse("1/0 is infinite (Power::infy)")
@@ -443,8 +452,12 @@ def total_(x: Any, level: Any = 1) -> Any:
 
 def clip_ops() -> dict[str, Callable[..., Any]]:
     """Elementwise numeric functions: numbers or arrays in, numbers or arrays out."""
-    def unary(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def unary(fn: Callable[[Any], Any], torch_name: str | None = None
+              ) -> Callable[[Any], Any]:
         def f(x: Any) -> Any:
+            if is_tensor(x) and torch_name is not None:
+                import torch
+                return getattr(torch, torch_name)(x)
             if isinstance(x, list):
                 return make_list([f(e) for e in x])
             if not (is_number(x) or isinstance(x, np.ndarray)):
@@ -459,10 +472,12 @@ def clip_ops() -> dict[str, Callable[..., Any]]:
         return g
 
     return {
-        "Sqrt": unary(np.sqrt), "Exp": unary(np.exp), "Log": unary(np.log), "Sin": unary(np.sin),
-        "Cos": unary(np.cos), "Tan": unary(np.tan), "Tanh": unary(np.tanh),
-        "Abs": unary(np.abs), "Ramp": unary(lambda v: np.maximum(v, 0)),
-        "LogisticSigmoid": unary(lambda v: 1 / (1 + np.exp(-np.asarray(v, dtype=float)))),
+        "Sqrt": unary(np.sqrt, "sqrt"), "Exp": unary(np.exp, "exp"),
+        "Log": unary(np.log, "log"), "Sin": unary(np.sin, "sin"), "Cos": unary(np.cos, "cos"),
+        "Tan": unary(np.tan, "tan"), "Tanh": unary(np.tanh, "tanh"),
+        "Abs": unary(np.abs, "abs"), "Ramp": unary(lambda v: np.maximum(v, 0), "relu"),
+        "LogisticSigmoid": unary(lambda v: 1 / (1 + np.exp(-np.asarray(v, dtype=float))),
+                                 "sigmoid"),
         "Round": unary(rnd(np.round)), "Floor": unary(rnd(np.floor)),
         "Ceiling": unary(rnd(np.ceil)), "N": unary(lambda v: np.asarray(v, dtype=float)),
         "Sign": unary(rnd(np.sign)),
@@ -521,6 +536,18 @@ class Random:
             lo, hi = (float(v) for v in elements(spec))
         out = self.rng.uniform(lo, hi, size=self._dims(n))
         return py_scalar(out) if n is None else out
+
+
+    def sample(self, x: Any, n: Any = None) -> Any:
+        """``RandomSample[list]`` (a random order), ``RandomSample[list, n]``."""
+        items = _seq(x, "RandomSample")
+        k = len(items) if n is None else _int(n, "the count")
+        if not 0 <= k <= len(items):
+            raise Refuse(f"cannot sample {k} elements of a list of {len(items)}")
+        order = self.rng.permutation(len(items))[:k]
+        if isinstance(x, np.ndarray):
+            return x[order]
+        return make_list([items[i] for i in order])
 
 
 RANDOM = Random()
