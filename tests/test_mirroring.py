@@ -260,3 +260,35 @@ def test_nettrain_mirroring_trains_the_same_net():
                           Mirroring=True, TrainingProgressReporting=None,
                           TrainingProgressFunction=lambda info: "StopTraining")
     assert type(trainer["Module"]).__name__ == "MirroredGraphModule"
+
+
+def test_sequence_last_after_a_recurrent_layer_reads_its_state():
+    # Lowering drops the SequenceLastLayer and reads the LSTM's "State" (its last output):
+    # same outputs and gradients as when the sequence is also read elsewhere (no fusion).
+    torch.manual_seed(4)
+    fused = lstm_graph(20)
+    assert [s.key for s in type(fused).plan.steps] == ["1", "3"]
+    net = NetGraph([LongShortTermMemoryLayer(3), SequenceLastLayer(), LinearLayer()],
+                   [(1, 2, 3), (NetPort(1, "Output"), NetPort("Sequence"))],
+                   Input=(20, 2), Output="Real")
+    unfused = lower(NetInitialize(net), D).train()
+    assert [s.key for s in type(unfused).plan.steps] == ["1", "2", "3"]
+    unfused.load_state_dict(fused.state_dict())
+    x = torch.randn(4, 20, 2, dtype=D)
+    for m in (fused, unfused):
+        m.zero_grad(set_to_none=True)
+        m(Input=x)["Output"].sum().backward()
+    torch.testing.assert_close(fused(Input=x)["Output"], unfused(Input=x)["Output"])
+    for a, b in zip(fused.parameters(), unfused.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-12)
+
+
+def test_mirrored_recurrent_layer_keeps_no_unread_sequence():
+    torch.manual_seed(5)
+    m = set_mirroring(lstm_graph(50), True, chunk=8)
+    x = torch.randn(2, 50, 2, dtype=D)
+    y, s, c = m.layers["1"](x)          # the graph reads only its states
+    assert y.numel() == 0 and s.shape == (2, 3) and c.shape == (2, 3)
+    plain = set_mirroring(lstm_graph(50), False)
+    plain.load_state_dict(m.state_dict())
+    same(run(plain, {"Input": x}), run(m, {"Input": x}))

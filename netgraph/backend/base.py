@@ -14,7 +14,7 @@ as ``netgraph.io.torch_interop`` or a user's extension, registers when it is imp
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -86,6 +86,10 @@ class LayerModule(nn.Module):
         means "call the module". Inlining spares nn.Module call overhead on small layers.
         """
         return None
+
+    def outputs_read(self, read: Mapping[str, bool]) -> None:
+        """Told at lowering which output ports the generated code reads (``{port: bool}``);
+        a module may then skip keeping an output nothing reads. The default ignores it."""
 
     def array_parameters(self) -> dict[str, list[nn.Parameter]]:
         """The torch parameters behind each WL array (for learning-rate multipliers)."""

@@ -40,7 +40,7 @@ def mirrored_forward(self: Any, input: Any, hx: Any = None) -> Any:
     chunk = chunk_length(steps, self.mirror_chunk)
     if chunk >= steps:
         return base.forward(self, input, hx)
-    return chunked(self, base, input, hx, chunk)
+    return chunked(self, base, input, hx, chunk, getattr(self, "keep_output", True))
 
 
 def chunkable(rnn: nn.RNNBase, x: Any) -> bool:
@@ -49,11 +49,17 @@ def chunkable(rnn: nn.RNNBase, x: Any) -> bool:
             and (rnn.dropout == 0 or not rnn.training))
 
 
-def chunked(rnn: nn.RNNBase, base: Any, x: Tensor, hx: Any, chunk: int) -> Any:
-    """``rnn(x, hx)`` over chunks of ``chunk`` steps, recomputed in backward."""
+def chunked(rnn: nn.RNNBase, base: Any, x: Tensor, hx: Any, chunk: int,
+            keep_output: bool = True) -> Any:
+    """``rnn(x, hx)`` over chunks of ``chunk`` steps, recomputed in backward.
+
+    ``keep_output=False`` (lowering found that nothing reads the output sequence: the
+    layer's "State" stands for its last step) gives an empty tensor for the sequence:
+    neither it nor its gradient is ever made whole, only the final states.
+    """
     lstm = isinstance(rnn, nn.LSTM)
     h0, c0 = (hx if hx is not None else (None, None)) if lstm else (hx, None)
-    out = _Chunked.apply(rnn, base, chunk, x, h0, c0, *rnn.parameters())
+    out = _Chunked.apply(rnn, base, (chunk, keep_output), x, h0, c0, *rnn.parameters())
     return (out[0], (out[1], out[2])) if lstm else out
 
 
@@ -68,23 +74,31 @@ def _unpack(hx: Any, lstm: bool) -> tuple:
 
 
 class _Chunked(torch.autograd.Function):
-    """(rnn, base, chunk, x, h0, c0, *weights) -> (y, h) or (y, h, c) for an LSTM."""
+    """(rnn, base, (chunk, keep output), x, h0, c0, *weights) -> (y, h) or (y, h, c) for an
+    LSTM."""
 
     @staticmethod
-    def forward(ctx: Any, rnn: nn.RNNBase, base: Any, chunk: int, x: Tensor,
+    def forward(ctx: Any, rnn: nn.RNNBase, base: Any, how: tuple[int, bool], x: Tensor,
                 h0: Tensor | None, c0: Tensor | None, *weights: Tensor) -> Any:
-        lstm, dim = isinstance(rnn, nn.LSTM), 1 if rnn.batch_first else 0
+        (chunk, keep), lstm = how, isinstance(rnn, nn.LSTM)
+        dim = 1 if rnn.batch_first else 0
         spans = [(t, min(chunk, x.shape[dim] - t)) for t in range(0, x.shape[dim], chunk)]
         hx, bounds, y = _pack((h0, c0), lstm), [], None
         for t, n in spans:             # no grad here: nothing of the chunk is kept
             bounds.append(hx)
             yc, hx = base.forward(rnn, x.narrow(dim, t, n), hx)  # (batch, n, hidden)
+            if not keep:
+                continue
             if y is None:
                 shape = list(yc.shape)
                 shape[dim] = x.shape[dim]
                 y = yc.new_empty(shape)                             # (batch, time, hidden)
             y.narrow(dim, t, n).copy_(yc)
+        if not keep:
+            y = x.new_empty(0)         # nothing reads the sequence (see chunked)
+            ctx.mark_non_differentiable(y)
         ctx.rnn, ctx.base, ctx.spans, ctx.bounds, ctx.dim = rnn, base, spans, bounds, dim
+        ctx.keep = keep
         ctx.autocast = _autocast_state(x.device.type)
         ctx.save_for_backward(x)
         return (y, *_unpack(hx, lstm))
@@ -92,7 +106,7 @@ class _Chunked(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, gy: Tensor, *gstate: Tensor) -> Any:
         x, = ctx.saved_tensors
-        needs = ctx.needs_input_grad               # (rnn, base, chunk, x, h0, c0, *weights)
+        needs = ctx.needs_input_grad               # (rnn, base, how, x, h0, c0, *weights)
         weights = list(ctx.rnn.parameters())
         train = [i for i, w in enumerate(weights) if needs[6 + i]]
         gx = torch.empty_like(x) if needs[3] else None
@@ -128,9 +142,10 @@ def _chunk_backward(ctx: Any, x: Tensor, i: int, gy: Tensor, gstate: tuple,
         xs = [xc] if needs[3] else []
         ss = list(hs) if want_state else []
         inputs = xs + ss + [weights[j] for j in train]
-        outs = [yc, *_unpack(hout, lstm)]
-        grads = torch.autograd.grad(outs, inputs, [gy.narrow(ctx.dim, t, n), *gstate],
-                                    allow_unused=True) if inputs else ()
+        outs, gouts = list(_unpack(hout, lstm)), list(gstate)
+        if ctx.keep:
+            outs, gouts = [yc, *outs], [gy.narrow(ctx.dim, t, n), *gouts]
+        grads = torch.autograd.grad(outs, inputs, gouts, allow_unused=True) if inputs else ()
     grads = tuple(torch.zeros_like(v) if g is None else g
                   for g, v in zip(grads, inputs, strict=True))
     k, ns = len(xs), len(ss)

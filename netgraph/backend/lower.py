@@ -120,6 +120,10 @@ def _build_graph(g: Container) -> GraphModule:
     mods = {k: build_module(layer) for k, layer in g.nodes.items()}
     module = GraphModule(mods)
     plan = make_plan(g)
+    for step in plan.steps:
+        tell = getattr(mods[step.key], "outputs_read", None)
+        if tell is not None:
+            tell({p: used for p, _, used in step.outputs})
     code = generate_forward(plan, mods)
     ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional}
     forward = load_source(code, "forward", ns, "forward")

@@ -151,9 +151,10 @@ def make_plan(g: Container) -> Plan:
         return {p: identifier(f"v_{k}_{p}", taken) for p in layer.output_ports()}
 
     var = run_through_graph(graph, dict(zip(graph.inputs, args, strict=True)), name)
+    order = _read_last_directly(graph, var)
     returns = tuple((p, var[graph.output_source(p)]) for p in graph.outputs)
     keep = set(args) | {v for _, v in returns}
-    reads = [[var[s] for _, s in graph.input_sources(k) if s is not None] for k in graph.order]
+    reads = [[var[s] for _, s in graph.input_sources(k) if s is not None] for k in order]
     last_use = {v: i for i, vs in enumerate(reads) for v in vs}
     dead: dict[int, list[str]] = {}  # one pass, not one scan per layer (10,000-layer nets)
     for v, i in sorted(last_use.items()):
@@ -163,9 +164,39 @@ def make_plan(g: Container) -> Plan:
     signature, checks = _signature(graph, args, optional)
     lengths = graph_plan(g)
     steps = tuple(_step(graph, k, var, lengths, last_use, keep, dead.get(i, []))
-                  for i, k in enumerate(graph.order))
+                  for i, k in enumerate(order))
     return Plan(graph.inputs, args, graph.outputs, frozenset(optional), signature, checks,
                 steps, returns, lengths, frozenset(taken))
+
+
+def _read_last_directly(graph: GraphIR, var: dict[PortRef, str]) -> tuple[str, ...]:
+    """The layer order, less each layer that takes the last element of a sequence another
+    layer also gives on a port of its own (a recurrent layer's "Output" -> SequenceLastLayer
+    reads its "State": ``Layer.last_of``/``takes_last``), when nothing else reads the
+    sequence; ``var`` then maps the dropped layer's output to that port's variable.
+
+    The sequence is then never read, so a mirrored recurrent layer need not keep it, nor
+    its gradient (one step's worth of memory instead of the whole sequence's, twice).
+    """
+    readers: dict[PortRef, int] = {}
+    for k in graph.order:
+        for _, s in graph.input_sources(k):
+            if s is not None:
+                readers[s] = readers.get(s, 0) + 1
+    for p in graph.outputs:
+        s = graph.output_source(p)
+        readers[s] = readers.get(s, 0) + 1
+    dropped = set()
+    for k in graph.order:
+        layer = graph.nodes[k]
+        src = dict(graph.input_sources(k)).get("Input") if layer.takes_last else None
+        if src is None or src.node not in graph.nodes or readers.get(src) != 1:
+            continue
+        final = graph.nodes[src.node].last_of.get(src.port)
+        if final is not None:
+            var[PortRef(k, "Output")] = var[PortRef(src.node, final)]
+            dropped.add(k)
+    return tuple(k for k in graph.order if k not in dropped)
 
 
 def _step(graph: GraphIR, k: str, var: Mapping[PortRef, str],

@@ -14,6 +14,8 @@ where pack_padded_sequence costs 2.3x). On CUDA, cuDNN's packed sequences do thi
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -64,6 +66,10 @@ class RecurrentModule(LayerModule):
     def array_parameters(self) -> dict[str, list[nn.Parameter]]:
         ps = [self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0]
         return {name: [ps[i]] for g in self.gates for i, name in enumerate(self._names(g))}
+
+    def outputs_read(self, read: Mapping[str, bool]) -> None:
+        # Mirrored (backend/chunked.py), an unread output sequence is never made whole.
+        self.rnn.keep_output = read.get("Output", True)
 
     def _h0(self, s: Tensor | None, x: Tensor) -> Tensor | None:
         return None if s is None else s.unsqueeze(0).contiguous()   # (1, batch, n)

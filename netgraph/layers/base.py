@@ -97,6 +97,10 @@ class Layer:
     - ``function_params``: the params that hold a WL function (a Symbol such as Tanh; a
       file may hold only symbols, never code).
     - ``is_loss``: a loss layer (NetTrain takes its output as a loss).
+    - ``last_of``: ``{sequence output: port}`` where the port always equals the sequence's
+      last element (a recurrent layer's "State" is its "Output" at the last step, per
+      example length too); lowering then reads the port instead of slicing the sequence.
+    - ``takes_last``: the layer's "Output" is the last element of its "Input" sequence.
     - :meth:`check_params`: raise LayerError unless the params are valid. It runs on every
       construction path (the constructor, :meth:`_make` for edits, inference and Import),
       as Equinox's ``__check_init__``: never call it by hand.
@@ -111,6 +115,8 @@ class Layer:
     length_shift: ClassVar[int] = 0
     function_params: ClassVar[tuple[str, ...]] = ()
     is_loss: ClassVar[bool] = False
+    last_of: ClassVar[Mapping[str, str]] = MappingProxyType({})
+    takes_last: ClassVar[bool] = False
 
     params: Mapping[str, Any]
     in_types: Mapping[str, PortType]

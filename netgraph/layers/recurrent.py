@@ -5,6 +5,7 @@ Each has a sequence "Input" (T x k) and "Output" (T x n) and state ports that ar
 """
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ..shapes import VARYING, PortType, real
@@ -21,6 +22,7 @@ class RecurrentLayer(Layer):
 
     states: ClassVar[tuple[str, ...]] = ("State",)
     time = "lengths"
+    last_of = MappingProxyType({"Output": "State"})   # the state is the last output
     options = ("Dropout", "LearningRateMultipliers")
 
     def __init__(self, n: int, **opts: Any) -> None:

@@ -23,6 +23,7 @@ class SequenceLastLayer(Layer):
     """SequenceLastLayer(): the last element of a sequence."""
 
     time = "lengths"
+    takes_last = True
 
     def __init__(self, **opts: Any) -> None:
         self._init({}, opts)
