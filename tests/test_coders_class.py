@@ -208,3 +208,14 @@ def test_bool_labels_stay_apart_from_integers():
     assert enc(False) == 2
     with pytest.raises(CoderError):
         enc.encode([0])
+
+
+def test_properties_at_input_depth_2():
+    dec = NetDecoder(["Class", ["a", "b", "c"], {"InputDepth": 2}])
+    seq = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    assert dec(seq, ("TopProbabilities", 1)) == [[("a", 0.7)], [("c", 0.6)]]
+    assert dec(seq, ("Probability", "c")) == [0.1, 0.6]
+    assert dec(seq, "Entropy") == pytest.approx([-sum(p * math.log(p) for p in r) for r in seq])
+    batch = np.stack([seq, seq[::-1]])
+    assert dec(batch, "TopProbabilities") == [dec(seq, "TopProbabilities"),
+                                              dec(seq[::-1], "TopProbabilities")]

@@ -186,3 +186,14 @@ def test_image_json_round_trip():
               NetDecoder(["Image", "RGB", {"MeanImage": [0.1, 0.2, 0.3]}])]
     for c in coders:
         assert type(c).from_json(c.to_json()) == c
+
+
+def test_decoder_layouts_invert_the_encoder():
+    a = rgb()
+    for opts in ({"Interleaving": True}, {"DataTransposed": True},
+                 {"Interleaving": True, "DataTransposed": True}):
+        enc = NetEncoder(["Image", [4, 3], opts])
+        assert np.array_equal(np.asarray(NetDecoder(enc)(enc(a))), a), opts
+    cmyk = NetEncoder(["Image", [4, 3], "CMYK"])
+    im = NetDecoder(cmyk)(cmyk(Image.new("RGB", (4, 3), (255, 0, 0))))
+    assert im.mode == "CMYK" and im.convert("RGB").getpixel((0, 0)) == (255, 0, 0)

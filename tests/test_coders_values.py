@@ -103,3 +103,23 @@ def test_check_port_names_the_port():
         dec.check_port(PortType((4,), "Real"), 'port "Output"')
     enc = NetEncoder(["Class", ["a", "b"]])
     assert enc.check_port(PortType((), None), 'port "Input"').bound == (1, 2)
+
+
+def test_parameters_replaced_by_options():
+    enc = NetEncoder(["Class", ["a", "b"]])
+    one_hot = NetEncoder(enc, OutputForm="UnitVector")  # WL's NetReplacePart[enc, ...]
+    assert one_hot == NetEncoder(["Class", ["a", "b"], "UnitVector"]) and enc["OutputForm"] == \
+        "Index"
+    dec = NetDecoder(NetDecoder(["Class", ["a", "b"]]), InputDepth=2)
+    assert dec["InputDepth"] == 2
+    with pytest.raises(OptionError, match="has no parameter"):
+        NetEncoder(enc, ColorSpace="RGB")
+
+
+def test_encoding_is_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+    enc = NetEncoder(["Characters", "abc"])
+    items = ["abc" * (i % 5) for i in range(200)]
+    with ThreadPoolExecutor(4) as pool:
+        parts = list(pool.map(enc.encode, [items[i:i + 20] for i in range(0, 200, 20)]))
+    assert [a.tolist() for p in parts for a in p] == [a.tolist() for a in enc.encode(items)]
