@@ -11,11 +11,21 @@ from collections.abc import Iterable
 
 
 class NetGraphError(ValueError):
-    """Base class of netgraph's user-facing errors; also a ``ValueError``."""
+    """Base class of netgraph's user-facing errors; also a ``ValueError``.
+
+    ``str(e)`` is ``"head: message"``; ``e.head`` and ``e.message`` keep the two apart, so
+    that an error can be raised again under another head without cutting strings:
+    ``raise type(e)("NetTrain", e.message)``.
+    """
 
     def __init__(self, head: str, message: str) -> None:
-        self.head = head
+        self.head, self._message = head, message
         super().__init__(f"{head}: {message}")
+
+    @property
+    def message(self) -> str:
+        """The message without the head (an error built without one: its whole text)."""
+        return getattr(self, "_message", str(self))
 
 
 class ShapeError(NetGraphError):

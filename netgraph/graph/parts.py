@@ -44,7 +44,7 @@ def port_spec(t: PortType | None) -> Any:
 
 def rehead(head: str, e: NetGraphError, hint: str = "") -> NetGraphError:
     """The same error, reported under ``head`` (the function the user called)."""
-    message = str(e).split(": ", 1)[1] if str(e).startswith(e.head + ": ") else str(e)
+    message = e.message
     return type(e)(head, message + hint)
 
 

@@ -125,7 +125,7 @@ def _read_net(path: str) -> Layer:
     try:
         return net_from_archive(meta, arrays, "Import")
     except NetImportError as e:
-        detail = str(e).split(": ", 1)[1].removeprefix("invalid net data: ")
+        detail = e.message.removeprefix("invalid net data: ")
         raise NetImportError("Import", f'the file "{path}" is not a valid netgraph file: '
                              f"{detail}") from None
 

@@ -86,7 +86,7 @@ def export_onnx(path: str, net: Layer, *, opset: int | None = None,
     try:
         check_ready(g, "Export")
     except NetGraphError as e:
-        raise NetExportError("Export", str(e).split(": ", 1)[1]) from None
+        raise NetExportError("Export", e.message) from None
     names = [*g.params["inputs"], *g.params["outputs"]]
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)

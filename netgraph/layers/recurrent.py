@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from ..errors import LayerError
 from ..shapes import VARYING, PortType, real
 from .base import ArraySpec, Layer, PortMismatch, Types, check_size
 
@@ -33,6 +34,12 @@ class RecurrentLayer(Layer):
     @classmethod
     def check_params(cls, params: Any) -> None:
         check_size(cls.__name__, params["n"], "the state size n", allow_none=False)
+        if params["dropout"] is not None:  # refused rather than accepted and ignored
+            raise LayerError(cls.__name__, 'recurrent dropout (the "Dropout" option: a '
+                             'probability or "VariationalWeights", "VariationalInput", '
+                             '"VariationalState", "StateUpdate" rules) is not supported; '
+                             f"expected Dropout=None, but received {params['dropout']!r}. "
+                             "A DropoutLayer before the recurrent layer drops its inputs.")
 
     @classmethod
     def _array_names(cls) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from .boundary.values import (
 )
 from .cache import EVALUATORS, TYPED
 from .gradients import port_gradients, wants_gradients
+from .modes import mode_of, seeded
 from .state import wants_states
 from .stateful import evaluate_with_states
 
@@ -63,11 +64,12 @@ def dtype_of(head: str, spec: Any) -> torch.dtype:
 class Evaluator:
     """A net lowered for one device and precision, with its input and output port specs."""
 
-    def __init__(self, net: Layer, device: str, dtype: torch.dtype) -> None:
+    def __init__(self, net: Layer, device: str, dtype: torch.dtype, mode: str = "Test") -> None:
         from ..backend.lower import lower, optional_ports
         g = wrap(net)
         self.head = g.head if isinstance(net, Container) else net.head
-        self.module = lower(net, dtype, device).eval()  # errors name net's head
+        # errors name net's head; "Train": dropout drops, batch norm uses the batch's statistics
+        self.module = lower(net, dtype, device).train(mode == "Train")
         self.device, self.dtype = device, dtype
         self.inputs = [PortCodec(p, g.in_types[p], g.in_types[p].kind == "Integer",
                                  g.coders.get(p)) for p in g.params["inputs"]]
@@ -168,9 +170,12 @@ class FastPort:
 _DEFAULT = ("cpu", torch.float32)
 
 
-def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float32) -> Evaluator:
-    """The evaluator of ``net`` for a device and precision (cached outside the net)."""
-    return EVALUATORS.get_or_make(net, (device, dtype), lambda: Evaluator(net, device, dtype))
+def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float32,
+              mode: str = "Test") -> Evaluator:
+    """The evaluator of ``net`` for a device, precision and NetEvaluationMode (cached outside
+    the net)."""
+    key = (device, dtype) if mode == "Test" else (device, dtype, mode)
+    return EVALUATORS.get_or_make(net, key, lambda: Evaluator(net, device, dtype, mode))
 
 
 def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
@@ -226,7 +231,10 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     if options:
         check_options(head, options, EVAL_OPTIONS)
         ev = evaluator(net, device_of(head, options.get("TargetDevice", "CPU")),
-                       dtype_of(head, options.get("WorkingPrecision")))
+                       dtype_of(head, options.get("WorkingPrecision")),
+                       mode_of(head, options.get("NetEvaluationMode")))
+        with seeded(head, options.get("RandomSeeding"), ev.device):
+            return _evaluate_with(net, ev, data, ports, options)
     else:
         ev = EVALUATORS.get(net, _DEFAULT) or evaluator(net)
         if not ports and ev.inputs and not ev.coded:
@@ -238,6 +246,12 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
                 result = None
             if result is not None:
                 return result
+    return _evaluate_with(net, ev, data, ports, options)
+
+
+def _evaluate_with(net: Layer, ev: Evaluator, data: Any, ports: tuple[Any, ...],
+                   options: Mapping[str, Any]) -> Any:
+    head = net.head
     if wants_gradients(data, ports):
         return port_gradients(net, data, ports[0] if ports else None, options)
     if ev.coded:
@@ -251,12 +265,12 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
               for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         return _evaluate_ragged(ev, arrays, want, as_torch, options.get("BatchSize"))
-    batched, n = _batching(ev, arrays)
+    batched, _ = _batching(ev, arrays)
     tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
     if not batched:
         tensors = {k: t.unsqueeze(0) for k, t in tensors.items()}
-    _default_states(ev, tensors, n if batched else 1)
+    # an omitted state input (ev.optional) is left out: the module defaults it to zeros
     out = _run_chunked(ev, tensors, options.get("BatchSize"))
     return _result(ev, out, want, batched, as_torch)
 
@@ -312,12 +326,6 @@ def _batching(ev: Evaluator, arrays: Mapping[str, Any]) -> tuple[bool, int]:
                               + ", ".join(f'"{k}" {n}' for k, (_, n) in kinds.items()) + ".")
     batched = flags.pop() if flags else False
     return batched, sizes.pop() if sizes else 1
-
-
-def _default_states(ev: Evaluator, tensors: dict[str, torch.Tensor], n: int) -> None:
-    for s in ev.inputs:
-        if s.name not in tensors and s.name in ev.optional:
-            continue  # the module defaults an omitted state to zeros
 
 
 def _run_chunked(ev: Evaluator, tensors: dict[str, torch.Tensor], batch_size: Any

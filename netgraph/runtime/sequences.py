@@ -54,7 +54,7 @@ def _example(head: str, spec: Any, value: Any, i: int) -> Any:
             check_values(head, spec, e, False)
             return e
     except EvaluationError as err:
-        words = str(err)[len(head) + 2:].rstrip(".")
+        words = err.message.rstrip(".")
         raise EvaluationError(head, f"{words} (example {i + 1}).") from None
     raise EvaluationError(head, f'port "{spec.name}" expects {spec.type.describe()}, but '
                           f"example {i + 1} is not a regular array.")

@@ -581,7 +581,7 @@ class GeneratorData:
         try:
             return self.to_feeds(batch)
         except NetGraphError as e:  # say which batch was bad
-            raise type(e)(e.head, f"{str(e)[len(e.head) + 2:].rstrip('.')} (in the batch the "
+            raise type(e)(e.head, f"{e.message.rstrip('.')} (in the batch the "
                           f"generator function returned for round {rnd}, batch {i + 1})."
                           ) from None
 

@@ -39,7 +39,7 @@ def net_measurements(net: Layer, data: Any, measurement: Any, **options: Any) ->
     except NetGraphError as e:
         if e.head == HEAD:
             raise
-        raise type(e)(HEAD, str(e)[len(e.head) + 2:]) from None
+        raise type(e)(HEAD, e.message) from None
     found = [values[m.key] for m in asked]
     return found[0] if single else found
 

@@ -329,7 +329,7 @@ class Run:
             loop.h.reason = "ManualStop"
         except NetGraphError as e:
             progress.close()
-            loop.h.reason = str(e)[len(e.head) + 2:]
+            loop.h.reason = e.message
             e.results = self._results(loop.h, loop)  # type: ignore[attr-defined]
             raise
         except BaseException:

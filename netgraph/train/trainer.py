@@ -244,7 +244,7 @@ class Trainer:
         try:
             feeds = self.feeder(batch)
         except NetGraphError as e:  # the user called TrainerUpdate: name it
-            raise type(e)("TrainerUpdate", str(e)[len(e.head) + 2:]) from None
+            raise type(e)("TrainerUpdate", e.message) from None
         threads = torch.get_num_threads()
         self._worker.submit(lambda: self._queued_step(feeds, threads))
 

@@ -96,7 +96,7 @@ def check_indices(head: str, port: str, t: PortType, column: np.ndarray) -> None
         try:
             check_integers(head, port, t, e, False, TrainingError)
         except TrainingError as err:
-            words = str(err)[len(head) + 2:].rstrip(".")
+            words = err.message.rstrip(".")
             raise TrainingError(head, f"{words} (example {i + 1}).") from None
 
 
