@@ -134,7 +134,7 @@ def check_shared(net: Layer) -> None:
     try:
         shared_arrays("Import", net)
     except NetGraphError as e:
-        raise Refused(str(e).split(": ", 1)[1].rstrip(".")) from None
+        raise Refused(e.message.rstrip(".")) from None
 
 
 def _dims(shape: Any) -> str:
