@@ -7,6 +7,7 @@ WL lists are numpy arrays when numeric and rectangular, Python lists otherwise; 
 """
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -67,14 +68,62 @@ class WLFunction:
 
     def __init__(self, params: list[str] | None, body: Any, scope: Any, run: Callable) -> None:
         self.params, self.body, self.scope, self._run = params, body, scope, run
+        self.__signature__ = self._signature()
 
-    def __call__(self, *args: Any) -> Any:
+    def _signature(self) -> inspect.Signature:
+        """What Python sees (FunctionLayer names its ports after it): the named parameters;
+        for ``body &`` the named slots (``#a``, called with keywords, as WL passes an
+        association) or ``#1 .. #n``."""
+        self._named: list[str] = []
+        if self.params is not None:
+            names = list(self.params)
+        else:
+            named, n = _slots(self.body)
+            self._named = sorted(named)
+            names = self._named or [f"x{i}" for i in range(1, n + 1)]
+        return inspect.Signature([inspect.Parameter(v, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                  for v in names])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._named and not (len(args) == 1 and isinstance(args[0], dict)):
+            # #a, #b: Python passes the ports by name or position; WL gives an association
+            args = ({**dict(zip(self._named, args, strict=False)), **kwargs},)
+        elif kwargs:
+            if self.params is None:
+                args = (*args, dict(kwargs))
+            else:
+                args = (*args, *(kwargs[p] for p in self.params[len(args):]))
         return self._run(self, args)
 
     def __repr__(self) -> str:
         if self.params is None:
             return f"Function[{self.body.fullform()}]"
         return f"Function[{{{', '.join(self.params)}}}, {self.body.fullform()}]"
+
+
+def _slots(body: Any) -> tuple[set[str], int]:
+    """Named slots and the highest numbered slot of a ``body &`` (not inside inner ``&``)."""
+    named: set[str] = set()
+    top = 0
+    stack = [body]
+    while stack:
+        e = stack.pop()
+        args = getattr(e, "args", None)
+        if args is None:
+            continue
+        name = getattr(e, "name", None)
+        if name == "Function":
+            continue
+        if name in ("Slot", "SlotSequence") and args and hasattr(args[0], "value"):
+            v = args[0].value
+            if isinstance(v, str):
+                named.add(v)
+            else:
+                top = max(top, int(v))
+            continue
+        stack.extend(args)
+        stack.append(e.head)
+    return named, top
 
 
 def is_number(x: Any) -> bool:

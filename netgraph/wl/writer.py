@@ -132,11 +132,21 @@ def shape_wl(t: Any) -> str | None:
         return None
 
 
+def coder_wl(coder: Any) -> str:
+    """A NetEncoder/NetDecoder as WL: its display is its Python constructor call."""
+    return py_to_wl(ast.parse(repr(coder), mode="eval").body)
+
+
+def _coders(layer: Layer) -> dict[str, Any]:
+    return dict(getattr(layer, "coders", None) or {})
+
+
 def port_options(layer: Layer) -> list[str]:
     out = []
+    coders = _coders(layer)
     for side in (layer.in_types, layer.out_types):
         for port, t in side.items():
-            text = shape_wl(t)
+            text = coder_wl(coders[port]) if port in coders else shape_wl(t)
             if text is not None and f"{wl_string(port)} ->" not in " ".join(out):
                 out.append(f"{wl_string(port)} -> {text}")
     return out
@@ -144,9 +154,15 @@ def port_options(layer: Layer) -> list[str]:
 
 # -- the full form -------------------------------------------------------------------------
 def full_form(layer: Layer, arrays: bool) -> str:
-    """WL's stored-layer form: ``Head[<|"Parameters" -> ..., "Inputs" -> ..., ...|>]``."""
+    """WL's stored-layer form: ``Head[<|"Parameters" -> ..., "Inputs" -> ..., ...|>]``;
+    coders on its ports are attached as WL does, with ``NetReplacePart``."""
     meta, stored = net_to_archive(layer)
-    return _full(meta["net"], stored, arrays)
+    text = _full(meta["net"], stored, arrays)
+    coders = _coders(layer)
+    if coders:
+        rules = ", ".join(f"{wl_string(p)} -> {coder_wl(c)}" for p, c in coders.items())
+        text = f"NetReplacePart[{text}, {{{rules}}}]"
+    return text
 
 
 def _full(net: dict, stored: dict[str, np.ndarray], arrays: bool) -> str:
@@ -271,8 +287,18 @@ def same_net(a: Layer, b: Layer, arrays: bool) -> bool:
         return False
     if _stripped(ma["net"], arrays) != _stripped(mb["net"], arrays):
         return False
+    if _coder_specs(a) != _coder_specs(b):
+        return False
     return not arrays or (sorted(xa) == sorted(xb) and all(
         xa[k].dtype == xb[k].dtype and np.array_equal(xa[k], xb[k]) for k in xa))
+
+
+def _coder_specs(net: Layer) -> list[Any]:
+    """Every coder in ``net`` (its own ports and its layers'), as JSON, by position."""
+    out: list[Any] = [{p: c.to_json() for p, c in _coders(net).items()}]
+    for key, layer in (net.nodes.items() if isinstance(net, Container) else ()):
+        out.append((key, _coder_specs(layer)))
+    return out
 
 
 def _reads_back(text: str, layer: Layer, arrays: bool) -> bool:

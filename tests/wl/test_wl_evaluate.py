@@ -222,3 +222,21 @@ def test_netgraph_errors_keep_class_and_message_and_gain_the_position():
     assert "(in the WL call NetInitialize[...] at line 2, column 7)" in msg
     with pytest.raises(NetGraphError, match=r"LinearLayer: .*at line 1, column 1\)"):
         ev("LinearLayer[-3]")
+
+
+def test_wl_functions_work_as_layer_functions():
+    assert ev("ElementwiseLayer[#^2 + 1 &][{1., 2.}]").tolist() == [2.0, 5.0]
+    f = ev("FunctionLayer[#a * #b + 1. &]")
+    assert sorted(f.in_types) == ["a", "b"]
+    out = ev('f[<|"a" -> {1., 2.}, "b" -> {3., 4.}|>]', {"f": f})
+    assert out.tolist() == [4.0, 9.0]
+    assert ev('FunctionLayer[Function[{a, b}, a b]][<|"a" -> 2., "b" -> 3.|>]') == 6.0
+
+
+def test_net_called_with_a_port():
+    env = {}
+    ev('net = NetGraph[{LinearLayer[2], ElementwiseLayer[Tanh]}, {1 -> 2, 1 -> NetPort["Lin"]},'
+       ' "Input" -> 3] // NetInitialize', env)
+    lin = ev('net[{1, 2, 3}, NetPort["Lin"]]', env)
+    assert lin.tolist() == pytest.approx(ev('net[{1, 2, 3}]["Lin"]', env).tolist())
+    assert ev('net[{1, 2, 3}, "Output"]', env).tolist() == pytest.approx(np.tanh(lin).tolist())
