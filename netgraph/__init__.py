@@ -113,6 +113,7 @@ from .layers.sequence import (
 )
 from .layers.shared import NetArray, NetSharedArray
 from .layers.structure import AppendLayer, CatenateLayer, PaddingLayer, PrependLayer, ReplicateLayer
+from .layers.training_ops import NetGANOperator, NetPairEmbeddingOperator
 from .normal import Normal
 from .ports import NetPort, NetPortGradient
 from .runtime.state import NetStateObject
@@ -126,8 +127,10 @@ from .symbols import (
     Automatic,
     Catenate,
     Cos,
+    CosineDistance,
     Divide,
     Erf,
+    EuclideanDistance,
     Exp,
     File,
     HardSigmoid,
@@ -194,7 +197,7 @@ __all__ = [
     "ReshapeLayer", "FlattenLayer", "TransposeLayer", "PartLayer", "TotalLayer", "DotLayer",
     "AggregationLayer", "SummationLayer", "NetArrayLayer", "Span",
     "NetMapOperator", "NetMapThreadOperator", "NetFoldOperator", "NetNestOperator",
-    "NetBidirectionalOperator",
+    "NetBidirectionalOperator", "NetPairEmbeddingOperator", "NetGANOperator",
     "FunctionLayer", "PlaceholderLayer", "ParametricRampLayer", "RandomArrayLayer",
     "ExtractLayer", "OrderingLayer", "UnitVectorLayer", "SequenceIndicesLayer", "ResizeLayer",
     "SpatialTransformationLayer", "ImageAugmentationLayer", "LocalResponseNormalizationLayer",
@@ -211,7 +214,7 @@ __all__ = [
     "Cos",
     "Exp", "Log", "Sqrt", "Abs", "Sign", "Square", "Erf", "SoftRamp", "ELU", "SELU", "GELU",
     "Swish", "HardTanh", "HardSigmoid", "Identity", "Plus", "Times", "Subtract", "Divide",
-    "Max", "Min", "Power", "Mean", "Total", "Catenate",
+    "Max", "Min", "Power", "Mean", "Total", "Catenate", "EuclideanDistance", "CosineDistance",
     "LetterCharacter", "DigitCharacter", "WordCharacter", "PunctuationCharacter",
     "WhitespaceCharacter", "StartOfString", "EndOfString", "Blank",
     # errors

@@ -66,6 +66,8 @@ Power = Symbol("Power")
 Mean = Symbol("Mean")
 Total = Symbol("Total")
 Catenate = Symbol("Catenate")
+EuclideanDistance = Symbol("EuclideanDistance")   # NetPairEmbeddingOperator's distances
+CosineDistance = Symbol("CosineDistance")
 
 ELEMENTWISE = frozenset({Ramp, Tanh, LogisticSigmoid, Sin, Cos, Exp, Log, Sqrt, Abs, Sign,
                          Square, Erf, SoftRamp, ELU, SELU, GELU, Swish, HardTanh,

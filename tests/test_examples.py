@@ -22,7 +22,7 @@ NEEDS = {"digits_classifier.py": ["sklearn"], "save_load_onnx.py": ["onnx", "onn
 def test_the_examples_are_there():
     expected = {"seed_graph.py", "stateful_training.py", "seed_trainer.py", "seed_zero_weight.py",
                 "digits_classifier.py", "sequence_classifier.py", "custom_loop.py",
-                "multi_loss.py", "save_load_onnx.py", "distributed_training.py"}
+                "multi_loss.py", "save_load_onnx.py", "distributed_training.py", "gan.py"}
     assert expected <= set(SCRIPTS)
 
 

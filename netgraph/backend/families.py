@@ -23,5 +23,6 @@ from . import (  # noqa: F401 - imported for their registrations
     recurrent,
     reshape,
     structure,
+    training_ops,
     unfold,
 )

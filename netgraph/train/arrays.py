@@ -53,6 +53,12 @@ def array_refs(net: Layer, module: Any, path: tuple[str, ...] = (),
         return
     if not hasattr(module, "array_parameters") and hasattr(module, "layers"):
         module = module.layers["1"]
+    inner = getattr(net, "inner_nets", None)
+    if inner is not None and hasattr(module, "inner"):  # an operator: the arrays of its nets
+        nets = inner()
+        keys = tuple(nets)
+        for k, sub in nets.items():
+            yield from array_refs(sub, module.inner[k], path + (k,), levels + (keys,))
     mapping = module.array_parameters() if hasattr(module, "array_parameters") else {}
     names = tuple(mapping)
     for name, ps in mapping.items():

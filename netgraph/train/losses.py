@@ -69,13 +69,28 @@ def feeding_layer(net: Layer, port: str) -> Layer | None:
 
 def is_loss_port(net: Layer, port: str) -> bool:
     layer = feeding_layer(net, port)
-    return layer is not None and layer.is_loss
+    if layer is None or not layer.is_loss:
+        return False
+    src = _source_port(net, port)  # a layer may give losses and other outputs (NetGANOperator)
+    return src in getattr(layer, "loss_outputs", (src,))
+
+
+def _source_port(net: Layer, port: str) -> str:
+    """The port of the leaf layer that becomes ``net``'s output ``port``."""
+    while isinstance(net, Container):
+        src = net.edges.get(PortRef(None, port))
+        if src is None or src.node is None:
+            return port
+        net, port = net.nodes[src.node], src.port
+    return port
 
 
 def automatic_loss(net: Layer, port: str, target: np.ndarray | None) -> Layer:
     """The loss WL attaches to ``port``: the one its decoder asks for (cross-entropy for
     "Class", binary cross-entropy for "Boolean"), else cross-entropy after a softmax, binary
-    cross-entropy after a logistic sigmoid, mean squared otherwise.
+    cross-entropy after a logistic sigmoid, the layer's own choice where it declares one
+    (``automatic_loss()``: a contrastive loss after NetPairEmbeddingOperator), mean squared
+    otherwise.
 
     >>> automatic_loss(NetChain([LinearLayer(3), SoftmaxLayer()]), "Output", None).head
     'CrossEntropyLossLayer'
@@ -92,6 +107,9 @@ def automatic_loss(net: Layer, port: str, target: np.ndarray | None) -> Layer:
         return CrossEntropyLossLayer(_ce_form(net, port, target))
     if isinstance(layer, ElementwiseLayer) and layer.params["function"] == LogisticSigmoid:
         return CrossEntropyLossLayer("Binary")
+    own = getattr(layer, "automatic_loss", None)
+    if own is not None:
+        return own()  # type: ignore[no-any-return]
     return MeanSquaredLossLayer()
 
 

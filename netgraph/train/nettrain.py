@@ -268,7 +268,7 @@ class Run:
         return TrainerSpec(self.p.net, self.p.objective, method,
                            lrm + graph_rules(self.p.net), per_array, self.device, self.dtype,
                            o.working_precision == "Mixed", mirroring_mode(o), self.transfer,
-                           compile_mode(o))
+                           compile_mode(o), o.training_update_schedule)
 
     def _rounds(self) -> int:
         """MaxTrainingRounds, or for Automatic the rounds that fit the TimeGoal (20 s by

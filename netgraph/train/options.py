@@ -22,6 +22,7 @@ from ..backend.init import check_seed
 from ..errors import OptionError, nearest
 from ..measure.spec import parse_measurements
 from ..symbols import Automatic, Scaled
+from .schedule import parse_schedule
 
 HEAD = "NetTrain"
 
@@ -129,6 +130,8 @@ OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("Mirroring", False, _choice("Mirroring", (True, False, Automatic)),
            "recompute activations to save memory"),
     Option("ResumeFrom", None, None, "continue a run from a checkpoint"),
+    Option("TrainingUpdateSchedule", Automatic, parse_schedule,
+           "which arrays each step updates, cycled; arrays in no group are held constant"),
     Option("PerformanceGoal", Automatic, _goal, '"TrainingSpeed" compiles the step, '
            '"TrainingMemory" turns on Mirroring; Automatic compiles long runs'),
 )}

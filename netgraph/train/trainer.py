@@ -27,11 +27,13 @@ from ..backend.lower import lower
 from ..backend.sync import arrays_from_module
 from ..errors import NetGraphError, TrainingError, nearest
 from ..layers.base import Layer
+from ..symbols import Automatic
 from .arrays import Settings, array_refs, param_groups, param_settings
 from .compiled import StepCompiler
 from .data import SERIES_START, Feeder
 from .losses import NODE, Objective
 from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
+from .schedule import scheduled, step_groups
 from .step import apply_mirroring, eager_step, make_objective, port_losses, train_step
 
 # Seconds of the caller's own work between TrainerUpdate and its next wait from which the
@@ -58,6 +60,7 @@ class TrainerSpec:
     mirroring: Any
     transfer: dict[str, str]        # StateTransfer: output port -> input port
     compile: Any = False            # compile the step: True, False or Automatic (compiled.py)
+    update_schedule: Any = Automatic  # TrainingUpdateSchedule groups (schedule.py)
 
 
 class Trainer:
@@ -147,8 +150,13 @@ class Trainer:
                                 "multiplier 0 or None), so there is nothing to train.")
         self.multipliers = {ref.full: settings[ref.params[0]][0].multiplier for ref in refs
                             if ref.params}
-        return Updater(torch_optimizer(spec.method, groups),
-                       schedule_of(spec.method.sub["LearningRateSchedule"]), 1, gclip, wclip)
+        updater = Updater(torch_optimizer(spec.method, groups),
+                          schedule_of(spec.method.sub["LearningRateSchedule"]), 1, gclip, wclip)
+        if spec.update_schedule is not Automatic:  # TrainingUpdateSchedule
+            steps = step_groups(spec.update_schedule, refs)
+            updater.step = scheduled(updater.step, lambda: updater.count, updater.params,
+                                     steps)
+        return updater
 
     def set_schedule(self, batches_per_round: int, rounds: int) -> None:
         """The round length and count: what Round/Batch and the schedule count against."""
