@@ -59,30 +59,24 @@ class Objective:
 
 def feeding_layer(net: Layer, port: str) -> Layer | None:
     """The leaf layer whose output becomes ``net``'s output ``port`` (None for a pass-through)."""
+    return _feeding(net, port)[0]
+
+
+def _feeding(net: Layer, port: str) -> tuple[Layer | None, str]:
+    """The leaf layer (None for a pass-through) and its port behind ``net``'s output port."""
     while isinstance(net, Container):
         src = net.edges.get(PortRef(None, port))
         if src is None or src.node is None:
-            return None
+            return None, port
         net, port = net.nodes[src.node], src.port
-    return net
+    return net, port
 
 
 def is_loss_port(net: Layer, port: str) -> bool:
-    layer = feeding_layer(net, port)
+    layer, src = _feeding(net, port)
     if layer is None or not layer.is_loss:
         return False
-    src = _source_port(net, port)  # a layer may give losses and other outputs (NetGANOperator)
-    return src in getattr(layer, "loss_outputs", (src,))
-
-
-def _source_port(net: Layer, port: str) -> str:
-    """The port of the leaf layer that becomes ``net``'s output ``port``."""
-    while isinstance(net, Container):
-        src = net.edges.get(PortRef(None, port))
-        if src is None or src.node is None:
-            return port
-        net, port = net.nodes[src.node], src.port
-    return port
+    return src in getattr(layer, "loss_outputs", (src,))  # NetGANOperator: some ports only
 
 
 def automatic_loss(net: Layer, port: str, target: np.ndarray | None) -> Layer:
