@@ -17,13 +17,15 @@ without a gradient).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OptionError, TrainingError
 from ..symbols import All, Automatic
-from .arrays import ArrayRef, matches
+
+if TYPE_CHECKING:  # the option's parser is read with the options table: no torch at import
+    from torch import nn
+
+    from .arrays import ArrayRef
 
 HEAD = "NetTrain"
 Group = tuple[tuple[Any, ...], int]   # (specs, any of which selects an array; repeat count)
@@ -69,6 +71,7 @@ def _group(head: str, g: Any) -> Group:
 def step_groups(groups: Sequence[Group], refs: Sequence[ArrayRef]
                 ) -> list[frozenset[int]]:
     """For each step of one cycle, the ids of the torch parameters it updates."""
+    from .arrays import matches
     out = []
     for specs, repeat in groups:
         params = {id(p) for ref in refs for p in ref.params
