@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import LayerError
+from ..ports import PortRef
 from ..shapes import REAL, PortType
 from ..symbols import Automatic, CosineDistance, EuclideanDistance, LogisticSigmoid, Symbol
 from .base import Layer, PortMismatch, Types
-from .inner import as_net, lift, meet, one_in_one_out, short, solve, strip
+from .basic import ElementwiseLayer
+from .inner import GRAPHS, as_net, lift, meet, one_in_one_out, short, solve, strip
 from .operators import Operator
 
 DISTANCES = (EuclideanDistance, CosineDistance)
@@ -153,11 +155,9 @@ class NetGANOperator(Operator):
 
 
 def _ends_in_sigmoid(net: Layer) -> bool:
-    from ..graph.net import Container
-    from ..ports import PortRef
-    from .basic import ElementwiseLayer
+    """Whether the net's output comes from a LogisticSigmoid (the Automatic GAN loss)."""
     port = net.visible_outputs()[0]
-    while isinstance(net, Container):
+    while isinstance(net, GRAPHS["Container"]):
         src = net.edges.get(PortRef(None, port))
         if src is None or src.node is None:
             return False
