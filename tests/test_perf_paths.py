@@ -356,3 +356,25 @@ def test_inlined_code_compiles_and_exports():
     for k in want:
         torch.testing.assert_close(got[k], want[k])
         torch.testing.assert_close(exported[k], want[k])
+
+
+def test_evaluation_reads_arrays_as_plain_attributes():
+    # The evaluator's forward is the generated forward with each layer's arrays read from a
+    # ParameterView (no nn.Module.__getattr__ per array): the same outputs, the same tensors.
+    from netgraph.backend.lower import ParameterView
+    net = NetInitialize(NetGraph(
+        {"a": LinearLayer(4), "t": Tanh, "n": NetChain([LinearLayer(3), Ramp]),
+         "b": BatchNormalizationLayer(), "d": DropoutLayer(0.5), "out": LinearLayer(2)},
+        [("a", "t", "n", "b", "d", "out")], Input=5))
+    ev = ev_mod.evaluator(net)
+    views = ev.forward.__func__.__globals__["_V"]
+    assert all(isinstance(v, ParameterView) for v in views)
+    assert views[0].Weights is ev.module.layers["a"].Weights
+    x = torch.randn(7, 5)
+    with torch.inference_mode():
+        got, want = ev.forward(Input=x), ev.module.forward(Input=x)
+    assert torch.equal(got["Output"], want["Output"])
+    assert np.allclose(net(x.numpy()), want["Output"].numpy())
+    # NetEvaluationMode="Train": the views reach the module's mode (dropout drops)
+    out = net(np.ones((64, 5), np.float32), NetEvaluationMode="Train", RandomSeeding=1)
+    assert not np.allclose(out, net(np.ones((64, 5), np.float32)))

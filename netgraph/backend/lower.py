@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import linecache
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import count
 from typing import Any
 
@@ -32,7 +32,8 @@ from .plan import Plan, Step, identifier, make_plan, optional_ports
 from .shared import tie_shared
 
 __all__ = ["GraphModule", "build_module", "check_ready", "forward_lines", "generate_forward",
-           "identifier", "load_source", "lower", "optional_ports"]
+           "identifier", "inference_forward", "load_source", "lower", "optional_ports",
+           "ParameterView"]
 
 _ids = count()
 
@@ -173,33 +174,68 @@ def _release_name(kind: str, name: str) -> None:
     _free_names.setdefault(kind, []).append(name)
 
 
-def generate_forward(plan: Plan, modules: Mapping[str, nn.Module] | None = None) -> str:
+def generate_forward(plan: Plan, modules: Mapping[str, nn.Module] | None = None,
+                     refs: Sequence[str] | None = None) -> str:
     """Python source of ``forward``: one statement per step of the plan, values dropped
-    right after their last use. Without ``modules`` every layer is called as a module."""
+    right after their last use. Without ``modules`` every layer is called as a module;
+    ``refs`` names each step's module otherwise than ``self.layers[...]``."""
     lines = [f"def forward(self, {plan.signature}_lengths=None, _states=None):",
              # lengths or hidden states: the generated forward_ext (backend/extended.py)
              "    if _lengths is not None or _states is not None:",
              f"        return self.forward_ext({plan.call_args()}"
              "_lengths=_lengths, _states=_states)", *plan.checks]
-    for step in plan.steps:
-        lines += forward_lines(step, None if modules is None else modules[step.key])
+    for i, step in enumerate(plan.steps):
+        lines += forward_lines(step, None if modules is None else modules[step.key],
+                               None if refs is None else refs[i])
         if step.dead:
             lines.append(f"    del {', '.join(step.dead)}")
     lines.append("    return {" + plan.returned() + "}")
     return "\n".join(lines) + "\n"
 
 
-def forward_lines(step: Step, module: nn.Module | None) -> list[str]:
+def forward_lines(step: Step, module: nn.Module | None, ref: str | None = None) -> list[str]:
     """The statements of one step in the plain ``forward`` (also what mirroring segments).
 
     Small layers are inlined (``LayerModule.inline``) and a nested graph is called through
     its generated ``forward``: neither pays ``nn.Module.__call__``.
     """
+    ref = ref or step.ref
     ins = [v or "None" for _, v in step.inputs]
     if step.nested:
-        return [f"    _d = {step.ref}.forward({', '.join(ins)})",
+        return [f"    _d = {ref}.forward({', '.join(ins)})",
                 *(f"    {v} = _d[{p!r}]" for p, v, used in step.outputs if used)]
     inline = getattr(module, "inline", None)
-    call = (inline(step.ref, ins) if inline is not None else None) or \
-        f"{step.ref}({', '.join(ins)})"
+    call = (inline(ref, ins) if inline is not None else None) or f"{ref}({', '.join(ins)})"
     return [f"    {', '.join(v if used else '_' for _, v, used in step.outputs)} = {call}"]
+
+
+class ParameterView:
+    """A layer module whose parameters and buffers are plain attributes.
+
+    The generated forward reads ``self.layers[k].Weights``: two ``nn.Module.__getattr__``
+    calls and a ModuleDict lookup per array, about a microsecond each. An evaluator's
+    module is its own and never changes, so its forward reads the arrays from these views
+    instead; anything else (calls, methods, submodules, ``training``) goes to the module.
+    """
+
+    def __init__(self, module: nn.Module) -> None:
+        self.__dict__.update(module._parameters)
+        self.__dict__.update(module._buffers)
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._module(*args, **kwargs)
+
+
+def inference_forward(module: GraphModule) -> Callable[..., dict[str, torch.Tensor]]:
+    """``module.forward`` for a module that will not change (an evaluator's): the same
+    generated code reading each layer's arrays from a :class:`ParameterView`."""
+    plan: Plan = type(module).plan  # type: ignore[attr-defined]
+    mods = {s.key: module.layers[s.module] for s in plan.steps}
+    views = tuple(ParameterView(mods[s.key]) for s in plan.steps)
+    code = generate_forward(plan, mods, [f"_V[{i}]" for i in range(len(views))])
+    ns: dict[str, Any] = {"torch": torch, "F": torch.nn.functional, "_V": views}
+    return load_source(code, "inference", ns, "forward").__get__(module)

@@ -65,7 +65,7 @@ class Evaluator:
     """A net lowered for one device and precision, with its input and output port specs."""
 
     def __init__(self, net: Layer, device: str, dtype: torch.dtype, mode: str = "Test") -> None:
-        from ..backend.lower import lower, optional_ports
+        from ..backend.lower import inference_forward, lower, optional_ports
         g = wrap(net)
         self.head = g.head if isinstance(net, Container) else net.head
         # errors name net's head; "Train": dropout drops, batch norm uses the batch's statistics
@@ -81,7 +81,8 @@ class Evaluator:
         self.scalar_out = {p: not g.out_types[p].dims for p in self.outputs}
         self.by_name = {s.name: s for s in self.inputs}
         self.args = dict(zip((s.name for s in self.inputs), self.module.arg_names, strict=True))
-        self.forward = self.module.forward  # our own module: no hooks to run
+        # our own module, never changed: no hooks to run, arrays read as plain attributes
+        self.forward = inference_forward(self.module)
         self.required = sum(1 for s in self.inputs if s.name not in self.optional)
         self.fast_ports = {s.name: FastPort(s, self.args[s.name], dtype, device)
                            for s in self.inputs}
