@@ -30,7 +30,7 @@ from ..graph.net import Container
 from ..layers.base import Layer
 from ..ports import PortRef
 from ..shapes import PortType
-from .lengths import LenVar, adapter, first_var, handling, mask_fill, mean_fix, unsafe_layers
+from .lengths import LenVar, adapter, first_var, handling, mask_fill, mean_fix
 from .plan import Plan, Step, identifier
 
 
@@ -151,6 +151,14 @@ def _leaf_call(layer: Any, module: nn.Module, ref: str, ins: list[str], lv: LenV
     return lines, (f"_mean_fix({call}, {fix})" if fix else call)
 
 
+def unsafe_layers(plan: Plan, g: Container, modules: Mapping[str, nn.Module]) -> list[str]:
+    """Heads of the layers of ``g`` that receive a padded sequence and cannot mask it."""
+    nodes = g.nodes
+    return [nodes[s.key].head for s in plan.steps
+            if first_var(nodes[s.key], dict(s.lengths)) is not None
+            and handling(nodes[s.key], modules[s.key]) == "unsafe"]
+
+
 def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module], plan: Plan
                      ) -> None:
     """Generate and attach ``forward_ext`` and the static facts to a freshly built module."""
@@ -160,7 +168,7 @@ def attach_extension(module: Any, g: Container, modules: Mapping[str, nn.Module]
     forward_ext = load_source(code, "forward-ext", ns, "forward_ext")
     type(module).forward_ext = forward_ext  # type: ignore[attr-defined]
     type(module).ext_code = code  # type: ignore[attr-defined]
-    bad = unsafe_layers(g, modules, plan.lengths)
+    bad = unsafe_layers(plan, g, modules)
     module.mask_safe, module.unsafe_heads = not bad, tuple(bad)
     module.output_lengths = {p: plan.lengths.get(g.graph.output_source(p)) for p in plan.outputs}
     module.state_types, module.free_states = state_types(g)

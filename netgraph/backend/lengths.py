@@ -81,12 +81,6 @@ def graph_plan(g: Container, input_vars: Mapping[str, LenVar] | None = None
                              lambda k, layer, ins: node_lengths(layer, ins))
 
 
-def input_vars_of(g: Container, k: str, plan: Mapping[PortRef, LenVar]) -> dict[str, LenVar]:
-    layer = g.nodes[k]
-    return {p: plan.get(s) if (s := g.edges.get(PortRef(k, p))) is not None else None
-            for p in layer.input_ports()}
-
-
 # -- mask safety ------------------------------------------------------------------------------
 def adapter(layer: Layer) -> tuple[float, bool]:
     """``(fill value, mean fix)`` of a layer that reduces over time (``time == "reduce"``),
@@ -104,18 +98,6 @@ def handling(layer: Layer, module: nn.Module | Any) -> str:
     if how == "inner":
         return "pointwise" if getattr(module, "mask_safe", False) else "unsafe"
     return HANDLING[how]
-
-
-def unsafe_layers(g: Container, modules: Mapping[str, nn.Module],
-                  plan: Mapping[PortRef, LenVar]) -> list[str]:
-    """Heads of the layers of ``g`` that receive a padded sequence and cannot mask it."""
-    bad = []
-    for k in g.params["order"]:
-        if first_var(g.nodes[k], input_vars_of(g, k, plan)) is None:
-            continue
-        if handling(g.nodes[k], modules[k]) == "unsafe":
-            bad.append(g.nodes[k].head)
-    return bad
 
 
 # -- runtime helpers (used by modules and by the generated code) --------------------------------

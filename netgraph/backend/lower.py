@@ -88,8 +88,8 @@ def _check_stand_ins(net: Layer, head: str) -> None:
 
 
 def _check_ports(net: Container, head: str) -> None:
-    for side, types, ports in (("input", net.in_types, net.params["inputs"]),
-                               ("output", net.out_types, net.params["outputs"])):
+    for side, types, ports in (("input", net.in_types, net.graph.inputs),
+                               ("output", net.out_types, net.graph.outputs)):
         for p in ports:
             t = types.get(p)
             if t is None or not t.is_known():

@@ -35,7 +35,7 @@ class Inner:
         self.graph = isinstance(layer, Container)
         self.ins, self.outs = (layer.input_ports(), layer.output_ports())
         if self.graph:
-            self.args = dict(zip(layer.params["inputs"], module.arg_names, strict=False))
+            self.args = dict(zip(layer.input_ports(), module.arg_names, strict=False))
             self.safe = bool(module.mask_safe)
         else:
             how = handling(layer, module)
@@ -176,8 +176,8 @@ def fused_step(layer: O.NetFoldOperator) -> tuple[str, ...] | None:
     path: tuple[str, ...] = ()
     if isinstance(net, Container) and len(net.nodes) == 1:
         (k, node), = net.nodes.items()
-        same = (net.params["inputs"] == node.input_ports()
-                and net.params["outputs"] == node.output_ports()
+        same = (net.graph.inputs == node.input_ports()
+                and net.graph.outputs == node.output_ports()
                 and all(s.node is None and s.port == d.port or d.node is None and s.port ==
                         d.port for d, s in net.edges.items()))
         net, path = (node, (k,)) if same else (net, ())

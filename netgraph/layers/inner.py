@@ -33,9 +33,9 @@ def solve(head: str, net: Layer, ins: Types, outs: Types) -> tuple[Layer, Types,
     the types of those ports."""
     g = GRAPHS["wrap"](net)
     try:
-        gi = {p: meet(p, g.in_types.get(p, PortType()), ins.get(p)) for p in g.params["inputs"]}
+        gi = {p: meet(p, g.in_types.get(p, PortType()), ins.get(p)) for p in g.input_ports()}
         go = {p: meet(p, g.out_types.get(p, PortType()), outs.get(p))
-              for p in g.params["outputs"]}
+              for p in g.output_ports()}
         s = g.specialize(gi, go)
     except ShapeError as e:
         raise ShapeError(head, f"in its inner net, {str(e)}") from None
