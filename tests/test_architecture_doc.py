@@ -21,6 +21,7 @@ NAMES = [
     ("netgraph.backend.mirror_plan", "mirrored_graph_class"),
     ("netgraph.backend.base", "lowers"), ("netgraph.train.options", "OPTIONS"),
     ("netgraph.coders.base", "Coder"), ("netgraph.runtime.evaluate", "Evaluator"),
+    ("netgraph.runtime.boundary", "PortCodec"),
 ]
 
 
