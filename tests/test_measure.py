@@ -27,12 +27,10 @@ def measure(spec, probs=PROBS, true=TRUE, batches=3, binary=False, classes=C):
     ks = (int(m.param),) if m.builtin.name in ("Accuracy", "ErrorRate") and m.param else ()
     stats = ClassStats(classes, list(range(1, classes + 1)) if not binary else [False, True],
                        ks, entropy=True, roc=True, binary=binary)
-    total = None
+    acc = stats.new()
     for p, t in zip(np.array_split(probs, batches), np.array_split(true, batches), strict=True):
-        target = torch.as_tensor(t if binary else t + 1)
-        v = stats.batch(torch.as_tensor(p), target)
-        total = v if total is None else total + v
-    return value_of(m, stats.counts(total.numpy()))
+        acc.add(torch.as_tensor(p), torch.as_tensor(t if binary else t + 1))
+    return value_of(m, acc.counts())
 
 
 def test_accuracy_error_rate_and_top_k():
@@ -136,18 +134,34 @@ def test_binary_outputs():
 
 def test_one_hot_targets_equal_index_targets():
     stats = ClassStats(C, [1, 2, 3, 4])
-    a = stats.batch(torch.as_tensor(PROBS), torch.as_tensor(TRUE + 1))
-    b = stats.batch(torch.as_tensor(PROBS), torch.as_tensor(np.eye(C)[TRUE]))
-    assert torch.equal(a, b)
+    a, b = stats.new(), stats.new()
+    a.add(torch.as_tensor(PROBS), torch.as_tensor(TRUE + 1))
+    b.add(torch.as_tensor(PROBS), torch.as_tensor(np.eye(C)[TRUE]))
+    assert np.array_equal(a.counts().confusion, b.counts().confusion)
+
+
+def test_per_batch_counts():
+    stats = ClassStats(C, [1, 2, 3, 4], ks=(2,), entropy=True)
+    acc = stats.new()
+    parts = list(zip(np.array_split(PROBS, 4), np.array_split(TRUE, 4), strict=True))
+    for p, t in parts:
+        acc.add(torch.as_tensor(p), torch.as_tensor(t + 1))
+    batches = acc.batch_counts()
+    assert [c.n for c in batches] == [len(t) for _, t in parts]
+    for c, (p, t) in zip(batches, parts, strict=True):
+        assert c.hits == (p.argmax(1) == t).sum()
+        assert c.topk[2] == metrics.top_k_accuracy_score(t, p, k=2, labels=range(C)) * len(t)
+        assert c.entropy == pytest.approx(-(p * np.log(p)).sum())
+    last = acc.last_counts()
+    assert (last.n, last.hits) == (batches[-1].n, batches[-1].hits)
 
 
 def regression(spec, y, yhat, batches=3):
     m = parse_one(spec, "Test")
-    stats, total = RegressionStats(), None
+    acc = RegressionStats().new()
     for a, b in zip(np.array_split(yhat, batches), np.array_split(y, batches), strict=True):
-        v = stats.batch(torch.as_tensor(a), torch.as_tensor(b))
-        total = v if total is None else total + v
-    return value_of(m, stats.counts(total.numpy()))
+        acc.add(torch.as_tensor(a), torch.as_tensor(b))
+    return value_of(m, acc.counts())
 
 
 def test_regression_against_sklearn():

@@ -20,7 +20,6 @@ import torch
 from torch import Tensor
 
 from ..errors import TrainingError
-from .builtin import ClassCounts
 from .spec import Measurement
 from .stats import ClassStats, RegressionStats
 
@@ -62,15 +61,19 @@ class Meter:
         self.ms, self.sources, self.ports, self.head = measurements, sources, ports, head
         self.keep = per_batch
         self.batch_keys = [m.key for m in measurements if per_batch and m.per_batch]
+        self.unique = list({id(s): s for s in sources.values()}.values())
+        self.others = [m for m in measurements if m.builtin is None and not m.is_loss]
         self.lists: dict[str, list[Any]] = {k: [] for k in self.batch_keys}
         self.start()
 
     def start(self) -> None:
-        # The last pass's records still answer latest() until a batch of this pass comes.
-        self.previous = (getattr(self, "records", {}), getattr(self, "values", {}))
-        self.totals: dict[str, Tensor] = {}
-        self.records: dict[str, list[Tensor]] = {}
-        self.values: dict[str, list[tuple[float, int]]] = {}
+        # The last pass still answers latest() until a batch of this pass comes.
+        self.previous = getattr(self, "passes", {}), getattr(self, "records", {}), \
+            getattr(self, "values", {})
+        self.passes: dict[str, Any] = {}                  # source port -> its pass's stats
+        self.totals: dict[str, Tensor] = {}               # NetPort key -> summed values
+        self.records: dict[str, list[Tensor]] = {}        # NetPort key -> batch means
+        self.values: dict[str, list[tuple[float, int]]] = {}   # function -> (value, n)
         self.examples = 0
 
     # -- per batch --------------------------------------------------------------------
@@ -78,27 +81,20 @@ class Meter:
               info: Callable[[], Any] | None = None) -> None:
         n = int(next(iter(feeds.values())).shape[0])
         self.examples += n
-        done: dict[int, Tensor] = {}
-        for m in self.ms:
-            if m.builtin is not None:
-                src = self.sources[m.key]
-                v = done.get(id(src))
-                if v is None:
-                    v = done[id(src)] = src.stats.batch(out[src.pred], feeds[src.target])
-                    self._add(_src(src), v)
-                    if self.keep and isinstance(src.stats, ClassStats):
-                        self.records.setdefault(_src(src), []).append(_small(src.stats, v))
-            elif m.port is not None:
+        for src in self.unique:
+            p = self.passes.get(src.port)
+            if p is None:
+                p = self.passes[src.port] = src.stats.new()
+            p.add(out[src.pred], feeds[src.target])
+        for m in self.others:
+            if m.port is not None:
                 x = out[self.ports[m.key]].detach().to(torch.float64)
-                self._add(_port(m), x.sum(0))                         # (port dims...)
+                t = self.totals.get(m.key)
+                self.totals[m.key] = x.sum(0) if t is None else t + x.sum(0)   # (port dims)
                 if self.keep and m.per_batch:
-                    self.records.setdefault(_port(m), []).append(x.mean(0))
-            elif m.function is not None and m.per_batch and info is not None:
+                    self.records.setdefault(m.key, []).append(x.mean(0))
+            elif m.per_batch and info is not None:
                 self.values.setdefault(m.key, []).append((self._call(m, info), n))
-
-    def _add(self, key: str, v: Tensor) -> None:
-        t = self.totals.get(key)
-        self.totals[key] = v if t is None else t + v
 
     def _call(self, m: Measurement, info: Callable[[], Any]) -> float:
         value = m.function(info())  # type: ignore[misc]
@@ -113,14 +109,17 @@ class Meter:
     # -- at the end of a pass -------------------------------------------------------------
     def end(self, info: Callable[[], Any] | None = None) -> dict[str, Any]:
         """The pass's value of every measurement (one host sync)."""
-        totals = {k: v.cpu().numpy() for k, v in self.totals.items()}
+        counts = {port: p.counts() for port, p in self.passes.items()}
         out: dict[str, Any] = {}
         for m in self.ms:
             if m.builtin is not None:
                 src = self.sources[m.key]
-                out[m.key] = value_of(m, src.stats.counts(totals[_src(src)]))
+                c = counts.get(src.port)
+                out[m.key] = value_of(m, c if c is not None else src.stats.new().counts())
             elif m.port is not None:
-                out[m.key] = aggregate(totals[_port(m)] / max(self.examples, 1), m.aggregation)
+                total = self.totals[m.key].cpu().numpy() if m.key in self.totals else \
+                    np.array(math.nan)
+                out[m.key] = aggregate(total / max(self.examples, 1), m.aggregation)
             elif m.key in self.values:
                 vals = self.values[m.key]
                 out[m.key] = sum(v * n for v, n in vals) / max(sum(n for _, n in vals), 1)
@@ -133,18 +132,16 @@ class Meter:
         return out
 
     def _extend_lists(self) -> None:
-        host = {k: torch.stack(v).cpu().numpy() for k, v in self.records.items()}
+        per_batch = {port: p.batch_counts() for port, p in self.passes.items()}
         for m in self.ms:
             if m.key not in self.lists:
                 continue
             if m.builtin is not None:
-                src = self.sources[m.key]
-                stats = src.stats
-                self.lists[m.key] += [value_of(m, _unsmall(stats, r))  # type: ignore[arg-type]
-                                      for r in host.get(_src(src), [])]
+                self.lists[m.key] += [value_of(m, c)
+                                      for c in per_batch.get(self.sources[m.key].port, [])]
             elif m.port is not None:
-                self.lists[m.key] += [aggregate(r, m.aggregation)
-                                      for r in host.get(_port(m), [])]
+                self.lists[m.key] += [aggregate(r.cpu().numpy(), m.aggregation)
+                                      for r in self.records.get(m.key, [])]
             else:
                 self.lists[m.key] += [v for v, _ in self.values.get(m.key, [])]
 
@@ -153,29 +150,22 @@ class Meter:
 
     def latest(self) -> dict[str, Any]:
         """The per-batch measurements of the last batch (for progress reports)."""
+        passes, records, values = ((self.passes, self.records, self.values) if self.examples
+                                   else self.previous)
         found: dict[str, Any] = {}
-        records, values = (self.records, self.values) if self.examples else self.previous
         for m in self.ms:
             if m.key not in self.lists:
                 continue
             if m.builtin is not None:
-                src = self.sources[m.key]
-                rec = records.get(_src(src))
-                if rec:
-                    found[m.key] = value_of(m, _unsmall(src.stats, rec[-1].cpu().numpy()))  # type: ignore[arg-type]
-            elif m.port is not None and records.get(_port(m)):
-                found[m.key] = aggregate(records[_port(m)][-1].cpu().numpy(), m.aggregation)
+                p = passes.get(self.sources[m.key].port)
+                c = None if p is None else p.last_counts()
+                if c is not None:
+                    found[m.key] = value_of(m, c)
+            elif m.port is not None and records.get(m.key):
+                found[m.key] = aggregate(records[m.key][-1].cpu().numpy(), m.aggregation)
             elif values.get(m.key):
                 found[m.key] = values[m.key][-1][0]
         return found
-
-
-def _src(src: Source) -> str:
-    return "output:" + src.port     # the totals of a source's counts
-
-
-def _port(m: Measurement) -> str:
-    return "port:" + m.key          # the totals of a NetPort measurement
 
 
 def value_of(m: Measurement, counts: Any) -> Any:
@@ -184,17 +174,3 @@ def value_of(m: Measurement, counts: Any) -> Any:
     if b is None or b.fn is None:
         raise TypeError(f"{m.key} is not a built-in measurement with a value")
     return b.fn(counts, m.param, m.averaging)
-
-
-def _small(stats: ClassStats, v: Tensor) -> Tensor:
-    """A batch's record: examples, correct, top-k hits, entropy."""
-    n = stats.c
-    conf = v[:n * n].reshape(n, n)
-    return torch.cat([conf.sum().reshape(1), torch.diagonal(conf).sum().reshape(1),
-                      v[n * n:n * n + len(stats.ks) + 1]])
-
-
-def _unsmall(stats: ClassStats, r: np.ndarray) -> ClassCounts:
-    topk = {k: float(r[2 + j]) for j, k in enumerate(stats.ks)}
-    return ClassCounts(np.zeros((0, 0)), stats.labels, topk, float(r[2 + len(stats.ks)]),
-                       examples=float(r[0]), correct=float(r[1]))

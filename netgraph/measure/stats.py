@@ -1,11 +1,11 @@
-"""Per-batch sufficient statistics on tensors, summed over a round.
+"""Sufficient statistics of a pass over batches, collected on tensors.
 
-A :class:`ClassStats` turns one batch of predicted probabilities and targets into one flat
-float64 vector on the batch's device (the confusion matrix, top-k hits, summed entropy, ROC
-counts): a few vectorized torch operations, no host sync and no Python loop over examples.
-Vectors add up over batches; :meth:`ClassStats.counts` unpacks a sum into
-:class:`~.builtin.ClassCounts` at the end of a round. :class:`RegressionStats` does the same
-with residual sums.
+A classification batch costs two tensor operations: the predicted class (argmax) and one
+code per example, ``target * classes + prediction``, kept on the device. At the end of the
+pass one ``bincount`` of all codes gives the confusion matrix, and the codes of each batch
+give its hits: no host sync and no Python loop over examples until then. Top-k hits,
+entropy and ROC counts (WL's 140 thresholds) add a few operations per batch, only when a
+measurement needs them. :class:`RegressionStats` sums residuals the same way.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .builtin import THRESHOLDS, ClassCounts, RegressionCounts
 
 
 class ClassStats:
-    """Statistics of a classification output with ``classes`` classes.
+    """What to collect for a classification output with ``classes`` classes.
 
     ``binary``: the output is one probability per example (CrossEntropyLossLayer "Binary"),
     read as the two classes (False, True). Targets are 1-based class indices or probability
@@ -28,75 +28,134 @@ class ClassStats:
                  entropy: bool = False, roc: bool = False, binary: bool = False) -> None:
         self.c, self.labels, self.ks, self.binary = classes, labels, ks, binary
         self.entropy, self.roc = entropy, roc
-        n = classes
-        self.size = n * n + len(ks) + 1 + (2 * n * len(THRESHOLDS) if roc else 0)
-        self._thr: Tensor | None = None
+
+    def new(self) -> ClassPass:
+        return ClassPass(self)
 
     def probabilities(self, pred: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-        """(probabilities (examples, classes), 0-based target classes (examples,))."""
+        """(probabilities (examples, classes), 1-based target classes (examples,))."""
         pred = pred.detach()
         if self.binary:
             p = pred.reshape(-1).to(torch.float64)
             probs = torch.stack([1 - p, p], dim=1)                    # (examples, 2)
-            return probs, (target.reshape(-1) >= 0.5).long()
+            return probs, (target.reshape(-1) >= 0.5).long() + 1
         probs = pred.reshape(-1, self.c)                             # (examples, classes)
         if target.dim() == pred.dim() and target.shape[-1] == self.c and \
                 target.is_floating_point():
-            return probs, target.reshape(-1, self.c).argmax(-1)      # one-hot / probabilities
-        return probs, target.reshape(-1).long() - 1                  # 1-based indices
+            return probs, target.reshape(-1, self.c).argmax(-1) + 1  # one-hot / probabilities
+        t = target.reshape(-1)
+        return probs, t if t.dtype == torch.int64 else t.long()      # 1-based indices
 
-    def batch(self, pred: Tensor, target: Tensor) -> Tensor:
-        """The statistics vector of one batch (float64, on the batch's device)."""
-        probs, t = self.probabilities(pred, target)
-        n = self.c
+
+class ClassPass:
+    """The statistics of one pass (a round, a validation pass) of a classification output."""
+
+    def __init__(self, spec: ClassStats) -> None:
+        self.s = spec
+        self.codes: list[Tensor] = []       # per batch: target * classes + prediction
+        self.extra: list[Tensor] = []       # per batch: top-k hits and entropy, when asked
+        self.roc: Tensor | None = None      # (2, classes, thresholds) summed
+        self._thr: Tensor | None = None
+
+    def add(self, pred: Tensor, target: Tensor) -> None:
+        s = self.s
+        probs, t = s.probabilities(pred, target)
         guess = probs.argmax(-1)                                     # (examples,)
-        parts = [torch.bincount(t * n + guess, minlength=n * n).to(torch.float64)]
-        for k in self.ks:
-            top = probs.topk(min(k, n), dim=-1).indices              # (examples, k)
-            parts.append((top == t[:, None]).any(-1).sum().reshape(1).to(torch.float64))
-        if self.entropy:
-            ent = -torch.special.xlogy(probs, probs).sum().to(torch.float64)
-        else:
-            ent = probs.new_zeros((), dtype=torch.float64)
-        parts.append(ent.reshape(1))
-        if self.roc:
-            parts += self._roc(probs, t)
-        return torch.cat(parts)
+        self.codes.append(torch.add(guess, t, alpha=s.c))            # (examples,)
+        if s.ks or s.entropy:
+            extra = [(probs.topk(min(k, s.c), dim=-1).indices == (t - 1)[:, None]).any(-1)
+                     .sum().to(torch.float64) for k in s.ks]
+            if s.entropy:
+                extra.append(-torch.special.xlogy(probs, probs).sum().to(torch.float64))
+            self.extra.append(torch.stack(extra))
+        if s.roc:
+            roc = self._roc(probs, t - 1)
+            self.roc = roc if self.roc is None else self.roc + roc
 
-    def _roc(self, probs: Tensor, t: Tensor) -> list[Tensor]:
+    def _roc(self, probs: Tensor, t: Tensor) -> Tensor:
         if self._thr is None or self._thr.device != probs.device:
             self._thr = torch.as_tensor(THRESHOLDS, dtype=probs.dtype, device=probs.device)
         above = probs[:, :, None] >= self._thr                      # (examples, classes, T)
-        actual = torch.nn.functional.one_hot(t, self.c).bool()[:, :, None]
+        actual = torch.nn.functional.one_hot(t, self.s.c).bool()[:, :, None]
         tp = (above & actual).sum(0)                                 # (classes, T)
-        fp = above.sum(0) - tp
-        return [tp.reshape(-1).to(torch.float64), fp.reshape(-1).to(torch.float64)]
+        return torch.stack([tp, above.sum(0) - tp])
 
-    def counts(self, total: np.ndarray) -> ClassCounts:
-        """Unpack a (summed) statistics vector."""
-        n, i = self.c, self.c * self.c
-        conf = total[:i].reshape(n, n).round().astype(np.int64)
-        topk = {k: float(total[i + j]) for j, k in enumerate(self.ks)}
-        i += len(self.ks)
-        counts = ClassCounts(conf, self.labels, topk, float(total[i]))
-        i += 1
-        if self.roc:
-            m = n * len(THRESHOLDS)
-            counts.roc_tp = total[i:i + m].reshape(n, -1)
-            counts.roc_fp = total[i + m:i + 2 * m].reshape(n, -1)
+    # -- at the end of the pass (host) ----------------------------------------------------
+    def counts(self) -> ClassCounts:
+        n = self.s.c
+        if self.codes:
+            codes = torch.cat(self.codes)
+            conf = torch.bincount(codes, minlength=n * (n + 1))[n:].reshape(n, n)
+            confusion = conf.cpu().numpy().astype(np.int64)
+        else:
+            confusion = np.zeros((n, n), np.int64)
+        extra = (torch.stack(self.extra).sum(0).cpu().numpy() if self.extra
+                 else np.zeros(len(self.s.ks) + int(self.s.entropy)))
+        counts = self._counts(extra)
+        counts.confusion = confusion
+        if self.roc is not None:
+            roc = self.roc.cpu().numpy().astype(np.float64)
+            counts.roc_tp, counts.roc_fp = roc[0], roc[1]
         return counts
+
+    def batch_counts(self) -> list[ClassCounts]:
+        """Each batch's counts (enough for the per-batch measurements)."""
+        if not self.codes:
+            return []
+        n = self.s.c
+        hits = ((torch.cat(self.codes) + 1) % (n + 1) == 0).cpu().numpy()
+        sizes = [int(c.shape[0]) for c in self.codes]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        per = np.add.reduceat(hits, starts) if hits.size else np.zeros(len(sizes))
+        extra = (torch.stack(self.extra).cpu().numpy() if self.extra
+                 else np.zeros((len(sizes), 0)))
+        out = []
+        for i, size in enumerate(sizes):
+            c = self._counts(extra[i])
+            c.examples, c.correct = float(size), float(per[i]) if size else 0.0
+            out.append(c)
+        return out
+
+    def last_counts(self) -> ClassCounts | None:
+        if not self.codes:
+            return None
+        n, codes = self.s.c, self.codes[-1]
+        c = self._counts(self.extra[-1].cpu().numpy() if self.extra else np.zeros(0))
+        c.examples = float(codes.shape[0])
+        c.correct = float(((codes + 1) % (n + 1) == 0).sum())
+        return c
+
+    def _counts(self, extra: np.ndarray) -> ClassCounts:
+        ks = self.s.ks
+        topk = {k: float(extra[j]) for j, k in enumerate(ks)}
+        ent = float(extra[len(ks)]) if self.s.entropy else 0.0
+        return ClassCounts(np.zeros((0, 0), np.int64), self.s.labels, topk, ent)
 
 
 class RegressionStats:
     """Residual sums of a regression output: count, sum r^2, sum |r|, sum y, sum y^2."""
 
-    size = 5
+    def new(self) -> RegressionPass:
+        return RegressionPass()
 
-    def batch(self, pred: Tensor, target: Tensor) -> Tensor:
+
+class RegressionPass:
+    def __init__(self) -> None:
+        self.total: Tensor | None = None
+
+    def add(self, pred: Tensor, target: Tensor) -> None:
         y = target.detach().to(torch.float64).reshape(-1)
         r = pred.detach().to(torch.float64).reshape(-1) - y
-        return torch.stack([y.new_tensor(float(y.numel())), (r * r).sum(), r.abs().sum(),
-                            y.sum(), (y * y).sum()])
+        v = torch.stack([y.new_tensor(float(y.numel())), (r * r).sum(), r.abs().sum(),
+                         y.sum(), (y * y).sum()])
+        self.total = v if self.total is None else self.total + v
 
-    def counts(self, total: np.ndarray) -> RegressionCounts:
+    def counts(self) -> RegressionCounts:
+        total = np.zeros(5) if self.total is None else self.total.cpu().numpy()
         return RegressionCounts(*(float(x) for x in total))
+
+    def batch_counts(self) -> list:
+        return []
+
+    def last_counts(self) -> None:
+        return None
