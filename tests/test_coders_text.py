@@ -163,3 +163,12 @@ def test_text_json_round_trip():
               NetDecoder(["Characters", "xyz"]), NetDecoder(["Tokens", ["a"]])]
     for c in coders:
         assert type(c).from_json(c.to_json()) == c
+
+
+def test_sequence_decoders_fit_a_sequence_or_one_vector():
+    dec = NetDecoder(["Characters", "abc"])
+    assert dec.check_port(PortType((VARYING, None), "Real"), 'port "Output"') == PortType(
+        (VARYING, 3), "Real")
+    assert dec.check_port(PortType((3,), "Real"), 'port "Output"') == PortType((3,), "Real")
+    with pytest.raises(Exception, match='port "Output" holds a vector of size 4'):
+        dec.check_port(PortType((4,), "Real"), 'port "Output"')

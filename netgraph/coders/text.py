@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..shapes import VARYING, PortType
+from ..shapes import VARYING, PortType, UnifyError, unify
 from ..symbols import All, Automatic, Symbol
 from .base import CoderError, show
 from .values import NetDecoder, NetEncoder
@@ -363,6 +363,15 @@ class SequenceDecoder(NetDecoder):
     @property
     def depth(self) -> int | None:
         return None  # a vector (one element) or a sequence of vectors
+
+    def check_port(self, port_type: PortType, where: str) -> PortType:
+        """A sequence of vectors, or (as WL) a single vector decoded as one element."""
+        if port_type.rank == 1:
+            try:
+                return unify(PortType((len(self.texts()),), "Real"), port_type)
+            except UnifyError:
+                pass
+        return super().check_port(port_type, where)
 
     def as_batch(self, x: Any) -> tuple[Any, bool]:
         if isinstance(x, (list, tuple)) and x and all(
