@@ -68,3 +68,18 @@ def test_errors():
         NetMeasurements(NET, {"Input": X, "Output": Y}, "Accuracy", BatchSise=3)
     with pytest.raises(NetGraphError, match="^NetMeasurements: "):
         NetMeasurements(NET, {"Input": X}, "Accuracy")
+
+
+def test_class_labels_come_from_the_decoder():
+    labels = np.where(X[:, 0] > 0, "pos", "neg")
+    net = NetInitialize(NetChain([LinearLayer(2), SoftmaxLayer()], Input=3,
+                                 Output=NetDecoder(["Class", ["neg", "pos"]])), RandomSeeding=4)
+    pred = np.asarray(net(X, None)).argmax(1)
+    got = NetMeasurements(net, {"Input": X, "Output": list(labels)}, "Precision")
+    ref = metrics.precision_score(labels, np.array(["neg", "pos"])[pred], average=None,
+                                  labels=["neg", "pos"], zero_division=np.nan)
+    assert list(got) == ["neg", "pos"]
+    assert list(got.values()) == pytest.approx(list(ref), nan_ok=True)
+    r = NetTrain(net, {"Input": X, "Output": list(labels)}, All, MaxTrainingRounds=1,
+                 TrainingProgressReporting=None, TrainingProgressMeasurements="Recall")
+    assert list(r["RoundMeasurements"]["Recall"]) == ["neg", "pos"]

@@ -87,6 +87,17 @@ def exposures(ms: Sequence[Measurement], terms: Sequence[LossTerm], outputs: Seq
     return list(dict.fromkeys(ports))
 
 
+def class_labels(net: Layer) -> dict[str, list]:
+    """The class labels of each output whose "Class" decoder lists them (WL's measurements
+    are keyed by them; without one, classes are 1..n)."""
+    found = {}
+    for port, coder in getattr(net, "coders", {}).items():
+        labels = getattr(coder, "labels", None)
+        if getattr(coder, "kind", None) == "Class" and isinstance(labels, (list, tuple)):
+            found[port] = list(labels)
+    return found
+
+
 @dataclass
 class Meters:
     """The training and the validation meter of a run."""

@@ -166,7 +166,7 @@ class Run:
         self.feeder = self.trainer.feeder = self._feeder()
         self.meters = None if not self.measurements else measuring.meters(
             self.measurements, self.p.objective.terms, self.p.net, self.trainer.keys,
-            self.exposed)
+            self.exposed, measuring.class_labels(self.p.net))
         self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
         self.val = (None if self.p.validation is None else
                     self._data(self.p.validation, False, None, "val"))
