@@ -26,11 +26,12 @@ from .boundary.values import (
 from .cache import EVALUATORS, TYPED
 from .gradients import port_gradients, wants_gradients
 from .modes import mode_of, seeded
+from .speed import CompiledForward, wants_compiled
 from .state import wants_states
 from .stateful import evaluate_with_states
 
 EVAL_OPTIONS = ("TargetDevice", "WorkingPrecision", "BatchSize", "NetEvaluationMode",
-                "RandomSeeding")
+                "RandomSeeding", "PerformanceGoal")
 
 
 def device_of(head: str, spec: Any) -> str:
@@ -64,7 +65,8 @@ def dtype_of(head: str, spec: Any) -> torch.dtype:
 class Evaluator:
     """A net lowered for one device and precision, with its input and output port specs."""
 
-    def __init__(self, net: Layer, device: str, dtype: torch.dtype, mode: str = "Test") -> None:
+    def __init__(self, net: Layer, device: str, dtype: torch.dtype, mode: str = "Test",
+                 compiled: bool = False) -> None:
         from ..backend.lower import inference_forward, lower, optional_ports
         g = wrap(net)
         self.head = g.head if isinstance(net, Container) else net.head
@@ -83,6 +85,8 @@ class Evaluator:
         self.args = dict(zip((s.name for s in self.inputs), self.module.arg_names, strict=True))
         # our own module, never changed: no hooks to run, arrays read as plain attributes
         self.forward = inference_forward(self.module)
+        if compiled:   # PerformanceGoal "TrainingSpeed" (runtime/speed.py)
+            self.forward = CompiledForward(self.forward, self.head, device)
         self.required = sum(1 for s in self.inputs if s.name not in self.optional)
         self.fast_ports = {s.name: FastPort(s, self.args[s.name], dtype, device)
                            for s in self.inputs}
@@ -172,11 +176,13 @@ _DEFAULT = ("cpu", torch.float32)
 
 
 def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float32,
-              mode: str = "Test") -> Evaluator:
-    """The evaluator of ``net`` for a device, precision and NetEvaluationMode (cached outside
-    the net)."""
-    key = (device, dtype) if mode == "Test" else (device, dtype, mode)
-    return EVALUATORS.get_or_make(net, key, lambda: Evaluator(net, device, dtype, mode))
+              mode: str = "Test", compiled: bool = False) -> Evaluator:
+    """The evaluator of ``net`` for a device, precision, NetEvaluationMode and whether its
+    forward is compiled (cached outside the net)."""
+    key = (device, dtype) if mode == "Test" and not compiled else (device, dtype, mode,
+                                                                     compiled)
+    return EVALUATORS.get_or_make(net, key, lambda: Evaluator(net, device, dtype, mode,
+                                                              compiled))
 
 
 def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
@@ -233,21 +239,30 @@ def _evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
         check_options(head, options, EVAL_OPTIONS)
         ev = evaluator(net, device_of(head, options.get("TargetDevice", "CPU")),
                        dtype_of(head, options.get("WorkingPrecision")),
-                       mode_of(head, options.get("NetEvaluationMode")))
+                       mode_of(head, options.get("NetEvaluationMode")),
+                       wants_compiled(head, options.get("PerformanceGoal")))
+        if options.keys() == {"PerformanceGoal"} and not ports and ev.inputs and not ev.coded:
+            result = _fast(ev, data)
+            if result is not None:
+                return result
         with seeded(head, options.get("RandomSeeding"), ev.device):
             return _evaluate_with(net, ev, data, ports, options)
     else:
         ev = EVALUATORS.get(net, _DEFAULT) or evaluator(net)
         if not ports and ev.inputs and not ev.coded:
-            if type(data) is dict or isinstance(data, Mapping):
-                result = ev.fast(data)  # keys other than port names fall back
-            elif len(ev.inputs) == 1 and not isinstance(data, torch.Tensor):
-                result = ev.fast({ev.inputs[0].name: data})
-            else:
-                result = None
+            result = _fast(ev, data)
             if result is not None:
                 return result
     return _evaluate_with(net, ev, data, ports, options)
+
+
+def _fast(ev: Evaluator, data: Any) -> Any:
+    """:meth:`Evaluator.fast` on a dict of ports or one port's data; None to fall back."""
+    if type(data) is dict or isinstance(data, Mapping):
+        return ev.fast(data)  # keys other than port names fall back
+    if len(ev.inputs) == 1 and not isinstance(data, torch.Tensor):
+        return ev.fast({ev.inputs[0].name: data})
+    return None
 
 
 def _evaluate_with(net: Layer, ev: Evaluator, data: Any, ports: tuple[Any, ...],

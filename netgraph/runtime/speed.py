@@ -1,0 +1,82 @@
+"""PerformanceGoal at evaluation (WL: ``net[x, PerformanceGoal -> "TrainingSpeed"]``).
+
+"TrainingSpeed" compiles the evaluator's generated forward with ``torch.compile`` (one graph
+per input shape, torch's guards; on a GPU also replayed as a CUDA graph), which pays off
+for repeated calls of one shape; the first call of a shape is slow (compiling). A failure
+to compile falls back to the eager forward for good, with one warning naming the reason.
+"TrainingMemory" is accepted and changes nothing: evaluation already keeps no activations
+(it runs under ``torch.inference_mode``). Automatic and None evaluate eagerly.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ..errors import OptionError, nearest
+from ..symbols import Automatic
+
+GOALS = ("TrainingSpeed", "TrainingMemory")
+Forward = Callable[..., dict[str, torch.Tensor]]
+
+
+class CompileFallback(RuntimeWarning):
+    """Compiling a forward failed; the eager forward is used instead."""
+
+
+def wants_compiled(head: str, goal: Any) -> bool:
+    """Whether PerformanceGoal ``goal`` asks for the compiled forward (raises on bad input)."""
+    if goal is None or goal is Automatic:
+        return False
+    goals = list(goal) if isinstance(goal, (list, tuple, frozenset, set)) else [goal]
+    for g in goals:
+        if g not in GOALS:
+            raise OptionError(head, f'expected PerformanceGoal to be Automatic, None, '
+                              f'"TrainingSpeed", "TrainingMemory" or a list of them, but '
+                              f"received {g!r}.{nearest(str(g), GOALS)}")
+    return "TrainingSpeed" in goals
+
+
+class CompiledForward:
+    """An evaluator's forward under ``torch.compile``, eager again if compiling fails."""
+
+    def __init__(self, eager: Forward, head: str, device: str) -> None:
+        self.eager, self.head = eager, head
+        self.cuda_graphs = device.startswith("cuda")
+        self.compiled: Forward | None = None
+        self.shapes: set[tuple] = set()
+        self.failed: str | None = None
+
+    def __call__(self, **feeds: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.failed is not None:
+            return self.eager(**feeds)
+        key = tuple((k, tuple(v.shape)) for k, v in feeds.items())
+        if self.cuda_graphs:
+            torch.compiler.cudagraph_mark_step_begin()
+        if key in self.shapes:
+            return self._kept(self.compiled(**feeds))  # type: ignore[misc]
+        try:
+            with warnings.catch_warnings():   # torch's own deprecations, raised while compiling
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", FutureWarning)
+                if self.compiled is None:
+                    self.compiled = torch.compile(
+                        self.eager, dynamic=False,
+                        mode="reduce-overhead" if self.cuda_graphs else None)
+                out = self._kept(self.compiled(**feeds))
+        except Exception as e:  # noqa: BLE001 - any compiler failure means: run eagerly
+            cause = getattr(e, "inner_exception", None) or e
+            text = str(cause).strip()
+            self.failed = f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
+            warnings.warn(f'{self.head}: PerformanceGoal "TrainingSpeed" could not compile the '
+                          f"net ({self.failed[:300]}); evaluating without compiling.",
+                          CompileFallback, stacklevel=4)
+            return self.eager(**feeds)
+        self.shapes.add(key)
+        return out
+
+    def _kept(self, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A CUDA graph's next replay writes over its outputs: hand out copies."""
+        return {k: v.clone() for k, v in out.items()} if self.cuda_graphs else out
