@@ -322,8 +322,8 @@ class Parser:
             return Node(left, (right,), *_pos(left))
         if kind == "postapply":
             return Node(right, (left,), *_pos(right))
-        if kind == "divide":
-            return call("Times", [left, call("Power", [right, Atom(-1, t.line, t.col)], t)], left)
+        if kind == "divide":  # a/b/c is Times[a, Power[b, -1], Power[c, -1]]
+            return _flat("Times", left, call("Power", [right, Atom(-1, t.line, t.col)], t))
         if kind == "tilde":
             self._expect_tilde(t)
             last = self.expression(prec)
@@ -395,9 +395,13 @@ def _pos(e: Expr) -> tuple[int, int]:
 
 
 def _flat(head: str, left: Expr, right: Expr) -> Node:
+    """``head[left, right]`` with unparenthesised ``head[...]`` operands spliced in
+    (``a*b/c`` is ``Times[a, b, Power[c, -1]]``)."""
+    rights = right.args if isinstance(right, Node) and right.name == head and \
+        not right.grouped else (right,)
     if isinstance(left, Node) and left.name == head and not left.grouped:
-        return Node(left.head, (*left.args, right), left.line, left.col)
-    return Node(Symbol(head, left.line, left.col), (left, right), left.line, left.col)
+        return Node(left.head, (*left.args, *rights), left.line, left.col)
+    return Node(Symbol(head, left.line, left.col), (left, *rights), left.line, left.col)
 
 
 def _compare(head: str, left: Expr, right: Expr) -> Node:
