@@ -17,10 +17,15 @@ if importlib.util.find_spec("mathics") is None:
     pytest.skip("Mathics3 is not installed (pip install netgraph[wl-oracle])",
                 allow_module_level=True)
 
+# Importing Mathics3 raises the interpreter-wide limit on int <-> str digits (its
+# settings.py); put it back so that the rest of the suite sees Python's default.
+_DIGITS = sys.get_int_max_str_digits()
 from mathics.core.parser import ast as M  # noqa: E402
 from mathics.core.parser.parser import Parser  # noqa: E402
 from mathics_scanner import MultiLineFeeder  # noqa: E402
 from mathics_scanner.location import ContainerKind  # noqa: E402
+
+sys.set_int_max_str_digits(_DIGITS)
 
 from netgraph.wl.parser import Atom, Symbol, parse  # noqa: E402
 
