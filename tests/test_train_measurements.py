@@ -142,6 +142,9 @@ def test_measurement_errors():
         train(TrainingProgressMeasurements=NetPort("Nope"))
     with pytest.raises(OptionError, match='"ConfusionMatrixPlot" is a plot'):
         train(TrainingProgressMeasurements="ConfusionMatrixPlot")
+    with pytest.raises(OptionError, match="k below the number of classes \\(3 for the output "
+                                          '"Output"\\), but k = 3'):
+        train(TrainingProgressMeasurements=("Accuracy", 3))
     with pytest.raises(OptionError, match='"Source"'):
         train(TrainingProgressMeasurements={"Measurement": "Accuracy", "Source": "Input"})
 

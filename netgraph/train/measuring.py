@@ -148,6 +148,9 @@ def _stats(ms: list[Measurement], terms: Sequence[LossTerm], term: LossTerm, net
         raise OptionError(head, f'classification measurements of the output "{term.port}" need '
                           f"its number of classes, but its type is "
                           f"{t.describe() if t is not None else 'unknown'}.")
+    if ks and max(ks) >= classes:
+        raise OptionError(head, f"a top-k measurement needs k below the number of classes "
+                          f'({classes} for the output "{term.port}"), but k = {max(ks)}.')
     names = (labels.get(term.port) if isinstance(labels, Mapping) else None) or (
         [False, True] if binary else list(range(1, classes + 1)))
     return ClassStats(classes, list(names), ks if "topk" in needs else (),
