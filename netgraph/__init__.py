@@ -48,6 +48,7 @@ from .graph.surgery import (
 from .info import Information
 from .info import html_repr as _html_repr
 from .info import layer_repr as _layer_repr
+from .io.external import NetExternalObject
 from .io.files import Export, Import
 from .io.registry import register_public as _register_public
 from .io.torch_layer import TorchModuleLayer, ToTorchModule
@@ -179,7 +180,7 @@ __all__ = [
     "NetGraph", "NetChain", "NetPort", "NetPortGradient", "Restricted",
     # net functions
     "NetInitialize", "NetExtract", "Information", "Normal",
-    "Export", "Import", "ToTorchModule", "TorchModuleLayer",
+    "Export", "Import", "NetExternalObject", "ToTorchModule", "TorchModuleLayer",
     "NetReplacePart", "NetRename", "NetTake", "NetDrop", "NetAppend", "NetPrepend", "NetJoin",
     "NetFlatten", "NetInsert", "NetDelete", "NetArray", "NetSharedArray", "NetInsertSharedArrays",
     "NetTrain", "TrainerUpdate", "TrainerCurrentLoss", "NetTrainResultsObject",

@@ -291,8 +291,8 @@ def Information(net: Layer | Coder, prop: str | None = None) -> Any:
     >>> Information(NetChain([LinearLayer(3), Tanh], Input=2), "ArraysDimensions")
     {(1, 'Weights'): (3, 2), (1, 'Biases'): (3,)}
     """
-    if isinstance(net, Coder):
-        return net.information(prop)
+    if isinstance(net, Coder) or (not isinstance(net, Layer) and hasattr(net, "information")):
+        return net.information(prop)  # a coder, a NetExternalObject
     if prop is None:
         return {p: Information(net, p) for p in PROPERTIES
                 if p not in ("SummaryGraphic", "Properties", "Arrays", "ArraysByteCount")

@@ -15,7 +15,7 @@ from .archive import read_archive, write_archive
 from .netfile import checkpoint_net, net_from_archive, net_to_archive
 
 FORMATS = {".netgraph": "NetGraph", ".onnx": "ONNX"}
-ELEMENTS = ("Net", "UninitializedNet", "ArrayAssociation", "ArrayList")
+ELEMENTS = ("Net", "UninitializedNet", "ArrayAssociation", "ArrayList", "NetExternalObject")
 EXPORT_OPTIONS = {"NetGraph": (), "ONNX": ("OperatorSetVersion",)}
 
 
@@ -94,8 +94,11 @@ def Import(path: str | os.PathLike, element: str = "Net") -> Any:
 
     Elements, as in WL: "Net" (the default), "UninitializedNet" (the net without its arrays),
     "ArrayAssociation" (``{position: array}``, positions as ``Information(net, "Arrays")``
-    gives them) and "ArrayList". Importing never runs code from the file: a malformed or
-    tampered file is refused with a NetImportError that says what is wrong.
+    gives them) and "ArrayList". ``Import("model.onnx")`` converts an ONNX model's nodes into
+    netgraph layers (a trainable net; see netgraph.io.onnx_import for the operators) and
+    ``Import("model.onnx", "NetExternalObject")`` gives an evaluation-only model run by
+    onnxruntime. Importing never runs code from the file: a malformed or tampered file is
+    refused with a NetImportError that says what is wrong.
     """
     head = "Import"
     path = _path(head, path)
@@ -103,10 +106,17 @@ def Import(path: str | os.PathLike, element: str = "Net") -> Any:
         raise OptionError(head, f"unknown element {element!r}.{nearest(str(element), ELEMENTS)}"
                           f" The elements are {', '.join(ELEMENTS)}.")
     kind = _format(head, path, None)
-    if kind != "NetGraph":
-        raise NetImportError(head, f'cannot import "{path}": netgraph imports .netgraph files; '
-                             f"importing {kind} files is not supported.")
-    net = _read_net(path)
+    if element == "NetExternalObject":
+        if kind != "ONNX":
+            raise NetImportError(head, f'"NetExternalObject" is an element of ONNX files, not '
+                                 f'of {kind} files ("{path}").')
+        from .external import NetExternalObject
+        return NetExternalObject(path)
+    if kind == "ONNX":
+        from .onnx_import import import_onnx
+        net = import_onnx(path)
+    else:
+        net = _read_net(path)
     if element == "UninitializedNet":
         return strip_arrays(net)
     if element in ("ArrayAssociation", "ArrayList"):
