@@ -190,7 +190,7 @@ def _read_last_directly(graph: GraphIR, var: dict[PortRef, str]) -> tuple[str, .
     for k in graph.order:
         layer = graph.nodes[k]
         src = dict(graph.input_sources(k)).get("Input") if layer.takes_last else None
-        if src is None or src.node not in graph.nodes or readers.get(src) != 1:
+        if src is None or src.node is None or readers.get(src) != 1:
             continue
         final = graph.nodes[src.node].last_of.get(src.port)
         if final is not None:

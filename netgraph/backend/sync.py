@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import TrainingError
 from ..graph.net import Container
+from ..graph.walk import has_children, map_children
 from ..layers.base import Layer
 
 
@@ -46,10 +47,9 @@ def arrays_from_module(net: Layer, module: Any) -> Layer:
     reader = getattr(module, "read_net", None)
     if reader is not None:
         return reader(net)  # type: ignore[no-any-return]
-    mapper = getattr(net, "map_inner", None)
     subs = getattr(module, "inner", None) or getattr(module, "layers", None)  # operator, graph
-    if mapper is not None and subs is not None:
-        net = mapper(lambda k, sub: arrays_from_module(sub, subs[k]))
+    if has_children(net) and subs is not None:
+        net = map_children(net, lambda k, sub: arrays_from_module(sub, subs[k]))
     if not net.arrays:
         return net
     read = module.get_arrays()  # type: ignore[operator]

@@ -30,6 +30,7 @@ from .parts import (
     where,
 )
 from .shared import expand_rules
+from .walk import map_children
 
 
 def rules_of(head: str, rules: Any) -> list[tuple[Any, Any]]:
@@ -127,7 +128,7 @@ def _replace_in_operator(head: str, net: Layer, items: list[tuple[tuple, Any]],
             new[part[0]], r = replace_parts(head, new[part[0]], [(part[1:], value)],
                                             path + (part[0],))
             reshaped = reshaped or r
-    out = net.map_inner(lambda k, sub: new[k])  # type: ignore[attr-defined]
+    out = map_children(net, lambda k, sub: new[k])
     if reshaped:  # the outputs follow the new inner nets; the inputs keep their shapes
         try:
             out = out.specialize(dict(net.in_types), {p: PortType() for p in net.output_ports()})

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..errors import OptionError, TrainingError
 from ..graph.net import Container
+from ..graph.walk import children
 from ..layers.base import Layer
 from ..symbols import All, Automatic
 
@@ -53,9 +54,8 @@ def array_refs(net: Layer, module: Any, path: tuple[str, ...] = (),
         return
     if not hasattr(module, "array_parameters") and hasattr(module, "layers"):
         module = module.layers["1"]
-    inner = getattr(net, "inner_nets", None)
-    if inner is not None and hasattr(module, "inner"):  # an operator: the arrays of its nets
-        nets = inner()
+    nets = children(net)
+    if nets and hasattr(module, "inner"):  # an operator: the arrays of its nets
         keys = tuple(nets)
         for k, sub in nets.items():
             yield from array_refs(sub, module.inner[k], path + (k,), levels + (keys,))
