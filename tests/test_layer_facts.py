@@ -156,3 +156,32 @@ def test_a_toy_head_added_through_the_extension_path():
     assert lower(seq).mask_safe   # its time fact is read by bucketing
     out = seq([[[1.0, 2.0]], [[1.0, 2.0], [3.0, 4.0]]])
     np.testing.assert_allclose(out[1], [[2.0, 4.0], [6.0, 8.0]])
+
+
+def _samples():
+    import test_io_netfile  # tests/ is on sys.path: one valid value of every head
+    return test_io_netfile.SAMPLES
+
+
+@pytest.mark.parametrize("head, key, bad", [
+    ("DropoutLayer", "p", "banana"), ("DropoutLayer", "method", "Banana"),
+    ("BatchNormalizationLayer", "epsilon", -1.0), ("BatchNormalizationLayer", "momentum", 2.0),
+    ("BatchNormalizationLayer", "interleaving", "yes"), ("BatchNormalizationLayer", "channels", 0),
+    ("CrossEntropyLossLayer", "form", "Banana"), ("EmbeddingLayer", "size", 0),
+    ("EmbeddingLayer", "n", -3), ("AttentionLayer", "net", "Banana"),
+    ("AttentionLayer", "rescaling", "x"), ("AttentionLayer", "dropout", 1.5),
+    ("AttentionLayer", "mask", "x"), ("AttentionLayer", "weights", "x"),
+    ("CatenateLayer", "n", -1), ("DotLayer", "n", 2.5), ("TotalLayer", "n", "three"),
+    ("PartLayer", "spec", "x"), ("PartLayer", "list", "x"),
+    ("NetBidirectionalOperator", "aggregation", "x"), ("NetBidirectionalOperator", "copies", 1),
+    ("ReplicateLayer", "spec", "x"), ("ReplicateLayer", "level", 0),
+    ("ThreadingLayer", "n", -1), ("LinearLayer", "biases", "yes"),
+    ("LongShortTermMemoryLayer", "dropout", 0.5), ("SoftmaxLayer", "level", 0),
+    ("AggregationLayer", "levels", "x"), ("AggregationLayer", "default", "x"),
+])
+def test_a_bad_param_is_refused_on_every_construction_path(head, key, bad):
+    layer = _samples()[head]()
+    assert key in layer.params
+    with pytest.raises(LayerError, match=f"^{head}: "):
+        type(layer)._make({**layer.params, key: bad}, dict(layer.in_types),
+                          dict(layer.out_types), dict(layer.arrays))

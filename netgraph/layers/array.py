@@ -12,6 +12,7 @@ from .basic import _same_shape_all
 from .levels import (
     Span,
     as_span,
+    check_count,
     dims_list,
     level_count_error,
     parse_transposition,
@@ -47,6 +48,10 @@ class TotalLayer(Layer):
     def __init__(self, **opts: Any) -> None:
         count, ports = variadic_ports("TotalLayer", opts.pop("InputPorts", None))
         self._init({"n": count}, {**ports, **opts})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_count("TotalLayer", params.get("n"))  # no count yet: as variadic_names
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:
@@ -85,6 +90,10 @@ class DotLayer(Layer):
                              f"but received {len(parsed)}.")
         self._init({"n": count if count is not None else (len(parsed) if parsed else None),
                     "specs": parsed}, {**ports, **opts})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_count("DotLayer", params.get("n"))  # no count yet: as variadic_names
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:

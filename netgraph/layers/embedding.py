@@ -49,6 +49,11 @@ class EmbeddingLayer(Layer):
             opts["Input"] = _integer_input(head, opts["Input"])
         self._init({"size": size, "n": n}, opts, {} if w is None else {"Weights": w})
 
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        _positive("EmbeddingLayer", "the embedding size", params["size"])
+        _positive("EmbeddingLayer", "the number of integers n", params["n"], allow_none=True)
+
     def count(self, x: PortType) -> int | None:
         """n: from the parameters or the input's integer bound."""
         return self.params["n"] or (x.bound[1] if x.bound is not None else None)
@@ -100,6 +105,12 @@ def _mask(head: str, m: Any) -> tuple[str, int | None] | None:
                      f"{m!r}.")
 
 
+def _check_net(net: Any) -> None:
+    if net not in ("Bilinear", "Dot"):
+        raise LayerError("AttentionLayer", f'expected the scoring net to be "Bilinear" or "Dot" '
+                         f"(custom scoring nets are not supported yet), but received {net!r}.")
+
+
 class AttentionLayer(Layer):
     """AttentionLayer(net): weights "Value" vectors by softmax scores of "Key" and "Query".
 
@@ -125,17 +136,9 @@ class AttentionLayer(Layer):
 
     def __init__(self, net: str = "Bilinear", **opts: Any) -> None:
         head = "AttentionLayer"
-        if net not in ("Bilinear", "Dot"):
-            raise LayerError(head, f'expected the scoring net to be "Bilinear" or "Dot" (custom '
-                             f"scoring nets are not supported yet), but received {net!r}.")
+        _check_net(net)
         resc = opts.pop("ScoreRescaling", None)
-        if resc not in RESCALINGS:
-            raise LayerError(head, f'expected ScoreRescaling to be None, "DimensionSqrt" or '
-                             f'"LengthSqrt", but received {resc!r}.')
         p = opts.pop("Dropout", 0)
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p < 1:
-            raise LayerError(head, f"expected Dropout to be a probability p with 0 <= p < 1, "
-                             f"but received {p!r}.")
         if opts.pop("MultiHead", False) is not False:
             raise LayerError(head, 'the option "MultiHead" -> True is not supported yet.')
         w = opts.pop("Weights", None)
@@ -143,8 +146,29 @@ class AttentionLayer(Layer):
             raise LayerError(head, 'expected "Weights" only with the "Bilinear" scoring net, as '
                              f"a matrix, but received an array of dimensions {list(np.shape(w))}.")
         params = {"net": net, "mask": _mask(head, opts.pop("Mask", None)), "rescaling": resc,
-                  "dropout": float(p), "weights": None if w is None else np.shape(w)}
+                  "dropout": float(p) if isinstance(p, (int, float)) else p,
+                  "weights": None if w is None else np.shape(w)}
         self._init(params, opts, {} if w is None else {"Weights": w})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        head = "AttentionLayer"
+        _check_net(params["net"])
+        resc, p, mask, w = params["rescaling"], params["dropout"], params["mask"], params["weights"]
+        if resc not in RESCALINGS:
+            raise LayerError(head, f'expected ScoreRescaling to be None, "DimensionSqrt" or '
+                             f'"LengthSqrt", but received {resc!r}.')
+        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p < 1:
+            raise LayerError(head, f"expected Dropout to be a probability p with 0 <= p < 1, "
+                             f"but received {p!r}.")
+        if mask is not None and not (isinstance(mask, tuple) and len(mask) == 2
+                                     and mask[0] == "Causal" and (mask[1] is None or _mask(
+                                         head, mask) == mask)):
+            raise LayerError(head, f'expected Mask to be None, "Causal" or ("Causal", n), but '
+                             f"received {mask!r}.")
+        if w is not None and not (isinstance(w, tuple) and len(w) == 2 and all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in w)):
+            raise LayerError(head, f"expected the dimensions of the weights, but received {w!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         kt, vt, qt = (ins.get(p, PortType()) for p in self.inputs)

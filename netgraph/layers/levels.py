@@ -231,6 +231,13 @@ def variadic_ports(head: str, spec: Any, least: int = 1) -> tuple[int | None, di
     return n, ports
 
 
+def check_count(head: str, n: Any) -> None:
+    """A variadic layer's stored input count: None (not known yet) or an int >= 0 (a graph
+    that connects none of its inputs stores 0)."""
+    if n is not None and (not _is_int(n) or n < 0):
+        raise LayerError(head, f"expected an input count, but received {n!r}.")
+
+
 def variadic_names(params: Any) -> tuple[str, ...]:
     n = params.get("n") or 0
     return tuple(f"Input{i}" for i in range(1, n + 1))

@@ -49,10 +49,14 @@ class CrossEntropyLossLayer(LossLayer):
     """
 
     def __init__(self, form: str = "Index", **opts: Any) -> None:
+        self._init({"form": form}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        form = params["form"]
         if form not in ("Index", "Probabilities", "Binary"):
             raise LayerError("CrossEntropyLossLayer", f'expected "Index", "Probabilities" or '
                              f'"Binary", but received {form!r}.')
-        self._init({"form": form}, opts)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         if self.params["form"] != "Index":

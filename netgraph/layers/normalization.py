@@ -72,11 +72,15 @@ class DropoutLayer(Layer):
 
     def __init__(self, p: float = 0.5, **opts: Any) -> None:
         p = _number("DropoutLayer", "the dropout probability", p, 0.0, 1.0)
-        method = opts.pop("Method", "Dropout")
+        self._init({"p": p, "method": opts.pop("Method", "Dropout")}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        _number("DropoutLayer", "the dropout probability", params["p"], 0.0, 1.0)
+        method = params["method"]
         if method not in ("Dropout", "AlphaDropout"):
             raise LayerError("DropoutLayer", f'expected Method to be "Dropout" or "AlphaDropout", '
                              f"but received {method!r}.")
-        self._init({"p": p, "method": method}, opts)
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         return same_shape(ins, outs)
@@ -118,15 +122,24 @@ class BatchNormalizationLayer(Layer):
         eps = _number(head, "Epsilon", opts.pop("Epsilon", 0.001), 0.0, open_lo=True)
         momentum = _number(head, "Momentum", opts.pop("Momentum", 0.9), 0.0, 1.0)
         inter = opts.pop("Interleaving", False)
-        if not isinstance(inter, bool):
-            raise LayerError(head, f"expected Interleaving to be True or False, but received "
-                             f"{inter!r}.")
         arrays = _given_arrays(opts, BN_ARRAYS)
         for k, v in arrays.items():
             if v is None:
                 raise LayerError(head, f'array "{k}" cannot be None.')
         self._init({"epsilon": eps, "momentum": momentum, "interleaving": inter,
                     "channels": _vector_size(head, arrays)}, opts, arrays)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        head = "BatchNormalizationLayer"
+        _number(head, "Epsilon", params["epsilon"], 0.0, open_lo=True)
+        _number(head, "Momentum", params["momentum"], 0.0, 1.0)
+        if not isinstance(params["interleaving"], bool):
+            raise LayerError(head, f"expected Interleaving to be True or False, but received "
+                             f"{params['interleaving']!r}.")
+        c = params["channels"]
+        if c is not None and (isinstance(c, bool) or not isinstance(c, int) or c < 1):
+            raise LayerError(head, f"expected a channel count, but received {c!r}.")
 
     def _param_repr(self) -> str:
         p, parts = self.params, []

@@ -239,12 +239,19 @@ class NetBidirectionalOperator(Operator):
         f, b = (as_net(head, n) for n in pair)
         for n in (f, b):
             one_in_one_out(head, n)
-        name = getattr(aggregation, "name", aggregation)
-        if name not in AGGREGATES:
-            raise LayerError(head, f"expected the aggregation to be Catenate, Total or Mean, "
-                             f"but received {aggregation!r}.")
-        self._setup({"nets": {"ForwardNet": f, "BackwardNet": b}, "aggregation": name,
+        self._setup({"nets": {"ForwardNet": f, "BackwardNet": b},
+                     "aggregation": getattr(aggregation, "name", aggregation),
                      "copies": not isinstance(nets, (list, tuple))}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        head = "NetBidirectionalOperator"
+        if params["aggregation"] not in AGGREGATES:
+            raise LayerError(head, f"expected the aggregation to be Catenate, Total or Mean, "
+                             f"but received {params['aggregation']!r}.")
+        if not isinstance(params["copies"], bool):
+            raise LayerError(head, f"expected the copies switch to be True or False, but "
+                             f"received {params['copies']!r}.")
 
     def _solve(self, ins: Types, outs: Types) -> tuple[dict[str, Layer], Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())

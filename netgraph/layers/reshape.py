@@ -341,6 +341,15 @@ class PartLayer(Layer):
     def __init__(self, spec: Any, **opts: Any) -> None:
         self._init({"spec": _part_spec(spec), "list": isinstance(spec, list)}, opts)
 
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        spec = params["spec"]
+        if not isinstance(spec, tuple) or _part_spec(list(spec)) != spec:
+            raise LayerError("PartLayer", f"expected part specs, but received {spec!r}.")
+        if not isinstance(params["list"], bool):
+            raise LayerError("PartLayer", f"expected the list switch to be True or False, but "
+                             f"received {params['list']!r}.")
+
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())
         spec = self.params["spec"]

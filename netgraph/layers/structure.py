@@ -12,6 +12,7 @@ from ..shapes import VARYING, Dim, PortType, UnifyError, unify_dim
 from ..symbols import Automatic
 from .base import Layer, PortMismatch, Types
 from .levels import (
+    check_count,
     dims_list,
     known,
     level_count_error,
@@ -51,6 +52,10 @@ class CatenateLayer(Layer):
             raise LayerError("CatenateLayer", f"expected a nonzero level, but received {n!r}.")
         count, ports = variadic_ports("CatenateLayer", opts.pop("InputPorts", None))
         self._init({"level": n, "n": count}, {**ports, **opts})
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_count("CatenateLayer", params.get("n"))  # no count yet: as variadic_names
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:
@@ -233,11 +238,17 @@ class ReplicateLayer(Layer):
     """
 
     def __init__(self, n: Any = Automatic, m: int = 1, **opts: Any) -> None:
-        dims = _dims_arg("ReplicateLayer", n)
+        self._init({"dims": _dims_arg("ReplicateLayer", n), "level": m, "spec": n}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        dims, m = params["dims"], params["level"]
+        if _dims_arg("ReplicateLayer", params["spec"]) != dims:  # spec: as the user wrote dims
+            raise LayerError("ReplicateLayer", f"expected the dimensions {params['spec']!r} to "
+                             f"give {dims!r}.")
         if not _int(m) or m == 0 or -len(dims) < m < 0:
             raise LayerError("ReplicateLayer", f"expected a level m >= 1 or <= -{len(dims)}, but "
                              f"received {m!r}.")
-        self._init({"dims": dims, "level": m, "spec": n}, opts)
 
     @property
     def time(self) -> str:  # type: ignore[override]
