@@ -260,7 +260,7 @@ def register_property(name: str, fn: Any) -> None:
     _PROPS[name] = fn
     _REGISTERED.add(name)
     if name not in PROPERTIES:
-        PROPERTIES = PROPERTIES + (name,)
+        PROPERTIES = PROPERTIES + (name,)  # type: ignore[assignment]
 
 
 _REGISTERED: set[str] = set()

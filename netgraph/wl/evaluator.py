@@ -55,7 +55,7 @@ class Scope:
     def __init__(self, names: dict[str, Any], parent: Scope | None,
                  slots: tuple[Any, ...] | None = None, env: dict | None = None) -> None:
         self.names, self.parent, self.slots = names, parent, slots
-        self.env = env if env is not None else (parent.env if parent else {})
+        self.env: dict = env if env is not None else (parent.env if parent else {})
 
     def find(self, name: str) -> tuple[bool, Any]:
         s: Scope | None = self
@@ -362,12 +362,24 @@ def _set_delayed(ev: Evaluator, e: Node, scope: Scope) -> Any:
     if isinstance(lhs, Symbol):
         scope.assign(lhs.name, Delayed(body, scope))
         return None
-    if isinstance(lhs, Node) and isinstance(lhs.head, Symbol) and all(
-            isinstance(a, Node) and a.name == "Pattern" and not a.args[1].args for a in lhs.args):
-        params = [a.args[0].name for a in lhs.args]  # type: ignore[union-attr]
+    params = _plain_patterns(lhs)
+    if params is not None and isinstance(lhs, Node) and isinstance(lhs.head, Symbol):
         scope.assign(lhs.head.name, ev.function(params, body, scope))
         return None
     raise ev.unsupported(f"definition {lhs.fullform()} := ...", lhs, "form")
+
+
+def _plain_patterns(lhs: Expr) -> list[str] | None:
+    """The names of ``f[x_, y_]`` (plain blanks only), else None."""
+    if not isinstance(lhs, Node):
+        return None
+    names = []
+    for a in lhs.args:
+        if not (isinstance(a, Node) and a.name == "Pattern" and isinstance(a.args[0], Symbol)
+                and isinstance(a.args[1], Node) and not a.args[1].args):
+            return None
+        names.append(a.args[0].name)
+    return names
 
 
 def _compound(ev: Evaluator, e: Node, scope: Scope) -> Any:
@@ -479,7 +491,7 @@ def _function(ev: Evaluator, e: Node, scope: Scope) -> Any:
     if isinstance(p, Symbol):
         params = [p.name]
     elif isinstance(p, Node) and p.name == "List" and all(isinstance(a, Symbol) for a in p.args):
-        params = [a.name for a in p.args]  # type: ignore[union-attr]
+        params = [a.name for a in p.args if isinstance(a, Symbol)]
     else:
         raise ev.fail("Function", f"the parameters {p.fullform()} must be symbols", p)
     return ev.function(params, e.args[1], scope)

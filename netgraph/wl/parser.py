@@ -255,6 +255,9 @@ class Parser:
         raise self.error(f"unexpected {t.text or v!r}", t)
 
     def pattern(self, t: Token) -> Expr:
+        name: str | None
+        blank: str
+        head: str | None
         name, blank, head = t.value  # type: ignore[misc]
         kind = {"_": "Blank", "__": "BlankSequence", "___": "BlankNullSequence"}[blank.rstrip(".")]
         b = call(kind, [Symbol(head, t.line, t.col)] if head else [], t)

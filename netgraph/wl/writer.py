@@ -142,7 +142,7 @@ def _coders(layer: Layer) -> dict[str, Any]:
 
 
 def port_options(layer: Layer) -> list[str]:
-    out = []
+    out: list[str] = []
     coders = _coders(layer)
     for side in (layer.in_types, layer.out_types):
         for port, t in side.items():
@@ -266,7 +266,7 @@ def leaf_readable(layer: Layer) -> str:
 # -- checking a readable form --------------------------------------------------------------
 def _stripped(meta: Any, arrays: bool) -> Any:
     if isinstance(meta, dict):
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in meta.items():
             if k == "arrays" and isinstance(v, dict) and not arrays:
                 out[k] = sorted(v)
