@@ -123,8 +123,13 @@ def test_stopping_on_a_measurement_with_patience():
     with pytest.raises(OptionError, match='TrainingStoppingCriterion "Acuracy" is not measured'
                                           '. Did you mean "Accuracy"'):
         train(TrainingProgressMeasurements=["Accuracy"], TrainingStoppingCriterion="Acuracy")
-    with pytest.raises(TrainingError, match='"Precision" is not a single number'):
+    with pytest.raises(OptionError, match='"Precision" is not a single number'):
         train(TrainingProgressMeasurements=["Precision"], TrainingStoppingCriterion="Precision")
+    macro = {"Measurement": "Precision", "ClassAveraging": "Macro"}
+    assert train(TrainingProgressMeasurements=[macro], TrainingStoppingCriterion="Precision")
+    with pytest.raises(TrainingError, match='"Output" is not a single number'):
+        train(TrainingProgressMeasurements=[NetPort("Output")],
+              TrainingStoppingCriterion="Output")
 
 
 def test_stopping_on_a_decreasing_measurement_without_validation():

@@ -294,7 +294,12 @@ class StoppingCriterion:
                               f"measured.{nearest(self.criterion, ['Loss', *found])} Add it to "
                               f"TrainingProgressMeasurements (measured: "
                               f"{', '.join(['Loss', *found])}).")
-        self.sign = -1.0 if found[self.criterion].direction == "Increasing" else 1.0
+        m = found[self.criterion]
+        if m.builtin is not None and not m.scalar:
+            raise OptionError(HEAD, f'the TrainingStoppingCriterion "{self.criterion}" is not a '
+                              f"single number ({m.builtin.name} gives a value per class or a "
+                              'matrix); give the measurement a "ClassAveraging".')
+        self.sign = -1.0 if m.direction == "Increasing" else 1.0
 
     def stop(self, h: History, info: Callable[[], ProgressInfo]) -> bool:
         """After a round: True when training should stop."""
