@@ -36,6 +36,16 @@ class InferredGraph:
     types: dict[PortId, PortType]
 
 
+def declared(pid: PortId, nodes: Mapping[str, Layer], inputs: Mapping[str, PortType],
+             outputs: Mapping[str, PortType]) -> PortType:
+    """What is known of a port before inference: the graph's given port types, each layer's
+    own."""
+    if pid.node is None:
+        return (outputs if pid.sink else inputs).get(pid.port, PortType())
+    layer = nodes[pid.node]
+    return (layer.in_types if pid.sink else layer.out_types).get(pid.port, PortType())
+
+
 class _Solver:
     def __init__(self, head: str, graph: GraphIR, inputs: Mapping[str, PortType],
                  outputs: Mapping[str, PortType]) -> None:
@@ -49,15 +59,8 @@ class _Solver:
             a, b = PortId.of_dst(dst), PortId.of_src(src)
             self.links[a].append(b)
             self.links[b].append(a)
-        for name, layer in nodes.items():
-            for p in layer.input_ports():
-                self.types[PortId(True, name, p)] = layer.in_types.get(p, PortType())
-            for p in layer.output_ports():
-                self.types[PortId(False, name, p)] = layer.out_types.get(p, PortType())
-        for p, t in inputs.items():
-            self.types[PortId(False, None, p)] = t
-        for p, t in outputs.items():
-            self.types[PortId(True, None, p)] = t
+        for pid in graph.ports():
+            self.types[pid] = declared(pid, nodes, inputs, outputs)
         for dst, src in edges.items():
             self.tie(PortId.of_dst(dst), PortId.of_src(src))
 
