@@ -18,6 +18,8 @@ NETS = {
                                     LinearLayer("Real")], Input=2),
     "conv": lambda: NetChain([ConvolutionLayer(3, 3, PaddingSize=1), Ramp, PoolingLayer(2, 2),
                               FlattenLayer(), LinearLayer(2)], Input=(1, 8, 8)),
+    "deconv": lambda: NetChain([DeconvolutionLayer(2, 3, Stride=2, PaddingSize=1), Ramp,
+                                BatchNormalizationLayer()], Input=(3, 4, 4)),
     "graph": lambda: NetGraph({"a": LinearLayer(3), "b": LinearLayer(3),
                                "t": ThreadingLayer(Plus), "c": CatenateLayer()},
                               [(NetPort("x"), "a"), (NetPort("y"), "b"), (["a", "b"], "t"),

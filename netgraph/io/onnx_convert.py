@@ -154,6 +154,20 @@ class Converter:
                                 Biases=np.zeros(w.shape[0], np.float32) if b is None else b,
                                 **opts), [node.input[0]]
 
+    def op_ConvTranspose(self, node: Any) -> tuple[Layer, list]:
+        from ..layers.conv import DeconvolutionLayer
+        a = _attrs(node)
+        if any(a.get("output_padding", [])) or "output_shape" in a:
+            raise self.fail(node, "has output_padding or output_shape, which are not "
+                            "supported.")
+        w = self.const(node, 1)                                   # (c_in, n / group, k...)
+        g = int(a.get("group", 1))
+        b = self.optional_const(node, 2)
+        n = int(w.shape[1]) * g
+        return DeconvolutionLayer(n, tuple(int(k) for k in w.shape[2:]), ChannelGroups=g,
+                                  Weights=w, Biases=np.zeros(n, np.float32) if b is None else b,
+                                  **self.spatial(node, a, w.ndim - 2)), [node.input[0]]
+
     def spatial(self, node: Any, a: dict, d: int) -> dict:
         if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
             raise self.fail(node, "uses auto_pad; only explicit pads are supported.")
@@ -163,7 +177,7 @@ class Converter:
                             "supported.")
         opts = {"Stride": tuple(a.get("strides", [1] * d)), "PaddingSize": tuple(pads[:d])}
         dil = tuple(a.get("dilations", [1] * d))
-        if node.op_type == "Conv":
+        if node.op_type in ("Conv", "ConvTranspose"):
             opts["Dilation"] = dil
         elif any(x != 1 for x in dil):
             raise self.fail(node, "has dilations, which pooling does not support.")

@@ -7,8 +7,8 @@ around them:
 
 - ``Gemm`` (alpha = beta = 1, transA = 0; the weights and biases initializers) and
   ``MatMul`` by an initializer on a (batch, n) input -> LinearLayer (no C: zero biases);
-- ``Conv`` -> ConvolutionLayer; ``MaxPool``/``AveragePool`` -> PoolingLayer (symmetric
-  padding, no ceil mode);
+- ``Conv`` -> ConvolutionLayer; ``ConvTranspose`` -> DeconvolutionLayer;
+  ``MaxPool``/``AveragePool`` -> PoolingLayer (symmetric padding, no ceil mode);
 - ``Relu``, ``Tanh``, ``Sigmoid``, ``Exp``, ``Log``, ``Abs``, ``Sqrt``, ``Sin``, ``Cos``,
   ``Erf``, ``Softplus``, ``Sign``, ``Elu`` (alpha 1), ``Selu`` -> ElementwiseLayer;
   ``Softmax`` on the last axis -> SoftmaxLayer;
@@ -47,7 +47,7 @@ THREADING_OPS = {"Add": "Plus", "Sub": "Subtract", "Mul": "Times", "Div": "Divid
 RESHAPE_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Flatten")
 PASS_OPS = ("Identity", "Dropout")
 SUPPORTED = (*ELEMENTWISE_OPS, *THREADING_OPS, *RESHAPE_OPS, *PASS_OPS, "Gemm", "MatMul",
-             "Conv", "MaxPool", "AveragePool", "Softmax", "Concat", "Transpose")
+             "Conv", "ConvTranspose", "MaxPool", "AveragePool", "Softmax", "Concat", "Transpose")
 
 
 def _fail(path: str, message: str) -> NetImportError:
