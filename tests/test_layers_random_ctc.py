@@ -162,3 +162,48 @@ def test_ctc_errors_and_greedy_decoding():
     assert ctc_greedy_decode(p, ["a", "b"]) == ["b", "b", "a"]
     with pytest.raises(LayerError, match="expected 2 labels"):
         ctc_greedy_decode(p, ["a"])
+
+
+# -- the "CTCBeamSearch" decoder ----------------------------------------------------------------
+
+def exact_decodings(p):
+    """Every label sequence's total probability, by brute force over the alignments."""
+    t, k = p.shape
+    out = {}
+    for path in itertools.product(range(k), repeat=t):
+        merged = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        key = tuple(c for c in merged if c != k - 1)
+        out[key] = out.get(key, 0.0) + float(np.prod([p[i, c] for i, c in enumerate(path)]))
+    return out
+
+
+def test_ctc_beam_search_decoder_is_exact_with_a_wide_beam():
+    dec = NetDecoder(["CTCBeamSearch", ["x", "y"]], BeamSize=50)
+    for _ in range(3):
+        p = probs(4, 3).astype(np.float64)
+        exact = exact_decodings(p)
+        best = max(exact, key=exact.get)
+        assert dec(p) == ["xy"[i] for i in best]
+        nlls = dec(p, ("TopNegativeLogLikelihoods", 3))
+        ranked = sorted(exact.items(), key=lambda kv: -kv[1])[:3]
+        assert list(nlls) == [tuple("xy"[i] for i in k) for k, _ in ranked]
+        np.testing.assert_allclose(list(nlls.values()), [-math.log(v) for _, v in ranked],
+                                   rtol=1e-9)
+    assert dec([p, p[:2]], ("TopDecodings", 1))[1] == dec(p[:2], ("TopDecodings", 1))
+
+
+def test_ctc_beam_search_decoder_on_a_net_output_and_errors():
+    dec = NetDecoder(["CTCBeamSearch", "ab"], BeamSize=1)             # greedy
+    p = [[0.6, 0.1, 0.3], [0.1, 0.1, 0.8], [0.5, 0.2, 0.3]]
+    assert dec(p) == "aa" == "".join(ctc_greedy_decode(p, ["a", "b"]))
+    assert dec.port_type.spec() == ("Varying", 3)
+    assert dec(p, "Properties")[0] == "Decoding"
+    assert NetDecoder.from_json(dec.to_json()) == dec
+    with pytest.raises(OptionError, match='"CTCBeamSearch" expects "BeamSize" to be a positive'):
+        NetDecoder(["CTCBeamSearch", "ab"], BeamSize=0)
+    with pytest.raises(OptionError, match='"CTCBeamSearch" expects the alphabet'):
+        NetDecoder(["CTCBeamSearch", []])
+    with pytest.raises(OptionError, match='property "TopDecodings" expects a positive integer'):
+        dec(p, ("TopDecodings", 0))
+    with pytest.raises(NetGraphError, match="should be a sequence of vectors of size 3"):
+        dec([[0.5, 0.5], [0.5, 0.5]])

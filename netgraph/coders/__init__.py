@@ -3,7 +3,7 @@
 Pure Python, numpy and Pillow (no torch), at the level of the layers. Each type lives in its
 own module and registers itself under :class:`NetEncoder` or :class:`NetDecoder`.
 """
-from . import classes, function, image, simple, text  # noqa: F401  (register the types)
+from . import classes, ctc, function, image, simple, text  # noqa: F401  (register the types)
 from .base import Coder, CoderError
 from .text import (
     Blank,
