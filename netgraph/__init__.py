@@ -170,8 +170,16 @@ def _evaluate(net: _Any, data: _Any = None, *ports: _Any, **options: _Any) -> _A
     return evaluate(net, data, *ports, **options)
 
 
+def _function_shapes(f: _Any, names: _Any, types: _Any) -> _Any:
+    """backend.custom.shape_function, loaded when a FunctionLayer is first shaped (torch)."""
+    from .backend.custom import shape_function
+    _register_upcall("function_shapes", shape_function)
+    return shape_function(f, names, types)
+
+
 # A layer value evaluates and shows itself through functions of upper levels, registered here.
 _register_upcall("evaluate", _evaluate)
+_register_upcall("function_shapes", _function_shapes)
 _register_upcall("repr", _layer_repr)
 _register_upcall("html", _html_repr)
 

@@ -23,11 +23,7 @@ TOP = 8  # netgraph/__init__.py, and `netgraph` itself (e.g. its __version__)
 # Upward imports waiting for a fix (module level, and inside functions). The last tests fail
 # once one of them is gone, so that these sets only shrink.
 KNOWN: set[tuple[str, str]] = set()
-KNOWN_IN_FUNCTIONS: set[tuple[str, str]] = {
-    # FunctionLayer infers its output shapes by running its function on torch, at
-    # construction (before anything is lowered): to be replaced by a registration.
-    ("netgraph.layers.custom", "netgraph.backend.custom"),
-}
+KNOWN_IN_FUNCTIONS: set[tuple[str, str]] = set()
 
 
 def level(module: str) -> int:

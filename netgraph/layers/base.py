@@ -358,11 +358,12 @@ def _unregistered(name: str) -> Callable[..., Any]:
     return missing
 
 
-# What a layer value does that an upper level implements: evaluation (runtime) and display
-# (info). A module never imports up the levels; ``netgraph/__init__.py`` registers these with
+# What a layer value does that an upper level implements: evaluation (runtime), display
+# (info) and FunctionLayer's shape probe (backend: it runs the function on torch). A module
+# never imports up the levels; ``netgraph/__init__.py`` registers these with
 # :func:`register_upcall` when the package loads.
 UPCALLS: dict[str, Callable[..., Any]] = {
-    name: _unregistered(name) for name in ("evaluate", "repr", "html")}
+    name: _unregistered(name) for name in ("evaluate", "repr", "html", "function_shapes")}
 
 
 def register_upcall(name: str, fn: Callable[..., Any]) -> None:

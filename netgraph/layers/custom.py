@@ -2,8 +2,9 @@
 (a declared stand-in that computes nothing).
 
 A FunctionLayer's output shapes come from running its function on torch's "meta" device
-(``netgraph.backend.custom.shape_function``); torch is loaded for that only when a
-FunctionLayer's input shapes are first known, as ``Layer.__call__`` loads the evaluator.
+(``netgraph.backend.custom.shape_function``, reached through the "function_shapes" upcall that
+``netgraph`` registers); torch is loaded for that only when a FunctionLayer's input shapes
+are first known, as the evaluator is loaded by the first evaluation.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import numpy as np
 from ..errors import LayerError, ShapeError
 from ..shapes import PortType, parse
 from ..symbols import Automatic
-from .base import ArraySpec, Layer, Types
+from .base import UPCALLS, ArraySpec, Layer, Types
 from .levels import _is_int
 
 
@@ -45,8 +46,7 @@ def argument_ports(head: str, f: Any) -> tuple[str, ...]:
 
 
 def _shaper() -> Callable[[Any, tuple[str, ...], tuple[PortType, ...]], dict[str, PortType]]:
-    from ..backend.custom import shape_function  # loads torch: a lazy call up the levels
-    return shape_function
+    return UPCALLS["function_shapes"]
 
 
 @functools.lru_cache(maxsize=256)
