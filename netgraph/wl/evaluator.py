@@ -22,6 +22,7 @@ from .parser import Atom, Expr, Node, Symbol
 from .values import (
     Held,
     Missing,
+    Quantity,
     Rule,
     Sym,
     WLFunction,
@@ -257,6 +258,13 @@ def _numeric_array(data: Any, kind: Any = "Real32") -> np.ndarray:
         raise L.Refuse(f"{_short(data)} is not a rectangular array of numbers") from None
 
 
+def _quantity(n: Any, unit: Any) -> Quantity:
+    if not (is_number(n) and isinstance(unit, str)):
+        raise L.Refuse(f'expected Quantity[n, "unit"], but received {wl_repr(n)}, '
+                       f"{wl_repr(unit)}")
+    return Quantity(n, unit)
+
+
 def _label(f: Any) -> str:
     return getattr(f, "head", None) or getattr(f, "__name__", None) or type(f).__name__
 
@@ -304,6 +312,8 @@ def to_python(v: Any, classy: bool = False) -> Any:
         return [to_python(x, classy) for x in v]
     if isinstance(v, np.ndarray):
         return v.tolist() if classy else v
+    if isinstance(v, Quantity):
+        return (to_python(v.magnitude), v.unit)
     if isinstance(v, Sym):
         raise _Unknown(v.name)
     if isinstance(v, Fraction):
@@ -780,5 +790,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "RandomInteger": L.RANDOM.integer, "RandomReal": L.RANDOM.real, "SeedRandom": L.RANDOM.seed,
     "RandomSample": L.RANDOM.sample, "Append": lambda x, e: L.join(x, make_list([e])),
     "StringJoin": _string_join, "ToString": _to_string, "NumericArray": _numeric_array,
+    "Quantity": _quantity,
     **L.clip_ops(),
 }

@@ -49,6 +49,17 @@ class Missing:
 
 
 @dataclass(frozen=True)
+class Quantity:
+    """``Quantity[n, "unit"]`` (TimeGoal -> Quantity[5, "Minutes"]): ``(n, "unit")`` in Python."""
+
+    magnitude: Any
+    unit: str
+
+    def __repr__(self) -> str:
+        return f'Quantity[{wl_repr(self.magnitude)}, {wl_repr(self.unit)}]'
+
+
+@dataclass(frozen=True)
 class Held:
     """``Hold[expr]``: the unevaluated tree and the scope it was written in."""
 

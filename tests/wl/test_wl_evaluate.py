@@ -240,3 +240,13 @@ def test_net_called_with_a_port():
     lin = ev('net[{1, 2, 3}, NetPort["Lin"]]', env)
     assert lin.tolist() == pytest.approx(ev('net[{1, 2, 3}]["Lin"]', env).tolist())
     assert ev('net[{1, 2, 3}, "Output"]', env).tolist() == pytest.approx(np.tanh(lin).tolist())
+
+
+def test_quantity_is_a_time_goal():
+    q = ev('Quantity[2, "Seconds"]')
+    assert repr(q) == 'Quantity[2, "Seconds"]'
+    net = ev('NetTrain[LinearLayer[], {1 -> 2, 2 -> 4}, TimeGoal -> Quantity[2, "Seconds"], '
+             'MaxTrainingRounds -> 3, TrainingProgressReporting -> None]')
+    assert net.is_initialized()
+    with pytest.raises(WLEvaluationError, match=r'Quantity: expected Quantity\[n, "unit"\]'):
+        ev("Quantity[x, 2]")
