@@ -129,3 +129,53 @@ def test_a_bare_input_goes_to_the_one_input_without_default():
     sobj = NetStateObject(NetInitialize(seed_graph()))
     out = sobj([[0.5]])
     assert set(out) == {"FinalState", "FinalCellState", "Output"}
+
+
+def test_a_layers_state_ports_are_taken_by_name():
+    # WL: lstm[<|"Input" -> x, "State" -> s, "CellState" -> c|>] (was: "the net has no input
+    # port State" although input_ports() lists it)
+    rng = np.random.default_rng(0)
+    lstm = NetInitialize(LongShortTermMemoryLayer(2, Input=(3, 1)), Method="Random")
+    assert lstm.input_ports() == ("Input", "State", "CellState")
+    x, s, c = rng.normal(size=(3, 1)), rng.normal(size=2), rng.normal(size=2)
+    got = lstm({"Input": x, "State": s, "CellState": c})
+    via_states = lstm({"Input": x, NetPort(All, "States"): {("State",): s, ("CellState",): c}})
+    assert np.allclose(got, via_states) and not np.allclose(got, lstm(x))
+    # by hand: LSTM recurrence from (s, c) with WL's gates
+    ws = {k: np.asarray(v, np.float64) for k, v in Information(lstm, "Arrays").items()}
+
+    def gate(g, xt, st):
+        return ws[((g + "GateInputWeights"),)] @ xt + ws[((g + "GateStateWeights"),)] @ st + \
+            ws[((g + "GateBiases"),)]
+    sig = lambda z: 1 / (1 + np.exp(-z))   # noqa: E731
+    st, ct, ys = s, c, []
+    for xt in x:
+        i, o = sig(gate("Input", xt, st)), sig(gate("Output", xt, st))
+        f = sig(gate("Forget", xt, st))
+        ct = f * ct + i * np.tanh(gate("Memory", xt, st))
+        st = o * np.tanh(ct)
+        ys.append(st)
+    assert np.allclose(got, ys, atol=1e-5)
+    # a batch equals one example at a time; a state left out starts at zero
+    xs, ss = rng.normal(size=(4, 3, 1)), rng.normal(size=(4, 2))
+    batch = lstm({"Input": xs, "State": ss})
+    one = [lstm({"Input": a, "State": b}) for a, b in zip(xs, ss, strict=True)]
+    assert np.allclose(batch, one, atol=1e-6)
+    with pytest.raises(EvaluationError, match=r'no input port "Stat". Did you mean "State"\? Its '
+                       r"input ports are Input; its state ports State, CellState take initial"):
+        lstm({"Input": x, "Stat": s})
+
+
+def test_a_fold_operators_state_port_is_taken_by_name():
+    cell = NetGraph({"cat": CatenateLayer(), "lin": LinearLayer(2), "t": Tanh},
+                    [([NetPort("Input"), NetPort("State")], "cat", "lin", "t")],
+                    Input=1, State=2)
+    fold = NetInitialize(NetFoldOperator(cell, Input=(4, 1)))
+    assert "State" in fold.input_ports()
+    x, s0 = np.linspace(0, 1, 4).reshape(4, 1), np.array([0.5, -0.5])
+    got = fold({"Input": x, "State": s0})
+    step, s, want = NetExtract(fold, "Net"), s0, []
+    for xt in x:
+        s = step({"Input": xt, "State": s})
+        want.append(s)
+    assert np.allclose(got, want, atol=1e-6)

@@ -27,7 +27,7 @@ from .cache import EVALUATORS, TYPED
 from .gradients import port_gradients, wants_gradients
 from .modes import mode_of, seeded
 from .speed import CompiledForward, wants_compiled
-from .state import wants_states
+from .state import state_ports_as_states, wants_states
 from .stateful import evaluate_with_states
 
 EVAL_OPTIONS = ("TargetDevice", "WorkingPrecision", "BatchSize", "NetEvaluationMode",
@@ -79,6 +79,8 @@ class Evaluator:
                                         g.coders.get(p)) for p in g.params["outputs"]}
         self.coded = bool(g.coders)   # an encoder or decoder: the coded path (boundary)
         self.optional = optional_ports(g)
+        # a standalone layer's state ports, which evaluation takes by name (initial states)
+        self.state_ports = () if isinstance(net, Container) else tuple(net.states)
         self.outputs = list(g.params["outputs"])
         self.scalar_out = {p: not g.out_types[p].dims for p in self.outputs}
         self.by_name = {s.name: s for s in self.inputs}
@@ -187,6 +189,8 @@ def evaluator(net: Layer, device: str = "cpu", dtype: torch.dtype = torch.float3
 
 def evaluate(net: Layer, data: Any, *ports: Any, **options: Any) -> Any:
     """Evaluate ``net`` on plain data (see :meth:`Layer.__call__`)."""
+    if type(data) is dict and net.states:   # a layer's own state ports, given by name
+        data = state_ports_as_states(net, data)
     try:
         return _evaluate(net, data, *ports, **options)
     except ShapeError:
@@ -302,9 +306,12 @@ def _feeds(ev: Evaluator, data: Any) -> dict[str, Any]:
         for k, v in data.items():
             name = k.port if isinstance(k, NetPort) else k
             if name not in names:
+                known = names + list(ev.state_ports)
+                states = (f"; its state ports {', '.join(ev.state_ports)} take initial states"
+                          if ev.state_ports else "")
                 raise EvaluationError(ev.head, f'the net has no input port "{name}".'
-                                      f"{nearest(name, names)} Its input ports are "
-                                      f"{', '.join(names) or 'none'}.")
+                                      f"{nearest(name, known)} Its input ports are "
+                                      f"{', '.join(names) or 'none'}{states}.")
             feeds[name] = v
     elif len(names) == 1:
         feeds = {names[0]: data}

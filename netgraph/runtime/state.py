@@ -34,6 +34,20 @@ def wants_states(data: Any, ports: tuple[Any, ...]) -> bool:
                for p in ports)
 
 
+def state_ports_as_states(net: Layer, data: Any) -> Any:
+    """A standalone layer's state ports given by name, as WL's
+    ``lstm[<|"Input" -> x, "State" -> s, "CellState" -> c|>]``: ``data`` with those entries
+    moved under ``NetPort(All, "States")`` (the initial states); other data unchanged."""
+    if (isinstance(net, Container) or not net.states or not isinstance(data, Mapping)
+            or not any(isinstance(k, str) and k in net.states for k in data)):
+        return data
+    moved = {k: v for k, v in data.items() if not (isinstance(k, str) and k in net.states)}
+    states = dict(moved.pop(ALL_STATES, None) or {})
+    states.update({(k,): v for k, v in data.items() if isinstance(k, str) and k in net.states})
+    moved[ALL_STATES] = states
+    return moved
+
+
 # -- keys -------------------------------------------------------------------------------------
 def user_key(net: Layer, key: tuple[str, ...]) -> tuple:
     path = key[:-1] if isinstance(net, Container) else key[1:-1]   # a bare layer: no path
