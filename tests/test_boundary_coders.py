@@ -213,3 +213,42 @@ def test_a_bad_target_label_names_the_port_example_and_nearest_class():
     with pytest.raises(TrainingError, match=r'NetTrain: port "Output", example 7: "bb" is not '
                        r'one of \["a", "b", "c"\]\. Did you mean "b"\?'):
         NetTrain(classifier(), (list(x), y), MaxTrainingRounds=1, TrainingProgressReporting=None)
+
+
+# -- Export and Import -------------------------------------------------------------------------
+def test_export_import_keeps_coders(tmp_path):
+    from netgraph import Export, Import
+    net = classifier(Input=NetEncoder(["Class", ["x", "y"], "UnitVector"]))
+    Export(str(tmp_path / "n.netgraph"), net)
+    back = Import(str(tmp_path / "n.netgraph"))
+    assert back.coders == net.coders and back(["x", "y"]) == net(["x", "y"])
+    layer = SoftmaxLayer(Input=3, Output=NetDecoder(["Class", LABELS]))
+    Export(str(tmp_path / "l.netgraph"), layer)
+    assert Import(str(tmp_path / "l.netgraph")).coders == layer.coders
+
+
+def test_export_refuses_a_function_coder_and_writes_nothing(tmp_path):
+    from netgraph import Export
+    from netgraph.errors import NetExportError
+    enc = NetEncoder(["Function", lambda x: [float(x), 1.0], [2]])
+    net = classifier(Input=enc)
+    with pytest.raises(NetExportError, match='port "Input" has a "Function" coder'):
+        Export(str(tmp_path / "f.netgraph"), net)
+    assert not (tmp_path / "f.netgraph").exists()
+
+
+def test_onnx_export_holds_the_numeric_net_and_notes_the_coders(tmp_path):
+    import json
+
+    import onnx
+    import onnxruntime as ort
+
+    from netgraph import Export
+    net = classifier()
+    Export(str(tmp_path / "n.onnx"), net)
+    model = onnx.load(str(tmp_path / "n.onnx"))
+    notes = {e.key: e.value for e in model.metadata_props}
+    assert json.loads(notes["netgraph.coders"])["Output"]["Type"] == "Class"
+    x = np.array([[1.0, 2.0]], np.float32)
+    (y,) = ort.InferenceSession(str(tmp_path / "n.onnx")).run(None, {"Input": x})
+    np.testing.assert_allclose(y[0], net(x[0], None), rtol=1e-5)

@@ -13,6 +13,7 @@ from ..graph.build import expose_ports, topological_order
 from ..graph.ir import GraphIR
 from ..graph.net import Container
 from ..layers.base import Layer
+from ..layers.coding import check_coders, is_encoder
 from ..ports import PortRef
 from ..shapes import PortType
 from ..symbols import Symbol
@@ -24,8 +25,23 @@ class Refused(Exception):
 
 
 def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
-             where: str) -> Layer:
-    """The layer value, with its port types re-inferred (a tampered type cannot stick)."""
+             where: str, coders: dict | None = None) -> Layer:
+    """The layer value, with its port types re-inferred (a tampered type cannot stick) and
+    its coders checked against its ports."""
+    layer = _rebuilt(cls, params, ins, outs, arrays, where, coders or {})
+    for p, c in (coders or {}).items():
+        side = "input" if is_encoder(c) else "output"
+        if p not in (layer.input_ports() if side == "input" else layer.output_ports()):
+            raise Refused(f'{where} has a coder on "{p}", which is not one of its {side} ports')
+    try:
+        check_coders(layer.head, layer, coders or {})
+    except NetGraphError as e:
+        raise Refused(f"{where} is inconsistent: {str(e).rstrip('.')}") from None
+    return layer
+
+
+def _rebuilt(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
+             where: str, coders: dict) -> Layer:
     try:
         check_params(cls, params, ins, where)
         valid_in, valid_out = set(cls.input_ports_of(params)), set(cls.output_ports_of(params))
@@ -33,7 +49,7 @@ def rebuild(cls: type[Layer], params: dict, ins: dict, outs: dict, arrays: dict,
             extra = [p for p in types if p not in valid]
             if extra:
                 raise Refused(f'{where} has no {side} port "{extra[0]}"')
-        layer = cls._make(params, ins, outs, arrays)
+        layer = cls._make(params, ins, outs, arrays, coders)
         if isinstance(layer, Container):
             return _rebuild_container(layer, where)
         layer._self_infer()
@@ -92,7 +108,7 @@ def _rebuild_container(net: Container, where: str) -> Layer:
         raise Refused(f"{where} has ports that do not match its connections")
     order = topological_order(net.head, nodes, edges)
     graph = GraphIR(nodes, edges, inputs, outputs, tuple(order), bool(p.get("named")))
-    rebuilt = type(net).from_graph(graph, {}, {}, net.extra)
+    rebuilt = type(net).from_graph(graph, {}, {}, net.extra, net.coders)
     return rebuilt.specialize({q: net.in_types.get(q, PortType()) for q in inputs},
                               {q: net.out_types.get(q, PortType()) for q in outputs})
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..coders import NetDecoder, NetEncoder
 from ..errors import NetGraphError, nearest
 from ..graph.net import Container
 from ..layers.base import Layer
@@ -40,7 +41,7 @@ class Decoder:
         return a
 
     def layer(self, d: Any, path: Path) -> Layer:
-        if not isinstance(d, dict) or set(d) != LAYER_KEYS:
+        if not isinstance(d, dict) or set(d) - {"coders"} != LAYER_KEYS:
             raise Refused(f"{layer_label(path, 'a layer')} is malformed: expected the keys "
                            f"{', '.join(sorted(LAYER_KEYS))}")
         head = d["head"]
@@ -59,7 +60,23 @@ class Decoder:
         names = params.get("shared") or {}
         arrs = {k: None if ref is None else self.array(ref, names, f'{where}, array "{k}",', k)
                 for k, ref in arrays.items()}
-        return rebuild(cls, params, ins, outs, arrs, where)
+        coders = self.coders(d.get("coders", {}), where)
+        return rebuild(cls, params, ins, outs, arrs, where, coders)
+
+    def coders(self, d: Any, where: str) -> dict[str, Any]:
+        """The ports' coders (``NetEncoder``/``NetDecoder`` JSON), refused when malformed."""
+        if not isinstance(d, dict):
+            raise Refused(f"{where} has a malformed coder list")
+        out = {}
+        for p, c in d.items():
+            base = NetDecoder if isinstance(c, dict) and c.get("Coder") == "NetDecoder" \
+                else NetEncoder
+            try:
+                out[p] = base.from_json(c)
+            except NetGraphError as e:
+                raise Refused(f'{where}, port "{p}", has a malformed coder: '
+                              f"{str(e).split(': ', 1)[-1].rstrip('.')}") from None
+        return out
 
     def array(self, ref: Any, names: Any, where: str, k: str) -> np.ndarray:
         """A layer's array: a key of the file's arrays, or ``{"$shared": [name, key]}`` for

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NetExportError
+from ..errors import NetExportError, NetGraphError
 from ..layers.base import Layer
 from ..ports import NetPort, PortRef
 from ..shapes import VARYING, PortType, Restricted
@@ -48,10 +48,25 @@ class _Encoder:
         if head is None:
             raise self.fail(where, f"{type(layer).__name__} is not one of netgraph's layer "
                             "classes, so a .netgraph file cannot hold it.")
-        return {"head": head, "params": self.mapping(params),
+        body = {"head": head, "params": self.mapping(params),
                 "inputs": {p: encode_type(t) for p, t in layer.in_types.items()},
                 "outputs": {p: encode_type(t) for p, t in layer.out_types.items()},
                 "arrays": {k: self.array(layer, k, a, path) for k, a in layer.arrays.items()}}
+        if layer.coders:
+            body["coders"] = {p: self.coder(c, where, p) for p, c in layer.coders.items()}
+        return body
+
+    def coder(self, c: Any, where: str, port: str) -> dict:
+        """A port's coder as JSON (its own ``to_json``); a "Function" coder holds code."""
+        if c.kind == "Function":
+            raise self.fail(where, f'port "{port}" has a "Function" coder ({c!r}), which holds '
+                            "Python code; a .netgraph file never holds code. Remove it first "
+                            f'(NetReplacePart(net, ("{port}", None))) and attach it again '
+                            "after Import.")
+        try:
+            return c.to_json()  # type: ignore[no-any-return]
+        except NetGraphError as e:
+            raise self.fail(where, f'port "{port}": {str(e).split(": ", 1)[-1]}') from None
 
     def array(self, layer: Layer, k: str, a: np.ndarray | None, path: Path) -> Any:
         """A reference to the stored array; a shared array is stored once and each use is

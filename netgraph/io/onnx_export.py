@@ -76,7 +76,8 @@ def _quiet() -> Iterator[None]:
 
 def export_onnx(path: str, net: Layer, *, opset: int | None = None,
                 dynamo: bool | None = None) -> None:
-    """Write ``net`` (initialized, every port shape known) to the ONNX file ``path``."""
+    """Write ``net`` (initialized, every port shape known) to the ONNX file ``path``: the
+    numeric net, whose coders are noted as metadata only (see :func:`_note_coders`)."""
     from ..backend.lower import check_ready, lower
     g = wrap(net)
     if not g.is_initialized():
@@ -103,6 +104,24 @@ def export_onnx(path: str, net: Layer, *, opset: int | None = None,
             _export_dynamo(module, args, path, g, types, opset)
         else:
             _export_torchscript(module, args, path, g, types, opset)
+    if g.coders:
+        _note_coders(path, g)
+
+
+def _note_coders(path: str, g: Any) -> None:
+    """An ONNX file holds the numeric net only: its inputs are the encoded arrays and its
+    outputs the raw arrays. The ports' coders are recorded as the metadata entry
+    ``"netgraph.coders"`` (JSON; a "Function" coder by its type only), which ONNX runtimes
+    ignore: data is encoded and decoded outside the model."""
+    import json
+
+    import onnx
+    model = onnx.load(path)
+    notes = {p: c.to_json() if c.kind != "Function" else {"Coder": c.side, "Type": "Function"}
+             for p, c in g.coders.items()}
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "netgraph.coders", json.dumps(notes)
+    onnx.save(model, path)
 
 
 def _check_torchscript(module: nn.Module) -> None:
