@@ -252,3 +252,44 @@ def test_onnx_export_holds_the_numeric_net_and_notes_the_coders(tmp_path):
     x = np.array([[1.0, 2.0]], np.float32)
     (y,) = ort.InferenceSession(str(tmp_path / "n.onnx")).run(None, {"Input": x})
     np.testing.assert_allclose(y[0], net(x[0], None), rtol=1e-5)
+
+
+# -- encoding while round 1 trains -------------------------------------------------------------
+def images_and_labels(n):
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, n)
+    imgs = [Image.fromarray((np.full((6, 6), 60 * k) + rng.integers(0, 40, (6, 6)))
+                            .astype(np.uint8)) for k in y]
+    return imgs, [LABELS[k] for k in y]
+
+
+def image_net():
+    from netgraph import FlattenLayer
+    return NetChain([FlattenLayer(), LinearLayer(3), SoftmaxLayer()],
+                    Input=NetEncoder(["Image", [6, 6], "Grayscale"]),
+                    Output=NetDecoder(["Class", LABELS]))
+
+
+def test_encoding_ahead_gives_the_same_training_as_encoding_first(monkeypatch):
+    import netgraph.train.nettrain as nettrain
+    from netgraph import All, Scaled
+    imgs, y = images_and_labels(1100)
+    runs = []
+    for ahead in (True, False):
+        monkeypatch.setattr(nettrain, "ENCODE_AHEAD", ahead)
+        r = NetTrain(image_net(), (imgs, y), All, MaxTrainingRounds=2, BatchSize=50,
+                     ValidationSet=Scaled(0.1), TrainingProgressReporting=None,
+                     RandomSeeding=4, LearningRate=0.1)
+        runs.append((r["BatchLossList"], r["ValidationLossList"]))
+    np.testing.assert_allclose(runs[0][0], runs[1][0], rtol=1e-6)
+    np.testing.assert_allclose(runs[0][1], runs[1][1], rtol=1e-6)
+    assert np.mean(np.array(r["TrainedNet"](imgs)) == np.array(y)) > 0.8   # chance: 1/3
+
+
+def test_an_unreadable_image_names_the_file_and_example_and_trains_nothing():
+    imgs, y = images_and_labels(1100)
+    imgs[1050] = "/no/such/image.png"
+    with pytest.raises(TrainingError, match=r'NetTrain: port "Input", example 1051: the image '
+                       r'file "/no/such/image.png" does not exist'):
+        NetTrain(image_net(), (imgs, y), MaxTrainingRounds=1, TrainingProgressReporting=None)

@@ -25,6 +25,7 @@ example's length per ragged port. The "$TrainingGenerator" shows that entry as
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ import torch
 
 from ..errors import NetGraphError, ShapeError, TrainingError, nearest
 from ..ports import NetPort
-from ..runtime.boundary.codec import encoded_column
+from ..runtime.boundary.codec import Deferred, encoded_column
 from ..runtime.boundary.columns import (
     check_indices,
     column,
@@ -63,14 +64,15 @@ class Generator:
 
 
 def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
-                 head: str = HEAD, codecs: Mapping[str, PortCodec] | None = None
-                 ) -> Columns | Generator:
+                 head: str = HEAD, codecs: Mapping[str, PortCodec] | None = None,
+                 defer: bool = False) -> Columns | Generator:
     """Any data form -> ``{port: array of examples}`` (or a :class:`Generator`).
 
     ``inputs`` are the net's required inputs and ``outputs`` its outputs: the rules forms
     (``{in: out}``, pairs) need exactly one of each and name the target after the output.
     ``codecs`` are the coded ports: their columns go through the port's encoder (inputs) or
-    decoder (targets: labels -> class indices ...) first.
+    decoder (targets: labels -> class indices ...) first; with ``defer``, a large input
+    column is encoded later, while training runs (a :class:`Deferred` column).
 
     >>> cols = data_columns({1: 1.9, 2: 4.1}, ["Input"], ["Output"])
     >>> cols["Input"].tolist(), cols["Output"].tolist()
@@ -105,8 +107,9 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
                             f"dicts or a generator function, but received {_short(data)}.")
     codecs = codecs or {}
-    return {k: column(head, k, encoded_column(head, codecs.get(k), v, TrainingError))
-            for k, v in cols.items()}
+    out = {k: encoded_column(head, codecs.get(k), v, TrainingError, defer)
+           for k, v in cols.items()}
+    return {k: v if isinstance(v, Deferred) else column(head, k, v) for k, v in out.items()}
 
 
 def _port(k: Any) -> str:
@@ -154,7 +157,8 @@ def typing_sample(cols: Any) -> Any:
     (a batch of one, in the column's common dtype); a :class:`Generator` passes through."""
     if not isinstance(cols, Mapping):
         return cols
-    return {p: np.asarray(v[0], dtype=np.result_type(*{e.dtype for e in v}))[None]
+    return {p: v.first if isinstance(v, Deferred) else
+            np.asarray(v[0], dtype=np.result_type(*{e.dtype for e in v}))[None]
             if is_ragged(v) else v for p, v in cols.items()}
 
 
@@ -336,7 +340,14 @@ class ExampleData:
         self.batch_size, self.seed, self.streams, self.shuffle = batch_size, seed, streams, shuffle
         self.device, self.exact = device, exact
         self.tensors = {feeds[p].key: to_device(v, feeds[p].integer, dtype, device)
-                        for p, v in cols.items() if not is_ragged(v)}
+                        for p, v in cols.items() if not is_ragged(v)
+                        and not isinstance(v, Deferred)}
+        self.pending = {feeds[p].key: v for p, v in cols.items() if isinstance(v, Deferred)}
+        if self.pending and (streams or series is not None or any(
+                is_ragged(v) for v in cols.values())):   # batches not in one order: now
+            self.tensors.update({k: to_device(v.encode(np.arange(len(v))), False, dtype,
+                                              device) for k, v in self.pending.items()})
+            self.pending = {}
         self.ragged = {p: (feeds[p].key, RaggedColumn(v, feeds[p].integer, dtype, device))
                        for p, v in cols.items() if is_ragged(v)}
         self.series = None if series is None else lane_order(series, batch_size)
@@ -356,6 +367,11 @@ class ExampleData:
         self._plan: list[np.ndarray] | None = None
         if self.ragged and not streams:
             self.batches_per_round = len(self._index_batches(1))
+        self.ahead = None
+        if self.pending:   # encoded on a worker thread, in round 1's order, while it trains
+            order = (round_order(self.n, batch_size, seed, 1, streams) if shuffle or streams
+                     else np.arange(self.n))
+            self.ahead = EncodeAhead(self.pending, order, batch_size, dtype, device)
 
     def _ordered(self, rnd: int) -> dict[str, torch.Tensor]:
         if self.streams:
@@ -378,6 +394,12 @@ class ExampleData:
         """The batches of round ``rnd`` (1-based) from batch ``start`` (0-based) on, keyed by
         the forward's argument names. The whole round is gathered once; batches are views
         (ragged data: one gather per batch, padded to the batch's longest example)."""
+        if self.ahead is not None:
+            if not self.ahead.done(rnd):
+                yield from self._encoding_round(rnd, start)
+                return
+            self.tensors.update(self.ahead.finish())
+            self.ahead = None
         if self.ragged:
             yield from self._ragged_round(rnd, start)
             return
@@ -388,6 +410,18 @@ class ExampleData:
     def batch(self, rnd: int, i: int) -> dict[str, Any]:
         """Batch ``i`` (0-based) of round ``rnd``."""
         return next(self.round(rnd, i))
+
+    def _encoding_round(self, rnd: int, start: int) -> Iterator[dict[str, Any]]:
+        """Round 1 while its deferred columns are being encoded: each batch waits for its
+        own examples only (the worker encodes them in this round's order)."""
+        order = self.ahead.order  # type: ignore[union-attr]
+        b = self.batch_size
+        for i in range(start, self.batches_per_round):
+            rows = order[i * b:(i + 1) * b]
+            idx = torch.from_numpy(rows).to(self.device)
+            batch = {k: t.index_select(0, idx) for k, t in self.tensors.items()}
+            batch.update(self.ahead.rows(i * b, rows))  # type: ignore[union-attr]
+            yield batch
 
     # -- ragged data: length buckets ---------------------------------------------------
     def _index_batches(self, rnd: int) -> list[np.ndarray]:
@@ -603,3 +637,66 @@ def call_generator(f: Callable[[dict], Any], info: dict) -> Any:
 def _short(value: Any) -> str:
     r = repr(value)
     return r if len(r) <= 60 else r[:57] + "..."
+
+
+class EncodeAhead:
+    """Encodes deferred columns (:class:`Deferred`: images ...) on one worker thread, a
+    chunk of ``order`` at a time, into tensors that the training loop reads as the chunks
+    become ready: round 1's steps overlap the encoding of the examples they have not reached.
+    An encoding error is raised in the training loop, at the batch that needs the example."""
+
+    CHUNK = 256
+
+    def __init__(self, pending: Mapping[str, Deferred], order: np.ndarray, batch_size: int,
+                 dtype: torch.dtype, device: str) -> None:
+        self.pending, self.order = pending, np.asarray(order)
+        n = len(next(iter(pending.values())))
+        self.out = {k: torch.empty(v.shape, dtype=dtype) for k, v in pending.items()}
+        self.device = device
+        self.ready = 0                       # positions of ``order`` encoded so far
+        self.error: BaseException | None = None
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._work, args=(n,), daemon=True,
+                                       name="netgraph-encode")
+        self.thread.start()
+
+    def _work(self, n: int) -> None:
+        try:
+            for i in range(0, n, self.CHUNK):
+                rows = self.order[i:i + self.CHUNK]
+                for k, col in self.pending.items():
+                    self.out[k][torch.from_numpy(rows)] = torch.from_numpy(
+                        col.encode(rows)).to(self.out[k].dtype)
+                with self.cond:
+                    self.ready = i + len(rows)
+                    self.cond.notify_all()
+            with self.cond:
+                self.ready = n
+                self.cond.notify_all()
+        except BaseException as e:  # noqa: BLE001 - raised again in the training loop
+            with self.cond:
+                self.error = e
+                self.cond.notify_all()
+
+    def wait(self, upto: int) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.ready >= upto or self.error is not None)
+            if self.error is not None and self.ready < upto:
+                raise self.error
+
+    def rows(self, start: int, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """The encoded examples ``rows`` (positions ``start`` on of the order)."""
+        self.wait(start + len(rows))
+        idx = torch.from_numpy(rows)
+        return {k: t.index_select(0, idx).to(self.device) for k, t in self.out.items()}
+
+    def done(self, rnd: int) -> bool:
+        """Whether round ``rnd`` can use whole encoded columns (after round 1: wait)."""
+        if rnd == 1 and self.ready < len(self.order):
+            return False
+        self.wait(len(self.order))
+        return True
+
+    def finish(self) -> dict[str, torch.Tensor]:
+        self.thread.join()
+        return {k: t.to(self.device) for k, t in self.out.items()}

@@ -58,6 +58,7 @@ from .step import mirroring_mode
 from .trainer import TrainerSpec
 
 HEAD = "NetTrain"
+ENCODE_AHEAD = True   # large encoded columns are encoded while round 1 trains (train/data.py)
 HIDDEN = ("$Trainer", "$TrainingGenerator")
 PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "FinalPlots", "RoundLoss",
               "RoundLossList", "RoundMeasurements", "RoundMeasurementsLists",
@@ -231,7 +232,8 @@ class Run:
             if found is not None:
                 cols, self.series[which] = found
                 return cols
-        return data_columns(data, inputs, net_outputs(net), HEAD, port_codecs(net))
+        return data_columns(data, inputs, net_outputs(net), HEAD, port_codecs(net),
+                            defer=ENCODE_AHEAD)
 
     def _feeder(self) -> Feeder:
         g = self.p.objective.net

@@ -78,9 +78,11 @@ def _guarded(head: str, codec: PortCodec, f: Any, items: Sequence[Any], offset: 
 
 
 def encoded_column(head: str, codec: PortCodec | None, values: Any,
-                   error: type[NetGraphError]) -> Any:
+                   error: type[NetGraphError], defer: bool = False) -> Any:
     """NetTrain's column for a port: input data through the port's encoder, target data
-    through the output's decoder (``encode_target``); unchanged without a coder."""
+    through the output's decoder (``encode_target``); unchanged without a coder. With
+    ``defer``, a large input column comes back as a :class:`Deferred` one, encoded while
+    training runs."""
     if codec is None or codec.coder is None:
         return values
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
@@ -88,6 +90,11 @@ def encoded_column(head: str, codec: PortCodec | None, values: Any,
     items = values if isinstance(values, list) else list(values)
     if hasattr(codec.coder, "encode_target"):
         return encode_targets(head, codec, items, error)
+    if defer and deferrable(codec, len(items)):
+        column = np.empty(len(items), dtype=object)
+        for i, x in enumerate(items):
+            column[i] = x
+        return Deferred(head, codec, column, error)
     return encode_items(head, codec, items, error)
 
 
@@ -174,3 +181,50 @@ def _port(head: str, outputs: Sequence[str], p: Any) -> str:
                               f"{nearest(str(shown), outputs)} Its output ports are "
                               f"{', '.join(outputs)}.")
     return name
+
+
+# -- encoding ahead of training ----------------------------------------------------------------
+class Deferred:
+    """A large input column to be encoded while training runs (NetTrain's round 1 overlaps
+    the encoding with the steps): the examples, their port's codec, and the first examples
+    encoded now (for shape inference). Behaves as a column for counting, checking and
+    splitting (``len``, ``shape``, indexing by an index array)."""
+
+    ndim = 1
+
+    def __init__(self, head: str, codec: PortCodec, items: np.ndarray,
+                 error: type[NetGraphError], head_rows: np.ndarray | None = None) -> None:
+        self.head, self.codec, self.items, self.error = head, codec, items, error
+        self.first = head_rows if head_rows is not None else np.asarray(
+            encode_items(head, codec, list(items[:2]), error))
+        self.dtype = self.first.dtype
+        self.shape = (len(items), *self.first.shape[1:])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, idx: Any) -> Deferred:
+        idx = np.asarray(idx)
+        return Deferred(self.head, self.codec, self.items[idx], self.error,
+                        self.first if len(idx) and idx[0] == 0 else None)
+
+    def encode(self, rows: np.ndarray) -> np.ndarray:
+        """The encoded examples ``rows`` (errors name the example of the whole column)."""
+        try:
+            return np.asarray(self.codec.coder.encode(list(self.items[rows])))
+        except NetGraphError as e:
+            index = getattr(e, "index", None)
+            where = f'port "{self.codec.name}"'
+            if index is not None:
+                where += f", example {int(rows[index]) + 1}"
+            raise self.error(self.head, f"{where}: {getattr(e, 'reason', None) or message(e)}"
+                             ) from None
+
+
+def deferrable(codec: PortCodec | None, n: int) -> bool:
+    """Whether a column is encoded while training runs: a large column of an input port
+    whose encoder gives arrays of one fixed shape (images, classes, booleans ...)."""
+    return (codec is not None and codec.coder is not None and n >= 2 * CHUNK
+            and not hasattr(codec.coder, "encode_target") and codec.type is not None
+            and codec.type.is_known() and not codec.type.is_sequence()
+            and codec.type.kind != "Integer")
