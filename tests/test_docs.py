@@ -30,7 +30,8 @@ DOCS = ROOT / "docs"
 # The pages whose examples are checked (pages written by others opt in by being listed).
 PAGES = ["index.md", "guide/graphs.md", "guide/layers.md", "guide/training.md",
          "guide/trainer.md", "guide/stateful.md", "guide/files.md", "porting.md",
-         "guide/extending.md", "guide/coders.md", "paste-mathematica.md"]
+         "guide/extending.md", "guide/coders.md", "guide/coded-nets.md",
+         "paste-mathematica.md"]
 
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>\w*)[^\n]*\n(?P<body>.*?)^(?P=indent)```",
                    re.M | re.S)

@@ -16,13 +16,15 @@ import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
-NEEDS = {"digits_classifier.py": ["sklearn"], "save_load_onnx.py": ["onnx", "onnxruntime"]}
+NEEDS = {"digits_classifier.py": ["sklearn"], "digits_images.py": ["sklearn"],
+         "save_load_onnx.py": ["onnx", "onnxruntime"]}
 
 
 def test_the_examples_are_there():
     expected = {"seed_graph.py", "stateful_training.py", "seed_trainer.py", "seed_zero_weight.py",
                 "digits_classifier.py", "sequence_classifier.py", "custom_loop.py",
-                "multi_loss.py", "save_load_onnx.py", "distributed_training.py", "gan.py"}
+                "multi_loss.py", "save_load_onnx.py", "distributed_training.py", "gan.py",
+                "digits_images.py", "text_classifier.py"}
     assert expected <= set(SCRIPTS)
 
 
