@@ -98,8 +98,26 @@ CORPUS = [
      lambda r, env: ports(r) == {"Output": (16, 13, 13)}),
     (REF + "EmbeddingLayer.html", "EmbeddingLayer[3, 10, \"Input\" -> \"Varying\"]",
      lambda r, env: ports(r) == {"Output": ("Varying", 3)}),
+    # -- operators ----------------------------------------------------------------------------
     (REF + "NetMapOperator.html", "NetMapOperator[LinearLayer[2], \"Input\" -> {\"Varying\", 3}]",
      lambda r, env: ports(r) == {"Output": ("Varying", 2)}),
+    (REF + "NetMapOperator.html", "NetMapOperator[ElementwiseLayer[Tanh]][{{0., 1.}, {2., 3.}}]",
+     lambda r, env: np.allclose(r, np.tanh([[0, 1], [2, 3]]))),
+    (REF + "NetNestOperator.html", "NetNestOperator[LinearLayer[3], 4, \"Input\" -> 3]",
+     lambda r, env: ports(r) == {"Output": 3} and ports(r, "InputPorts") == {"Input": 3}),
+    (REF + "NetNestOperator.html", "NetNestOperator[ElementwiseLayer[# + 1 &], 3][{0., 1.}]",
+     lambda r, env: np.allclose(r, [3, 4])),
+    (REF + "NetFoldOperator.html",
+     "fold = NetFoldOperator[NetGraph[{ThreadingLayer[Plus]},\n"
+     "  {{NetPort[\"State\"], NetPort[\"Input\"]} -> 1}]];\nfold[{1., 2., 3.}]",
+     lambda r, env: np.allclose(r, [1, 3, 6])),  # a running sum
+    (REF + "NetBidirectionalOperator.html",
+     "NetBidirectionalOperator[GatedRecurrentLayer[3], \"Input\" -> {\"Varying\", 2}]",
+     lambda r, env: ports(r) == {"Output": ("Varying", 6)}),
+    (REF + "NetBidirectionalOperator.html",
+     "NetBidirectionalOperator[{LongShortTermMemoryLayer[2], GatedRecurrentLayer[2]},\n"
+     "  \"Input\" -> {\"Varying\", 3}]",
+     lambda r, env: ports(r) == {"Output": ("Varying", 4)}),
     # -- chains --------------------------------------------------------------------------------
     (REF + "NetChain.html", "NetChain[{LinearLayer[3], Tanh, LinearLayer[2]}, \"Input\" -> 4]",
      lambda r, env: ports(r) == {"Output": 2} and len(r.nodes) == 3),
