@@ -158,6 +158,20 @@ def test_errors():
         net(X[0], NetPortGradient(NetArray("V")))
 
 
+def test_sequences_of_several_lengths_one_example_at_a_time():
+    net = NetInitialize(NetChain([GatedRecurrentLayer(2), SequenceLastLayer(), LinearLayer(1)],
+                                 Input=("Varying", 2)))
+    xs = [RNG.normal(size=(3, 2)), RNG.normal(size=(5, 2))]
+    got = net(xs, NetPortGradient(All))
+    for i, x in enumerate(xs):
+        np.testing.assert_allclose(got[NetPortGradient("Input")][i],
+                                   net(x, NetPortGradient("Input")), rtol=1e-5)
+    w = NetPortGradient((3, "Weights"))
+    np.testing.assert_allclose(got[w], sum(net(x, w) for x in xs), rtol=1e-5)
+    both = net(xs, ["Output", w])
+    assert len(both["Output"]) == 2 and both[w].shape == (1, 2)
+
+
 def test_dropout_is_off_unless_train_mode_is_asked():
     net = NetInitialize(NetChain([LinearLayer(50), DropoutLayer(0.5), LinearLayer(1)], Input=3))
     x = np.ones(3)

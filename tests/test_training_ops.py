@@ -194,3 +194,18 @@ def test_operators_export_import(tmp_path):
         a, b = net(x), back(x)
         for k in (a if isinstance(a, dict) else {"": a}):
             np.testing.assert_allclose(a[k] if k else a, b[k] if k else b, rtol=1e-6)
+
+
+def test_operators_export_to_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    pair = NetInitialize(NetPairEmbeddingOperator(embed()))
+    cases = [(pair, {"Input": RNG.normal(size=(3, 2, 3)).astype(np.float32)}),
+             (gan("JensenShannon"), {"Sample": RNG.normal(size=(3, 2)).astype(np.float32),
+                                     "Latent": RNG.normal(size=(3, 1)).astype(np.float32)})]
+    for net, feeds in cases:
+        s = ort.InferenceSession(Export(str(tmp_path / "op.onnx"), net))
+        want = net(feeds)
+        want = want if isinstance(want, dict) else {"Output": want}
+        for o, got in zip(s.get_outputs(), s.run(None, feeds), strict=True):
+            np.testing.assert_allclose(got, want[o.name], rtol=1e-5, atol=1e-6)

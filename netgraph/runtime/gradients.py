@@ -13,6 +13,9 @@ keep the default of ones). Gradients are taken with respect to:
 - ``NetPortGradient(All)``: every real-valued input and every learned array (not the
   running statistics of BatchNormalization, which have no gradient), as a dict.
 
+A batch of sequences of different lengths is differentiated one example at a time (input
+gradients and outputs as lists, array gradients summed).
+
 The net is evaluated in evaluation mode (``NetEvaluationMode="Train"`` runs the training
 behaviour, e.g. dropout). An array's gradient is read in WL's layout by the same code that
 reads the array's value (``get_arrays`` of its module), applied to the gradients of the
@@ -83,7 +86,10 @@ def port_gradients(net: Layer, data: Any, spec: Any, options: Mapping[str, Any])
     dtype = dtype_of(head, options.get("WorkingPrecision"))
     module = _module(net, device, dtype)
     train = options.get("NetEvaluationMode", "Test") == "Train"
-    tensors, batched, as_torch = _inputs(net, data, dtype, device)
+    try:
+        tensors, batched, as_torch = _inputs(net, data, dtype, device)
+    except _Ragged as r:  # sequences of several lengths: one example at a time
+        return _per_example(net, r.arrays, seeds, spec, options)
     prefix = () if isinstance(net, Container) else ("1",)  # a standalone layer is wrapped
     values = _compute(head, g, module, tensors, seeds, targets, batched, train, prefix)
     result: dict[Any, Any] = {}
@@ -209,14 +215,46 @@ def _inputs(net: Layer, data: Any, dtype: torch.dtype, device: str
     arrays = {k: as_array(head, k, v, ev.by_name[k].integer, ev.by_name[k].rank)
               for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
-        raise EvaluationError(head, "gradients of a batch of sequences of different lengths "
-                              "are not supported; give the examples one at a time, or one "
-                              "length per batch.")
+        raise _Ragged(arrays)
     batched, _ = _batching(ev, arrays)
     tensors = {k: to_tensor(v, ev.by_name[k].integer, dtype, device) for k, v in arrays.items()}
     if not batched:
         tensors = {k: t.unsqueeze(0) for k, t in tensors.items()}
     return tensors, batched, as_torch
+
+
+class _Ragged(Exception):
+    """Raised by :func:`_inputs` for a batch of examples of different shapes."""
+
+    def __init__(self, arrays: dict[str, Any]) -> None:
+        super().__init__()
+        self.arrays = arrays
+
+
+def _per_example(net: Layer, arrays: dict[str, Any], seeds: Mapping[Any, Any], spec: Any,
+                 options: Mapping[str, Any]) -> Any:
+    """Gradients of a ragged batch, one example at a time: input gradients and outputs as
+    lists (one per example), array gradients summed over the examples (as for a batch)."""
+    n = len(next(v for v in arrays.values() if isinstance(v, list)))
+    results = [port_gradients(net, {**{k: v[i] for k, v in arrays.items()},
+                                    **{k: v[i] for k, v in seeds.items()}}, spec, options)
+               for i in range(n)]
+    inputs = set(wrap(net).params["inputs"])
+    return _combine(results, inputs, None if isinstance(spec, list) else spec)
+
+
+def _combine(results: list, inputs: set[str], key: Any) -> Any:
+    first = results[0]
+    if isinstance(first, dict):
+        return {k: _combine([r[k] for r in results], inputs, k) for k in first}
+    return _join(key, results, inputs)
+
+
+def _join(key: Any, values: list, inputs: set[str]) -> Any:
+    if isinstance(key, NetPortGradient) and not (isinstance(key.spec, str)
+                                                 and key.spec in inputs):
+        return sum(values[1:], values[0])        # an array's gradient: summed over examples
+    return values                                # an input's gradient or an output: a list
 
 
 def _seed(head: str, g: Container, port: Any, value: Any, out: torch.Tensor, batched: bool
