@@ -85,6 +85,15 @@ def test_parametric_ramp_trains_its_slope_and_errors():
     trained = NetTrain(net, {"Input": x, "Output": -0.5 * np.ones((32, 1), np.float32)},
                        MaxTrainingRounds=200, LearningRate=0.05, TrainingProgressReporting=None)
     assert float(NetExtract(trained, (1, "Slope"))) == pytest.approx(0.5, abs=0.05)
+    fixed = NetInitialize(NetChain([LinearLayer(1), ParametricRampLayer(
+        [], LearningRateMultipliers=0)], Input=1))
+    assert "LearningRateMultipliers=0" in repr(NetExtract(fixed, 2))
+    kept = NetTrain(fixed, {"Input": x, "Output": -0.5 * np.ones((32, 1), np.float32)},
+                    MaxTrainingRounds=5, TrainingProgressReporting=None)
+    assert float(NetExtract(kept, (2, "Slope"))) == pytest.approx(0.1)    # WL's fixed slope
+    assert not np.array_equal(NetExtract(kept, (1, "Weights")), NetExtract(fixed, (1, "Weights")))
+    with pytest.raises(LayerError, match="expected LearningRateMultipliers to be a number"):
+        ParametricRampLayer(LearningRateMultipliers="x")
     with pytest.raises(LayerError, match="ParametricRampLayer: expected the levels"):
         ParametricRampLayer("x")
     with pytest.raises(ShapeError, match='ParametricRampLayer: port "Input" expects an array '
@@ -355,3 +364,27 @@ def test_local_response_normalization_formula(tmp_path):
         LocalResponseNormalizationLayer(Input=(4, 2, 2))
     with pytest.raises(LayerError, match='expected "Beta" to be a finite number'):
         LocalResponseNormalizationLayer(Beta="x")
+
+
+def test_image_augmentation_train_mode_at_evaluation_and_in_nettrain():
+    aug = ImageAugmentationLayer([2, 2], ReflectionProbabilities=(0.5, 0.5), Input=(1, 4, 4))
+    x = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4).repeat(8, 0)
+    a = aug(x, NetEvaluationMode="Train", RandomSeeding=3)
+    assert np.array_equal(a, aug(x, NetEvaluationMode="Train", RandomSeeding=3))
+    assert not np.array_equal(a, aug(x, NetEvaluationMode="Train", RandomSeeding=4))
+    assert np.array_equal(aug(x), x[:, :, 1:3, 1:3])               # evaluation: center crop
+    net = NetChain([aug, FlattenLayer(), LinearLayer(1)])
+    data = {"Input": rand(16, 1, 4, 4), "Output": rand(16, 1)}
+
+    def train(seed):
+        return NetTrain(net, data, MaxTrainingRounds=2, RandomSeeding=seed, BatchSize=4,
+                        TrainingProgressReporting=None)
+    w1, w2 = (NetExtract(train(7), (3, "Weights")) for _ in range(2))
+    np.testing.assert_array_equal(w1, w2)                           # seeded by RandomSeeding
+    assert not np.array_equal(w1, NetExtract(train(8), (3, "Weights")))
+
+
+@pytest.mark.parametrize("n", [All, 2, -2])
+def test_ordering_onnx(n, tmp_path):
+    layer = OrderingLayer(n, Input=6)
+    onnx_matches(layer, tmp_path, {"Input": RNG.integers(0, 3, (4, 6)).astype(np.float32)})

@@ -207,3 +207,9 @@ def test_ctc_beam_search_decoder_on_a_net_output_and_errors():
         dec(p, ("TopDecodings", 0))
     with pytest.raises(NetGraphError, match="should be a sequence of vectors of size 3"):
         dec([[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_random_array_seeded_at_evaluation():
+    layer = RandomArrayLayer(NormalDistribution(), Output=3)
+    np.testing.assert_array_equal(layer(RandomSeeding=1), layer(RandomSeeding=1))
+    assert not np.array_equal(layer(RandomSeeding=1), layer(RandomSeeding=2))

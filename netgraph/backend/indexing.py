@@ -45,7 +45,10 @@ class OrderingModule(LayerModule):
         self.n = None if n is All else int(n)
 
     def forward(self, x: Tensor) -> Tensor:                       # (batch, l)
-        order = torch.argsort(x, dim=-1, stable=True)            # ties keep their order
+        if torch.onnx.is_in_onnx_export():   # ONNX TopK breaks ties by index, as stable sort
+            order = torch.topk(x, x.shape[-1], dim=-1, largest=False, sorted=True).indices
+        else:
+            order = torch.argsort(x, dim=-1, stable=True)        # ties keep their order
         if self.n is not None:                                    # n smallest or n largest
             order = order[:, :self.n] if self.n > 0 else order[:, self.n:]
         return order + 1                                          # 1-based positions

@@ -5,6 +5,7 @@ from typing import Any
 
 from ..errors import LayerError
 from ..shapes import PortType, UnifyError, unify
+from ..symbols import Automatic
 from .base import ArraySpec, Layer, PortMismatch, Types
 from .levels import Span, _is_int, as_span
 
@@ -50,6 +51,7 @@ class ParametricRampLayer(Layer):
     ``ParametricRampLayer(a)``, ``ParametricRampLayer(Span(a1, a2))`` and
     ``ParametricRampLayer([a, b])`` one per element of those levels (increasing),
     ``ParametricRampLayer([])`` a single slope. "Slope" starts at 0.1; ``Slope=v`` sets it.
+    ``LearningRateMultipliers=0`` keeps the slope fixed in NetTrain (a plain leaky ReLU).
 
     >>> ParametricRampLayer(Input=3).array_specs()["Slope"].shape
     (3,)
@@ -57,11 +59,12 @@ class ParametricRampLayer(Layer):
 
     time = "pointwise"  # a slope level is never the time level (refused)
 
-    options = ("Slope",)
+    options = ("Slope", "LearningRateMultipliers")
 
     def __init__(self, levels: Any = 1, **opts: Any) -> None:
         slope = opts.pop("Slope", None)
-        params = {"levels": _levels(levels)}
+        params = {"levels": _levels(levels), "lrm": opts.pop("LearningRateMultipliers",
+                                                             Automatic)}
         self._init(params, opts, {} if slope is None else {"Slope": slope})
         if slope is not None:
             want = self.array_specs()["Slope"].shape
@@ -78,6 +81,11 @@ class ParametricRampLayer(Layer):
             raise LayerError("ParametricRampLayer", f"expected a tuple of levels, but "
                              f"received {levels!r}.")
         _levels(levels[0] if len(levels) == 1 else list(levels))
+        lrm = params["lrm"]
+        if lrm is not Automatic and lrm is not None and (
+                isinstance(lrm, bool) or not isinstance(lrm, (int, float))):
+            raise LayerError("ParametricRampLayer", f"expected LearningRateMultipliers to be a "
+                             f"number, None or Automatic, but received {lrm!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())
@@ -108,7 +116,8 @@ class ParametricRampLayer(Layer):
         return {"Slope": ArraySpec(shape, "constant", value=SLOPE_INIT)}
 
     def _param_repr(self) -> str:
-        lv = self.params["levels"]
-        if lv == (1,):
-            return ""
-        return repr(lv[0]) if len(lv) == 1 else repr(list(lv))
+        lv, lrm = self.params["levels"], self.params["lrm"]
+        out = "" if lv == (1,) else (repr(lv[0]) if len(lv) == 1 else repr(list(lv)))
+        if lrm is not Automatic:
+            out += (", " if out else "") + f"LearningRateMultipliers={lrm!r}"
+        return out

@@ -95,9 +95,11 @@ def _is_value(v: Any) -> bool:
 
 
 def graph_rules(net: Layer, path: tuple[str, ...] = ()) -> list[Rule]:
-    """The LearningRateMultipliers of NetGraph/NetChain values inside ``net``, scoped."""
+    """The LearningRateMultipliers of NetGraph/NetChain values inside ``net``, and of layers
+    that take the option themselves (their param "lrm"), scoped."""
     if not isinstance(net, Container):
-        return []
+        own_lrm = net.params.get("lrm", Automatic)
+        return [(path, s, v) for _, s, v in parse_rules("LearningRateMultipliers", own_lrm, 1.0)]
     own = [(path, s, v) for _, s, v in parse_rules("LearningRateMultipliers",
                                                      net.params.get("lrm") or Automatic, 1.0)]
     return own + [r for k, layer in net.nodes.items() for r in graph_rules(layer, path + (k,))]
