@@ -134,7 +134,27 @@ def rank_zero_only(out: Path) -> dict[str, np.ndarray]:
             "rank0/files": np.array(len(list(ckpt.iterdir())))}
 
 
-SCENARIOS = [classifier, custom_loop, stateful, generated, rank_zero_only]
+def measured(out: Path) -> dict[str, np.ndarray]:
+    """Training measurements are each process's share of every batch summed over the
+    processes (batches of 7: one process's share of the last is empty), so they equal one
+    process's; validation runs whole in every process."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(45, 4))
+    y = 1 + (x[:, 0] > 0) + (x[:, 1] > 0.5)
+    net = NetChain([LinearLayer(6), Tanh, LinearLayer(3), SoftmaxLayer()], Input=4)
+    r = NetTrain(net, {"Input": x, "Output": y}, All, BatchSize=7, MaxTrainingRounds=2,
+                 ValidationSet=Scaled(0.2), **QUIET,
+                 TrainingProgressMeasurements=["Accuracy", "ConfusionMatrix",
+                                               {"Measurement": NetPort("Output"),
+                                                "Aggregation": "Total"}])
+    rounds, val = r["RoundMeasurementsLists"], r["ValidationMeasurementsLists"]
+    return {"measured/confusion": np.array(rounds["ConfusionMatrix"]),
+            "measured/accuracy": np.array(rounds["Accuracy"]),
+            "measured/output": np.array(rounds["Output"]),
+            "measured/validation": np.array(val["ConfusionMatrix"])}
+
+
+SCENARIOS = [classifier, custom_loop, stateful, generated, rank_zero_only, measured]
 
 
 def different_batches(out: Path) -> str:

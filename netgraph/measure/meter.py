@@ -57,8 +57,10 @@ class Meter:
     """
 
     def __init__(self, measurements: list[Measurement], sources: Mapping[str, Source],
-                 ports: Mapping[str, str], per_batch: bool, head: str = "NetTrain") -> None:
+                 ports: Mapping[str, str], per_batch: bool, head: str = "NetTrain",
+                 reduce: Callable[[Tensor], Tensor] | None = None) -> None:
         self.ms, self.sources, self.ports, self.head = measurements, sources, ports, head
+        self.reduce = reduce   # sums a pass's counts over processes (distributed training)
         self.keep = per_batch
         self.batch_keys = [m.key for m in measurements if per_batch and m.per_batch]
         self.unique = list({id(s): s for s in sources.values()}.values())
@@ -78,22 +80,26 @@ class Meter:
 
     # -- per batch --------------------------------------------------------------------
     def batch(self, out: Mapping[str, Tensor], feeds: Mapping[str, Tensor],
-              info: Callable[[], Any] | None = None) -> None:
-        n = int(next(iter(feeds.values())).shape[0])
+              info: Callable[[], Any] | None = None, counts: bool = True) -> None:
+        """Add one batch; ``counts=False``: a distributed process's empty share (one row that
+        weighs nothing), which only fixes the shapes of the totals."""
+        n = int(next(iter(feeds.values())).shape[0]) if counts else 0
         self.examples += n
         for src in self.unique:
             p = self.passes.get(src.port)
             if p is None:
                 p = self.passes[src.port] = src.stats.new()
-            p.add(out[src.pred], feeds[src.target])
+            if counts:
+                p.add(out[src.pred], feeds[src.target])
         for m in self.others:
             if m.port is not None:
                 x = out[self.ports[m.key]].detach().to(torch.float64)
+                x = x if counts else x[:0]
                 t = self.totals.get(m.key)
                 self.totals[m.key] = x.sum(0) if t is None else t + x.sum(0)   # (port dims)
-                if self.keep and m.per_batch:
+                if self.keep and m.per_batch and counts:
                     self.records.setdefault(m.key, []).append(x.mean(0))
-            elif m.per_batch and info is not None:
+            elif m.per_batch and info is not None and counts:
                 self.values.setdefault(m.key, []).append((self._call(m, info), n))
 
     def _call(self, m: Measurement, info: Callable[[], Any]) -> float:
@@ -109,17 +115,19 @@ class Meter:
     # -- at the end of a pass -------------------------------------------------------------
     def end(self, info: Callable[[], Any] | None = None) -> dict[str, Any]:
         """The pass's value of every measurement (one host sync)."""
-        counts = {port: p.counts() for port, p in self.passes.items()}
+        r = self.reduce
+        counts = {src.port: self.passes.get(src.port, src.stats.new()).counts(r)
+                  for src in self.unique}
+        examples = self.examples if r is None else int(r(torch.tensor(float(self.examples))))
         out: dict[str, Any] = {}
         for m in self.ms:
             if m.builtin is not None:
-                src = self.sources[m.key]
-                c = counts.get(src.port)
-                out[m.key] = value_of(m, c if c is not None else src.stats.new().counts())
+                out[m.key] = value_of(m, counts[self.sources[m.key].port])
             elif m.port is not None:
-                total = self.totals[m.key].cpu().numpy() if m.key in self.totals else \
-                    np.array(math.nan)
-                out[m.key] = aggregate(total / max(self.examples, 1), m.aggregation)
+                total = self.totals.get(m.key)
+                total = None if total is None else total if r is None else r(total)
+                arr = np.array(math.nan) if total is None else total.cpu().numpy()
+                out[m.key] = aggregate(arr / max(examples, 1), m.aggregation)
             elif m.key in self.values:
                 vals = self.values[m.key]
                 out[m.key] = sum(v * n for v, n in vals) / max(sum(n for _, n in vals), 1)

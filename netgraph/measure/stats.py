@@ -9,6 +9,8 @@ measurement needs them. :class:`RegressionStats` sums residuals the same way.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -81,21 +83,25 @@ class ClassPass:
         return torch.stack([tp, above.sum(0) - tp])
 
     # -- at the end of the pass (host) ----------------------------------------------------
-    def counts(self) -> ClassCounts:
-        n = self.s.c
-        if self.codes:
-            codes = torch.cat(self.codes)
-            conf = torch.bincount(codes, minlength=n * (n + 1))[n:].reshape(n, n)
-            confusion = conf.cpu().numpy().astype(np.int64)
-        else:
-            confusion = np.zeros((n, n), np.int64)
-        extra = (torch.stack(self.extra).sum(0).cpu().numpy() if self.extra
-                 else np.zeros(len(self.s.ks) + int(self.s.entropy)))
-        counts = self._counts(extra)
-        counts.confusion = confusion
-        if self.roc is not None:
-            roc = self.roc.cpu().numpy().astype(np.float64)
-            counts.roc_tp, counts.roc_fp = roc[0], roc[1]
+    def counts(self, reduce: Callable[[Tensor], Tensor] | None = None) -> ClassCounts:
+        """The pass's counts; ``reduce`` sums them over processes (the same tensors in every
+        process, whatever each saw)."""
+        s, n = self.s, self.s.c
+        conf = (torch.bincount(torch.cat(self.codes), minlength=n * (n + 1))[n:]
+                if self.codes else torch.zeros(n * n, dtype=torch.int64))
+        extra = (torch.stack(self.extra).sum(0) if self.extra
+                 else torch.zeros(len(s.ks) + int(s.entropy), dtype=torch.float64))
+        roc = self.roc
+        if s.roc and roc is None:
+            roc = torch.zeros((2, n, len(THRESHOLDS)), dtype=torch.int64)
+        if reduce is not None:
+            conf, extra = reduce(conf), reduce(extra)
+            roc = None if roc is None else reduce(roc)
+        counts = self._counts(extra.cpu().numpy())
+        counts.confusion = conf.reshape(n, n).cpu().numpy().astype(np.int64)
+        if roc is not None:
+            both = roc.cpu().numpy().astype(np.float64)
+            counts.roc_tp, counts.roc_fp = both[0], both[1]
         return counts
 
     def batch_counts(self) -> list[ClassCounts]:
@@ -150,9 +156,11 @@ class RegressionPass:
                          y.sum(), (y * y).sum()])
         self.total = v if self.total is None else self.total + v
 
-    def counts(self) -> RegressionCounts:
-        total = np.zeros(5) if self.total is None else self.total.cpu().numpy()
-        return RegressionCounts(*(float(x) for x in total))
+    def counts(self, reduce: Callable[[Tensor], Tensor] | None = None) -> RegressionCounts:
+        total = torch.zeros(5, dtype=torch.float64) if self.total is None else self.total
+        if reduce is not None:
+            total = reduce(total)
+        return RegressionCounts(*(float(x) for x in total.cpu().numpy()))
 
     def batch_counts(self) -> list:
         return []

@@ -289,6 +289,7 @@ class DistributedTrainer(Trainer):
         n = next(_tensors(feeds.values())).shape[0]
         lo, hi = shard_bounds(n, self.group.world, self.group.rank)
         share = (hi - lo) / n
+        self.last_weight = 0.0 if hi == lo else 1.0   # measurements skip an empty share
         if hi == lo:  # more processes than rows: run one row that weighs nothing
             lo, hi = 0, 1
         local = {k: _rows(v, n, lo, hi) for k, v in feeds.items()}
@@ -315,6 +316,13 @@ class DistributedTrainer(Trainer):
         self._ports = total[1:] if self._per_port else None
         scaled = loss * (self._share * self.group.world)
         return total[0].to(loss) + (scaled - scaled.detach())  # value: exactly the mean
+
+    def reduce_sum(self, t: Tensor) -> Tensor:
+        if not t.numel():
+            return t
+        total = t.to(self.group.comm)
+        dist.all_reduce(total)
+        return total.to(t.device)
 
     def losses(self) -> dict[str, float]:
         if self._ports is not None and self.last_out:

@@ -109,9 +109,11 @@ class Meters:
 
 def meters(ms: list[Measurement], terms: Sequence[LossTerm], net: Layer,
            keys: Mapping[str, str], exposed_ports: Sequence[str], labels: Any = None,
-           head: str = HEAD) -> Meters:
+           reduce: Any = None, head: str = HEAD) -> Meters:
     """The meters of a run: ``keys`` maps the training net's inputs to the forward's argument
-    names; ``labels`` gives a port's class labels when its decoder knows them."""
+    names; ``labels`` gives a port's class labels when its decoder knows them; ``reduce``
+    sums the training meter's counts over the processes of a distributed run (each measures
+    its share of every batch; validation runs whole in every process)."""
     sources: dict[str, Source] = {}
     by_port: dict[str, Source] = {}
     for m in ms:
@@ -125,8 +127,8 @@ def meters(ms: list[Measurement], terms: Sequence[LossTerm], net: Layer,
         sources[m.key] = src
     ports = {m.key: (exposed(m.port) if m.port in exposed_ports else m.port)
              for m in ms if m.port is not None}
-    return Meters(Meter(ms, sources, ports, True, head), Meter(ms, sources, ports, False, head),
-                  ms)
+    return Meters(Meter(ms, sources, ports, True, head, reduce),
+                  Meter(ms, sources, ports, False, head), ms)
 
 
 def _stats(ms: list[Measurement], terms: Sequence[LossTerm], term: LossTerm, net: Layer,

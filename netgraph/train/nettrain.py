@@ -167,7 +167,7 @@ class Run:
         self.feeder = self.trainer.feeder = self._feeder()
         self.meters = None if not self.measurements else measuring.meters(
             self.measurements, self.p.objective.terms, self.p.net, self.trainer.keys,
-            self.exposed, measuring.class_labels(self.p.net))
+            self.exposed, measuring.class_labels(self.p.net), self.trainer.reduce_sum)
         self.data = self._data(self.p.columns, not self.transfer, self.p.probe, "train")
         self.val = (None if self.p.validation is None else
                     self._data(self.p.validation, False, None, "val"))
@@ -408,7 +408,8 @@ class Loop:
             if self.meters is not None:
                 # the step's own feeds: under torchrun, this process's share of the batch
                 self.meters.train.batch(t.last_out, t.last_feeds,
-                                        lambda: h.info(t.current_net, "BatchComplete"))
+                                        lambda: h.info(t.current_net, "BatchComplete"),
+                                        counts=bool(t.last_weight))
             h.learning_rate = t.updater.learning_rate
             if self.progress.batch():
                 h.reason = "StopTraining"

@@ -108,6 +108,7 @@ class Trainer:
         self.last_loss = float("nan")
         self.last_out: dict[str, Tensor] = {}
         self.last_feeds: Mapping[str, Tensor] = {}
+        self.last_weight = 1.0     # 0 when a process's share of the batch was empty
         self.rng_state: Tensor | None = None
         self._worker = Worker()
         weakref.finalize(self, self._worker.close)
@@ -227,6 +228,10 @@ class Trainer:
         finally:
             self.module.train()
         return total / max(count, 1)
+
+    def reduce_sum(self, t: Tensor) -> Tensor:
+        """``t`` summed over the processes of a distributed run (measurement counts)."""
+        return t
 
     def current_net(self) -> Layer:
         return arrays_from_module(self.net, self.module.layers[NODE])
