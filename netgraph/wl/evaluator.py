@@ -110,7 +110,7 @@ class Evaluator:
 
     # -- errors -------------------------------------------------------------------------------
     def unsupported(self, name: str, e: Expr, what: str = "function") -> WLUnsupportedError:
-        listed = ", ".join(sorted(set(FUNCTIONS) | set(SPECIAL)))
+        listed = ", ".join(sorted((set(FUNCTIONS) | set(SPECIAL)) - {"RuleDelayed"}))
         return WLUnsupportedError(
             name, f"Unsupported WL {what} {name} at {at(e.line, e.col)}; supported: the netgraph "
             f"heads and symbols (NetGraph, NetChain, LinearLayer, NetTrain, ...) and {listed}.",
@@ -607,6 +607,7 @@ SPECIAL: dict[str, Callable[[Evaluator, Node, Scope], Any]] = {
     "Increment": _update(L.plus2, post=True), "PreIncrement": _update(L.plus2),
     "Decrement": _update(_minus, post=True), "PreDecrement": _update(_minus),
     "RuleDelayed": _rule_delayed, "Thread": _thread, "Span": _span,
+    "AppendTo": _update(lambda x, v: L.join(x, make_list([v]))),
 }
 
 

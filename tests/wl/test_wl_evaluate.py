@@ -104,6 +104,7 @@ CASES = [
     ("With[{n = 3}, Range[n]]", np.array([1, 2, 3])),
     ("x = 1; Do[x = x * 2, {3}]; x", 8),
     ("s = 0; Do[s += i, {i, 4}]; s", 10),
+    ("l = {}; Do[AppendTo[l, i^2], {i, 3}]; l", np.array([1, 4, 9])),
     ("{a, {b, c}} = {1, {2, 3}}; a + b + c", 6),
     ("f[x_] := x + 1; f[2]", 3),
     ("g = Function[{x, y}, x y]; g[3, 4]", 12),
