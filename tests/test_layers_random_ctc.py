@@ -209,6 +209,14 @@ def test_ctc_beam_search_decoder_on_a_net_output_and_errors():
         dec([[0.5, 0.5], [0.5, 0.5]])
 
 
+def test_random_array_from_wl_text():
+    from netgraph.wl import evaluate, to_wl
+    layer = evaluate('RandomArrayLayer[UniformDistribution[{0, 2}], "Output" -> 3]')
+    assert layer.params["distribution"] == UniformDistribution((0, 2))
+    assert to_wl(layer).startswith("RandomArrayLayer[UniformDistribution[{0., 2.}]")
+    assert evaluate(to_wl(layer)).params == layer.params
+
+
 def test_random_array_seeded_at_evaluation():
     layer = RandomArrayLayer(NormalDistribution(), Output=3)
     np.testing.assert_array_equal(layer(RandomSeeding=1), layer(RandomSeeding=1))

@@ -5,6 +5,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import LayerError
 from ..shapes import PortType, UnifyError, unify
 from .base import Layer, PortMismatch, Types
@@ -23,7 +25,12 @@ class Distribution:
     args: tuple[Any, ...]
 
     def __repr__(self) -> str:
+        if self.name in PAIRED:  # WL: UniformDistribution[{min, max}]
+            return f"{self.name}(({', '.join(map(repr, self.args))}))"
         return f"{self.name}({', '.join(map(repr, self.args))})"
+
+
+PAIRED = ("UniformDistribution", "DiscreteUniformDistribution")  # parameters as one pair
 
 
 # WL head -> (parameter names, defaults): the distributions RandomArrayLayer can sample
@@ -51,8 +58,8 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {
 
 def _make(name: str, *args: Any) -> Distribution:
     names, defaults = DISTRIBUTIONS[name]
-    if len(args) == 1 and name in ("UniformDistribution", "DiscreteUniformDistribution") and \
-            isinstance(args[0], (tuple, list)):
+    if len(args) == 1 and name in PAIRED and \
+            isinstance(args[0], (tuple, list, np.ndarray)):
         args = tuple(args[0])  # WL: UniformDistribution[{min, max}]
     if not args and defaults:
         args = defaults
@@ -60,10 +67,12 @@ def _make(name: str, *args: Any) -> Distribution:
         raise LayerError(name, f"expected {len(names)} parameter(s) ({', '.join(names)}), but "
                          f"received {len(args)}.")
     for a in args:
-        number = isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+        number = isinstance(a, (int, float, np.number)) and not isinstance(a, (bool, np.bool_)) \
+            and math.isfinite(a)
         if not number and not hasattr(a, "dtype"):  # a number, or a tensor inside a function
             raise LayerError(name, f"expected finite numbers as parameters, but received {a!r}.")
-    return Distribution(name, tuple(float(a) if isinstance(a, int) else a for a in args))
+    return Distribution(name, tuple(float(a) if isinstance(a, (int, float, np.number)) else a
+                                    for a in args))
 
 
 def NormalDistribution(mu: Any = 0.0, sigma: Any = 1.0) -> Distribution:
