@@ -228,3 +228,19 @@ def test_tensorboard_missing_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
     with pytest.raises(OptionError, match='"TensorBoard" needs the tensorboard package'):
         train(TrainingProgressReporting="TensorBoard")
+
+
+def test_each_loss_port_is_measured_when_there_are_several():
+    net = NetGraph({"a": LinearLayer(2), "b": LinearLayer(1)},
+                   [(NetPort("Input"), "a", NetPort("A")), (NetPort("Input"), "b", NetPort("B"))],
+                   Input=4)
+    data = {"Input": X, "A": X[:, :2], "B": X[:, 2:3]}
+    r = NetTrain(net, data, All, MaxTrainingRounds=2, BatchSize=32, TrainingProgressReporting=None,
+                 ValidationSet=data)
+    rounds, val = r["RoundMeasurementsLists"], r["ValidationMeasurements"]
+    assert list(rounds) == ["Loss", "ALoss", "BLoss"]
+    for i in range(2):      # the total is the sum of the ports' losses
+        assert rounds["ALoss"][i] + rounds["BLoss"][i] == pytest.approx(rounds["Loss"][i],
+                                                                        rel=1e-5)
+    assert val["ALoss"] + val["BLoss"] == pytest.approx(val["Loss"], rel=1e-5)
+    assert len(r["BatchMeasurementsLists"]["ALoss"]) == r["TotalBatches"]

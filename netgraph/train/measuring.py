@@ -16,8 +16,9 @@ from ..errors import OptionError
 from ..layers.base import Layer
 from ..layers.loss import CrossEntropyLossLayer, MeanAbsoluteLossLayer, MeanSquaredLossLayer
 from ..measure.meter import Meter, Source
-from ..measure.spec import Measurement, parse_measurements
+from ..measure.spec import Measurement, parse_measurements, parse_one
 from ..measure.stats import ClassStats, RegressionStats
+from ..ports import NetPort
 from ..shapes import VARYING
 from ..symbols import Automatic
 from .losses import LossTerm
@@ -36,13 +37,29 @@ def resolve(spec: Any, terms: Sequence[LossTerm], head: str = HEAD) -> list[Meas
     run has exactly one CrossEntropyLossLayer, as WL does."""
     if spec is Automatic:
         ce = [t for t in terms if isinstance(t.layer, CrossEntropyLossLayer)]
-        return parse_measurements("ErrorRate", head) if len(ce) == 1 else []
-    ms = parse_measurements(spec, head)
+        ms = parse_measurements("ErrorRate", head) if len(ce) == 1 else []
+    else:
+        ms = parse_measurements(spec, head)
+        _check_plots(ms, head)
+    return _port_losses(terms, ms, head) + ms
+
+
+def _port_losses(terms: Sequence[LossTerm], ms: list[Measurement], head: str
+                 ) -> list[Measurement]:
+    """With several losses, each loss port's own loss (its key, e.g. "OutputLoss"), after the
+    total "Loss", as WL reports them."""
+    if len(terms) < 2:
+        return []
+    keys = {m.key for m in ms}
+    return [parse_one({"Measurement": NetPort(t.name), "Aggregation": "Total"}, head)
+            for t in terms if t.name not in keys]
+
+
+def _check_plots(ms: list[Measurement], head: str) -> None:
     for m in ms:
         if m.builtin is not None and m.builtin.shape == "plot":
             raise OptionError(head, f'"{m.builtin.name}" is a plot: ask NetMeasurements for it, '
                               'or measure "ConfusionMatrix" while training.')
-    return ms
 
 
 def term_of(m: Measurement, terms: Sequence[LossTerm], head: str = HEAD) -> LossTerm:
