@@ -72,3 +72,32 @@ def paired_report(title: str, times: dict[str, list[float]], baseline: str,
         verdict = "OK" if first <= target else "ABOVE TARGET"
         print(f"  target <= {target:.2f}x: {verdict}")
     return first if first is not None else 1.0
+
+
+def hand_step(loss: Callable[[], object], optimizer: object) -> Callable[[], float]:
+    """A hand-written training step: zero the gradients, ``loss()``, backward, update, and
+    ``loss.item()`` (the host sync every loop has)."""
+    def step() -> float:
+        optimizer.zero_grad()       # type: ignore[attr-defined]
+        value = loss()
+        value.backward()            # type: ignore[attr-defined]
+        optimizer.step()            # type: ignore[attr-defined]
+        return value.item()         # type: ignore[attr-defined]
+    return step
+
+
+def trainer_step(trainer: object, batch: dict) -> Callable[[], dict]:
+    """One "$Trainer" step: TrainerUpdate then TrainerCurrentLoss."""
+    from netgraph import TrainerCurrentLoss, TrainerUpdate
+
+    def step() -> dict:
+        TrainerUpdate(trainer, batch)
+        return TrainerCurrentLoss(trainer)
+    return step
+
+
+def first_call(f: Callable[[], object]) -> float:
+    """Seconds of one call of ``f`` (a first call: compiling included)."""
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import interleave, report  # noqa: E402
+from _timing import first_call, hand_step, interleave, report, trainer_step  # noqa: E402
 
 from netgraph import (  # noqa: E402
     CatenateLayer,
@@ -127,17 +127,8 @@ def training_step() -> float:
     fused_opt = torch.optim.Adam(fused.parameters(), lr=1e-3, fused=True)
 
     def hand_loop(model: nn.Module, opt: torch.optim.Optimizer):  # noqa: ANN202
-        def step() -> float:
-            opt.zero_grad()
-            loss = torch.mean((model(ta, tb) - ty) ** 2)
-            loss.backward()
-            opt.step()
-            return loss.item()
-        return step
-
-    def netgraph_step() -> dict:
-        TrainerUpdate(trainer, batch)
-        return TrainerCurrentLoss(trainer)
+        return hand_step(lambda: torch.mean((model(ta, tb) - ty) ** 2), opt)
+    netgraph_step = trainer_step(trainer, batch)
 
     medians = interleave({"netgraph TrainerUpdate+CurrentLoss": netgraph_step,
                           "hand-written torch + Adam": hand_loop(hand, opt),
@@ -173,23 +164,11 @@ def compiled_training_step() -> float:
         def loss_of(a: torch.Tensor, b: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             return torch.mean((model(a, b) - y) ** 2)
         fn = torch.compile(loss_of) if compiled else loss_of
+        return hand_step(lambda: fn(ta, tb, ty), opt)
 
-        def step() -> float:
-            opt.zero_grad()
-            loss = fn(ta, tb, ty)
-            loss.backward()
-            opt.step()
-            return loss.item()
-        return step
-
-    def netgraph_step() -> dict:
-        TrainerUpdate(trainer, batch)
-        return TrainerCurrentLoss(trainer)
-
+    netgraph_step = trainer_step(trainer, batch)
     eager, by_hand_compiled = hand_loop(False), hand_loop(True)
-    t0 = time.perf_counter()
-    by_hand_compiled()
-    hand_compile = time.perf_counter() - t0
+    hand_compile = first_call(by_hand_compiled)
     medians = interleave({"netgraph TrainingSpeed": netgraph_step,
                           "hand-written torch + Adam": eager,
                           "hand-written torch.compile": by_hand_compiled},

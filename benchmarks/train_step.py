@@ -50,7 +50,8 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import interleave, report  # noqa: E402
+from _timing import first_call, interleave, report, trainer_step  # noqa: E402
+from _timing import hand_step as timed_step  # noqa: E402
 
 from netgraph import (  # noqa: E402
     LinearLayer,
@@ -328,23 +329,11 @@ def training_speed(repeats: int = 15) -> float:
         model = HandLeNet()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=compiled or None)
         loss_of = torch.compile(model.loss) if compiled else model.loss
+        return timed_step(lambda: loss_of(x, t), opt)
 
-        def step() -> float:
-            opt.zero_grad()
-            loss = loss_of(x, t)
-            loss.backward()
-            opt.step()
-            return loss.item()
-        return step
-
-    def netgraph_step() -> dict:
-        TrainerUpdate(trainer, batch)
-        return TrainerCurrentLoss(trainer)
-
+    netgraph_step = trainer_step(trainer, batch)
     eager, compiled = hand(False), hand(True)
-    t0 = time.perf_counter()
-    compiled()
-    first["hand-written torch.compile"] = time.perf_counter() - t0
+    first["hand-written torch.compile"] = first_call(compiled)
     medians = interleave({"netgraph TrainingSpeed": netgraph_step,
                           "hand-written torch + Adam": eager,
                           "hand-written torch.compile": compiled},

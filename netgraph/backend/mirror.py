@@ -44,6 +44,7 @@ from torch import Tensor, nn
 from ..errors import OptionError
 from ..symbols import Automatic
 from .chunked import mirrored_forward
+from .init import available_memory as host_memory_available
 from .lower import GraphModule
 from .mirror_plan import kept_buffers, mirrored_graph_class
 
@@ -183,17 +184,7 @@ def available_memory(device: torch.device) -> int | None:
     """Bytes of memory available now on ``device``, or None when unknown."""
     if device.type == "cuda":
         return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
+    return host_memory_available()
 
 
 def _device_of(module: nn.Module) -> torch.device:
