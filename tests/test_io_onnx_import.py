@@ -45,6 +45,22 @@ def test_round_trip_of_netgraphs_own_export(name, tmp_path):
     assert Information(back, "InputPorts") == Information(net, "InputPorts")
 
 
+def test_embedding_round_trip_and_gather_limits(tmp_path):
+    net = NetInitialize(NetChain([EmbeddingLayer(3, 5), FlattenLayer(), LinearLayer(2)],
+                                 Input=4))
+    back = Import(Export(str(tmp_path / "e.onnx"), net))
+    x = np.array([[1, 2, 3, 5], [5, 4, 1, 1]])
+    np.testing.assert_allclose(back(x), net(x), rtol=1e-5, atol=1e-6)
+    assert np.array_equal(NetExtract(back, ("node_embedding", "Weights")),
+                          NetExtract(net, (1, "Weights")))
+    idx = helper.make_tensor_value_info("i", TensorProto.INT64, ["batch", 2])
+    nodes = [helper.make_node("Gather", ["t", "i"], ["y"], axis=0)]
+    path = save(model(nodes, [idx], [vinfo("y", 2, 3)], [("t", np.ones((4, 3)))]),
+                tmp_path / "g.onnx")
+    with pytest.raises(NetImportError, match="converted only as an embedding lookup"):
+        Import(path)
+
+
 def test_imported_net_trains_and_nests(tmp_path):
     net = NetInitialize(NETS["mlp_scalar"]())
     back = Import(Export(str(tmp_path / "m.onnx"), net))

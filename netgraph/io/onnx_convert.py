@@ -28,6 +28,9 @@ class Converter:
         self.layers: dict[str, Layer] = {}
         self.links: list[tuple] = []
         self.taken = {v.name for v in (*self.inputs, *g.output)}
+        self.integer = {v.name for v in (*g.input, *g.value_info, *g.output)
+                        if v.type.tensor_type.elem_type in (6, 7)}   # INT32, INT64
+        self.one_based: dict[str, str] = {}   # (i - 1) tensors -> i: an embedding's indices
 
     def fail(self, node: Any, message: str) -> NetImportError:
         return NetImportError("Import", f'cannot import "{self.path}": its {node.op_type} node '
@@ -68,6 +71,10 @@ class Converter:
             return
         if op in PASS_OPS:
             self.src[node.output[0]] = self.source(node, node.input[0])
+            return
+        if op == "Sub" and node.input[0] in self.integer and _is_one(
+                self.consts.get(node.input[1])):
+            self.one_based[node.output[0]] = node.input[0]   # WL's 1-based indices made 0-based
             return
         method = getattr(self, "op_" + op, None)
         layer, feeds = method(node) if method is not None else self.generic(node)
@@ -141,6 +148,17 @@ class Converter:
             raise self.fail(node, "is supported only as a (batch, m) input times an (m, n) "
                             "constant.")
         return LinearLayer(int(w.shape[1]), Weights=w.T, Biases=None), [node.input[0]]
+
+    def op_Gather(self, node: Any) -> tuple[Layer, list]:
+        from ..layers.embedding import EmbeddingLayer
+        table = self.const(node, 0)
+        indices = self.one_based.get(node.input[1])
+        if _attrs(node).get("axis", 0) != 0 or table.ndim != 2 or indices is None:
+            raise self.fail(node, "is converted only as an embedding lookup: rows of a constant "
+                            "(n, size) table at indices written i - 1 (netgraph's export of "
+                            "EmbeddingLayer, whose indices count from 1).")
+        n, size = (int(d) for d in table.shape)
+        return EmbeddingLayer(size, n, Weights=table), [indices]
 
     def op_Conv(self, node: Any) -> tuple[Layer, list]:
         from ..layers.conv import ConvolutionLayer
@@ -291,6 +309,10 @@ class Converter:
     def opset(self) -> int:
         return max((o.version for o in self.model.opset_import if o.domain in ("", "ai.onnx")),
                    default=13)
+
+
+def _is_one(c: np.ndarray | None) -> bool:
+    return c is not None and c.size == 1 and float(c.reshape(())) == 1.0
 
 
 class _Named:

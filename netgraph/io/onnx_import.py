@@ -11,7 +11,8 @@ around them:
   ``MaxPool``/``AveragePool`` -> PoolingLayer (symmetric padding, no ceil mode);
 - ``Relu``, ``Tanh``, ``Sigmoid``, ``Exp``, ``Log``, ``Abs``, ``Sqrt``, ``Sin``, ``Cos``,
   ``Erf``, ``Softplus``, ``Sign``, ``Elu`` (alpha 1), ``Selu`` -> ElementwiseLayer;
-  ``Softmax`` on the last axis -> SoftmaxLayer;
+  ``Softmax`` on the last axis -> SoftmaxLayer; ``Gather`` of a constant table at indices
+  ``i - 1`` (netgraph's export of EmbeddingLayer) -> EmbeddingLayer;
 - ``Add``/``Sub``/``Mul``/``Div`` -> ThreadingLayer (a constant operand becomes a
   NetArrayLayer, so it trains too); ``Concat`` on axis 1 -> CatenateLayer;
 - ``Flatten`` (axis 1) -> FlattenLayer; ``Reshape``/``Squeeze``/``Unsqueeze`` ->
@@ -47,7 +48,8 @@ THREADING_OPS = {"Add": "Plus", "Sub": "Subtract", "Mul": "Times", "Div": "Divid
 RESHAPE_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Flatten")
 PASS_OPS = ("Identity", "Dropout")
 SUPPORTED = (*ELEMENTWISE_OPS, *THREADING_OPS, *RESHAPE_OPS, *PASS_OPS, "Gemm", "MatMul",
-             "Conv", "ConvTranspose", "MaxPool", "AveragePool", "Softmax", "Concat", "Transpose")
+             "Conv", "ConvTranspose", "MaxPool", "AveragePool", "Gather", "Softmax", "Concat",
+             "Transpose", "Constant")
 
 
 def _fail(path: str, message: str) -> NetImportError:
