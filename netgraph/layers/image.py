@@ -240,12 +240,11 @@ class ImageAugmentationLayer(Layer):
         xd, yd = _dims(x, 3), _dims(y, 3)
         h, w = self.params["size"]
         c = _unify("Output", [yd[0]], [xd[0]], y)[0]
-        for i, (n, m) in enumerate(zip(xd[1:], (h, w), strict=True)):
+        for n, m in zip(xd[1:], (h, w), strict=True):
             if _is_int(n) and n < m:
                 raise PortMismatch("Input", f"an image of at least {h}\u00d7{w} (the output "
                                    "dimensions must be smaller than the input dimensions)",
                                    x.describe())
-            del i
         yd = _unify("Output", yd, [c, h, w], y)
         return {"Input": PortType((c, xd[1], xd[2]), "Real")}, {"Output": PortType(
             tuple(yd), "Real")}

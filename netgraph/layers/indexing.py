@@ -211,7 +211,4 @@ class ExtractLayer(Layer):
             raise PortMismatch("Output", out.describe(), y.describe())
         return {"Input": PortType(x.dims, "Real"), "Position": p}, {"Output": out}
 
-    @property
-    def length_shift(self) -> int:
-        """A sequence of parts follows "Position", not "Input": its length is untied."""
-        return UNTIED_LENGTH
+    length_shift = UNTIED_LENGTH  # a sequence of parts follows "Position", not "Input"
