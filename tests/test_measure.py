@@ -206,6 +206,7 @@ def test_spec_forms_and_keys():
     (lambda i: 1, "needs a name"),
     ({"Measurement": NetPort("x"), "Aggregation": "Median"}, '"Aggregation" to be None'),
     ("IntersectionOverUnion", "not available yet"),
+    ({"Measurement": "Accuracy", "Interval": "Epoch"}, 'NetTrain: expected the "Interval"'),
     (3, "expected a measurement"),
 ])
 def test_bad_specs(spec, fragment):

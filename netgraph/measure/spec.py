@@ -87,14 +87,15 @@ def _plain(spec: Any, head: str, sub: dict) -> Measurement:
     if isinstance(spec, NetPort):
         port = _port_name(spec, head)
         return Measurement(port if key is Automatic else key, port=port,
-                           aggregation=_aggregation(sub, head), per_batch=_per_batch(sub, True),
+                           aggregation=_aggregation(sub, head),
+                           per_batch=_per_batch(sub, True, head),
                            direction=sub.get("Direction", "Decreasing"))
     if callable(spec):
         if key is Automatic:
             raise OptionError(head, 'a function measurement needs a "Key": give '
                               '{"Measurement": f, "Key": "name"}.')
         return Measurement(key, function=spec, aggregation=_aggregation(sub, head),
-                           per_batch=_per_batch(sub, True),
+                           per_batch=_per_batch(sub, True, head),
                            direction=sub.get("Direction", "Decreasing"))
     name, param = _name_and_param(spec, head)
     if name == LOSS:
@@ -108,7 +109,7 @@ def _plain(spec: Any, head: str, sub: dict) -> Measurement:
     if key is Automatic:
         key = b.name if param is None else f"{b.name}{_num(param)}"
     return Measurement(key, builtin=b, param=param, averaging=averaging,
-                       source=_source(sub, head), per_batch=_per_batch(sub, b.per_batch),
+                       source=_source(sub, head), per_batch=_per_batch(sub, b.per_batch, head),
                        direction=sub.get("Direction", b.direction))
 
 
@@ -187,10 +188,10 @@ def _aggregation(sub: dict, head: str) -> str | None:
     return a  # type: ignore[no-any-return]
 
 
-def _per_batch(sub: dict, default: bool) -> bool:
+def _per_batch(sub: dict, default: bool, head: str) -> bool:
     iv = sub.get("Interval", Automatic)
     if iv not in (Automatic, "Round", "Batch"):
-        raise OptionError("NetTrain", f'expected the "Interval" of a measurement to be '
+        raise OptionError(head, f'expected the "Interval" of a measurement to be '
                           f'Automatic, "Round" or "Batch", but received {iv!r}.')
     return default and iv != "Round"
 
