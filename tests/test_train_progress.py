@@ -134,3 +134,12 @@ def test_stopping_in_netTrain():
               ValidationSet=Scaled(0.25), Method=("ADAM", {"LearningRate": 0.5}),
               TrainingStoppingCriterion={"Criterion": lambda info: info["Round"] >= 2})
     assert r["TotalRounds"] == 2 and r["ReasonTrainingStopped"] == "StoppingCriterionSatisfied"
+
+
+def test_a_progress_function_may_return_anything():
+    # an array used to raise "truth value of an array is ambiguous"; only "StopTraining" stops
+    r = train(TrainingProgressReporting=None, TrainingProgressFunction=lambda i: np.ones(3))
+    assert r.is_initialized()
+    seen = []
+    train(TrainingProgressReporting=lambda i: seen.append(i["Round"]) or np.zeros(2))
+    assert seen == [1, 2, 3]

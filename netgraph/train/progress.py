@@ -72,13 +72,19 @@ class Channel:
         self.last_time, self.last_batch, self.last_round = (now, h.absolute_batch,
                                                             len(h.round_losses))
         if self.option is None:
-            return self.fn(info) == "StopTraining"
+            return _stops(self.fn(info))
         try:
-            return self.fn(info) == "StopTraining"   # type: ignore[no-any-return]
+            return _stops(self.fn(info))
         except Exception as e:
             raise TrainingError(HEAD, f"the {self.option} raised {type(e).__name__}: "
                                 f"{e} (round {info['Round']}, batch {info['Batch']}); training "
                                 "stopped.") from e
+
+
+def _stops(value: Any) -> bool:
+    """Whether a progress function's value asks to stop: only the string "StopTraining" does
+    (anything else, an array included, is ignored, as WL ignores other values)."""
+    return isinstance(value, str) and value == "StopTraining"
 
 
 class Bar:
