@@ -48,8 +48,8 @@ def test_a_container_holds_a_frozen_graph_matching_its_stored_params():
 
 def test_graph_reading_helpers():
     ir = diamond().graph
-    assert ir.source(PortRef("b", "Input")) == PortRef("a", "Output")
-    assert ir.source(PortRef("a", "Input")) == PortRef(None, "x")
+    assert list(ir.input_sources("b")) == [("Input", PortRef("a", "Output"))]
+    assert list(ir.input_sources("a")) == [("Input", PortRef(None, "x"))]
     assert ir.output_source("Output") == PortRef("cat", "Output")
     assert list(ir.input_sources("cat")) == [("Input1", PortRef("b", "Output")),
                                              ("Input2", PortRef("c", "Output"))]

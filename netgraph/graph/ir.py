@@ -90,10 +90,6 @@ class GraphIR:
                 "outputs": self.outputs, "order": self.order, "named": self.named}
 
     # -- reading ---------------------------------------------------------------------
-    def source(self, dst: PortRef) -> PortRef | None:
-        """What feeds ``dst`` (a layer input or a graph output); None if nothing does."""
-        return self.edges.get(dst)
-
     def input_sources(self, key: str) -> Iterator[tuple[str, PortRef | None]]:
         """Each input port of layer ``key`` with its source (None when unconnected)."""
         get = self.edges.get
