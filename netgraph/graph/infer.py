@@ -55,14 +55,24 @@ class _Solver:
         self.links: dict[PortId, list[PortId]] = defaultdict(list)
         self.dirty: deque[str] = deque(nodes)
         self.queued = set(nodes)
-        for dst, src in edges.items():
-            a, b = PortId.of_dst(dst), PortId.of_src(src)
+        # every PortId made once: {(sink, node): {port: PortId}} (the loop reads them often)
+        self.ids: dict[tuple[bool, str | None], dict[str, PortId]] = {
+            (sink, k): {} for k in (None, *nodes) for sink in (True, False)}
+        for pid in graph.ports():
+            self.ids[(pid.sink, pid.node)][pid.port] = pid
+            self.types[pid] = declared(pid, nodes, inputs, outputs)
+        ends = [(self.id(True, d.node, d.port), self.id(False, s.node, s.port))
+                for d, s in edges.items()]
+        for a, b in ends:
             self.links[a].append(b)
             self.links[b].append(a)
-        for pid in graph.ports():
-            self.types[pid] = declared(pid, nodes, inputs, outputs)
-        for dst, src in edges.items():
-            self.tie(PortId.of_dst(dst), PortId.of_src(src))
+        for a, b in ends:
+            self.tie(a, b)
+
+    def id(self, sink: bool, node: str | None, port: str) -> PortId:
+        """The PortId of a port (one made on the fly for a port the graph does not list)."""
+        pid = self.ids[(sink, node)].get(port)
+        return PortId(sink, node, port) if pid is None else pid
 
     def tie(self, a: PortId, b: PortId) -> None:
         """Unify the two ends of an edge (a is the destination)."""
@@ -100,7 +110,7 @@ class _Solver:
                     stack.append((other, new))
 
     def constrain(self, name: str, sink: bool, port: str, t: PortType) -> None:
-        key = PortId(sink, name, port)
+        key = self.id(sink, name, port)
         cur = self.types.get(key, PortType())
         try:
             new = unify(cur, t)
@@ -116,17 +126,22 @@ class _Solver:
         got = f", but it receives {received}{frm}" if received else ""
         raise ShapeError(self.head, f"{where} of {layer.head} expects {expected}{got}.")
 
+    def port_types(self, name: str) -> tuple[dict[str, PortType], dict[str, PortType]]:
+        """The current types of layer ``name``'s input and output ports."""
+        types = self.types
+        return ({p: types[i] for p, i in self.ids[(True, name)].items()},
+                {p: types[i] for p, i in self.ids[(False, name)].items()})
+
     def run(self) -> None:
         while self.dirty:
             name = self.dirty.popleft()
             self.queued.discard(name)
             layer = self.nodes[name]
-            ins = {p: self.types[PortId(True, name, p)] for p in layer.input_ports()}
-            outs = {p: self.types[PortId(False, name, p)] for p in layer.output_ports()}
+            ins, outs = self.port_types(name)
             try:
                 cin, cout = layer.infer(ins, outs)
             except PortMismatch as e:
-                key = PortId(e.port in ins, name, e.port)
+                key = self.id(e.port in ins, name, e.port)
                 self.fail(name, e.port, e.expected, e.received, key)
             for p, t in cin.items():
                 self.constrain(name, True, p, t)
@@ -141,10 +156,9 @@ def infer_graph(head: str, graph: GraphIR, inputs: Mapping[str, PortType],
     s.run()
     out_nodes: dict[str, Layer] = {}
     for name, layer in graph.nodes.items():
-        ins = {p: s.types[PortId(True, name, p)] for p in layer.input_ports()}
-        outs = {p: s.types[PortId(False, name, p)] for p in layer.output_ports()}
+        ins, outs = s.port_types(name)
         if ins != dict(layer.in_types) or outs != dict(layer.out_types):
             layer = layer.specialize(ins, outs)
         out_nodes[name] = layer
-    return InferredGraph(out_nodes, {p: s.types[PortId(False, None, p)] for p in inputs},
-                         {p: s.types[PortId(True, None, p)] for p in outputs}, s.types)
+    return InferredGraph(out_nodes, {p: s.types[s.id(False, None, p)] for p in inputs},
+                         {p: s.types[s.id(True, None, p)] for p in outputs}, s.types)

@@ -102,15 +102,16 @@ class GraphIR:
 
     def ports(self) -> Iterator[PortId]:
         """Every port of the graph: its own inputs and outputs, then each layer's ports."""
+        make = tuple.__new__  # PortId(...) without NamedTuple's slower __new__ (large graphs)
         for p in self.inputs:
-            yield PortId(False, None, p)
+            yield make(PortId, (False, None, p))
         for p in self.outputs:
-            yield PortId(True, None, p)
+            yield make(PortId, (True, None, p))
         for k, layer in self.nodes.items():
             for p in layer.input_ports():
-                yield PortId(True, k, p)
+                yield make(PortId, (True, k, p))
             for p in layer.output_ports():
-                yield PortId(False, k, p)
+                yield make(PortId, (False, k, p))
 
     # -- new graphs ------------------------------------------------------------------
     def with_nodes(self, nodes: Mapping[str, Layer]) -> GraphIR:
