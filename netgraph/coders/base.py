@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -257,8 +258,13 @@ class Coder:
         return out + ([opts] if opts else [])
 
     def __repr__(self) -> str:
-        spec = self.spec()
-        inner = show(spec[0]) if len(spec) == 1 else show(spec)
+        return self.code()
+
+    def code(self, limit: int = 8) -> str:
+        """The constructor call as Python code; lists longer than ``limit`` are shortened
+        with '...' (the display); ``code(limit=0)`` writes them in full."""
+        spec, n = self.spec(), limit or sys.maxsize
+        inner = show(spec[0], n) if len(spec) == 1 else show(spec, n)
         return f"{self.side}({inner})"
 
     def __getitem__(self, name: str) -> Any:

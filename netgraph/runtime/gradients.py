@@ -38,6 +38,7 @@ from ..graph.walk import leaves
 from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
+from .boundary.codec import encode_value
 from .boundary.values import as_array, to_plain, to_tensor
 from .cache import GRADIENT_MODULES
 
@@ -212,8 +213,7 @@ def _inputs(net: Layer, data: Any, dtype: torch.dtype, device: str
     head = ev.head
     feeds = _feeds(ev, data)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
-    arrays = {k: as_array(head, k, v, ev.by_name[k].integer, ev.by_name[k].rank)
-              for k, v in feeds.items()}
+    arrays = {k: _encoded(ev, k, v) for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         raise _Ragged(arrays)
     batched, _ = _batching(ev, arrays)
@@ -255,6 +255,18 @@ def _join(key: Any, values: list, inputs: set[str]) -> Any:
                                                  and key.spec in inputs):
         return sum(values[1:], values[0])        # an array's gradient: summed over examples
     return values                                # an input's gradient or an output: a list
+
+
+def _encoded(ev: Any, port: str, value: Any) -> Any:
+    """One input's data as an array (a batch, or one example without its batch axis): through
+    the port's encoder when it has one (an image, a label ...), as evaluation encodes it."""
+    codec = ev.by_name[port]
+    if codec.coder is None:
+        return as_array(ev.head, port, value, codec.integer, codec.rank)
+    batch, batched = encode_value(ev.head, codec, value)
+    if isinstance(batch, list):
+        return batch if batched else np.asarray(batch[0])
+    return batch if batched else batch[0]
 
 
 def _seed(head: str, g: Container, port: Any, value: Any, out: torch.Tensor, batched: bool

@@ -134,7 +134,7 @@ def shape_wl(t: Any) -> str | None:
 
 def coder_wl(coder: Any) -> str:
     """A NetEncoder/NetDecoder as WL: its display is its Python constructor call."""
-    return py_to_wl(ast.parse(repr(coder), mode="eval").body)
+    return py_to_wl(ast.parse(coder.code(limit=0), mode="eval").body)
 
 
 def _coders(layer: Layer) -> dict[str, Any]:

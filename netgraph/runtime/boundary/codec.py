@@ -146,8 +146,10 @@ def selection(head: str, outputs: Sequence[str], coders: Mapping[str, Any], port
     spec = ports[0]
     if isinstance(spec, Mapping):
         return [(_port(head, outputs, k), v) for k, v in spec.items()], "dict"
-    if isinstance(spec, list):
+    if isinstance(spec, list) and not _parameterized(outputs, spec):
         return [_pair(head, outputs, coders, s) for s in spec], "dict"
+    if isinstance(spec, list):   # WL's {"TopProbabilities", 2}: one property with its argument
+        spec = tuple(spec)
     return [_pair(head, outputs, coders, spec)], "one"
 
 
@@ -171,6 +173,13 @@ def _pair(head: str, outputs: Sequence[str], coders: Mapping[str, Any], spec: An
     raise EvaluationError(head, f"{shown} is neither an output port nor a property of the "
                           "net's one decoded output; give (port, property), as WL's "
                           f'"port" -> property. The output ports are {", ".join(outputs)}.')
+
+
+def _parameterized(outputs: Sequence[str], spec: list) -> bool:
+    """``[name, arg]`` with a name that is no output port: WL's ``{"TopProbabilities", 2}``,
+    a property with its argument, rather than a list of ports."""
+    return (len(spec) == 2 and isinstance(spec[0], str) and spec[0] not in outputs
+            and not (isinstance(spec[1], str) and spec[1] in outputs))
 
 
 def _port(head: str, outputs: Sequence[str], p: Any) -> str:

@@ -1,0 +1,59 @@
+"""Where the parts meet: programs ported from WL's documentation, run as a new user would
+(coders on ports with evaluation properties, port gradients, WL text, files)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from netgraph import (FlattenLayer, LinearLayer, NetChain, NetDecoder, NetEncoder,
+                      NetInitialize, NetPortGradient, SoftmaxLayer, Tanh, wl)
+
+
+def _classifier(labels=tuple(range(10)), last=SoftmaxLayer()):
+    return NetInitialize(NetChain(
+        [FlattenLayer(), LinearLayer(len(labels)), last],
+        Input=NetEncoder(["Image", [4, 4], "Grayscale"]),
+        Output=NetDecoder(["Class", list(labels)])))
+
+
+def _image(seed=0):
+    a = np.random.default_rng(seed).integers(0, 256, (4, 4)).astype(np.uint8)
+    return Image.fromarray(a)
+
+
+def test_top_probabilities_as_a_list_is_one_property():
+    # WL: net[img, {"TopProbabilities", 2}]; the contract spells it as a list or a tuple
+    net = _classifier()
+    as_list = net(_image(), ["TopProbabilities", 2])
+    assert as_list == net(_image(), ("TopProbabilities", 2))
+    assert len(as_list) == 2 and as_list[0][1] >= as_list[1][1]
+    probs = net(_image(), "Probabilities")
+    assert as_list[0] == max(probs.items(), key=lambda kv: kv[1])
+    # several ports or properties in a list still give a dict
+    assert net(_image(), ["Output"]) == {"Output": net(_image())}
+
+
+def test_port_gradient_through_an_image_encoder():
+    # WL: net[img, NetPortGradient["Input"]] is the gradient at the encoded input (of the
+    # outputs' sum: not after a softmax, whose sum is constant)
+    net = _classifier(last=Tanh)
+    img = _image()
+    g = net(img, NetPortGradient("Input"))
+    x = NetEncoder(["Image", [4, 4], "Grayscale"])(img)
+    assert g.shape == x.shape == (1, 4, 4)
+    assert np.abs(g).max() > 1e-3
+    assert np.allclose(g, net(x, NetPortGradient("Input")))
+    batch = net([img, _image(1)], NetPortGradient("Input"))
+    assert batch.shape == (2, 1, 4, 4) and np.allclose(batch[0], g)
+
+
+def test_to_wl_writes_every_class_label():
+    # a decoder's display shortens long label lists with '...'; the WL text must not
+    net = _classifier("abcdefghij")
+    text = wl.to_wl(net)
+    assert '{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}' in text
+    back = wl.evaluate(text)
+    assert list(back.coders["Output"].labels) == list("abcdefghij")
+    assert repr(back) == repr(NetChain(
+        [FlattenLayer(), LinearLayer(10), SoftmaxLayer()],
+        Input=NetEncoder(["Image", [4, 4], "Grayscale"]),
+        Output=NetDecoder(["Class", list("abcdefghij")])))
