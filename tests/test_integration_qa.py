@@ -1,16 +1,25 @@
 """Where the parts meet: programs ported from WL's documentation, run as a new user would
 (coders on ports with evaluation properties, port gradients, WL text, files)."""
 import numpy as np
-import pytest
 from PIL import Image
 
-from netgraph import (FlattenLayer, LinearLayer, NetChain, NetDecoder, NetEncoder,
-                      NetInitialize, NetPortGradient, SoftmaxLayer, Tanh, wl)
+from netgraph import (
+    FlattenLayer,
+    LinearLayer,
+    NetChain,
+    NetDecoder,
+    NetEncoder,
+    NetInitialize,
+    NetPortGradient,
+    SoftmaxLayer,
+    Tanh,
+    wl,
+)
 
 
-def _classifier(labels=tuple(range(10)), last=SoftmaxLayer()):
+def _classifier(labels=tuple(range(10)), last=None):
     return NetInitialize(NetChain(
-        [FlattenLayer(), LinearLayer(len(labels)), last],
+        [FlattenLayer(), LinearLayer(len(labels)), last or SoftmaxLayer()],
         Input=NetEncoder(["Image", [4, 4], "Grayscale"]),
         Output=NetDecoder(["Class", list(labels)])))
 
