@@ -210,7 +210,6 @@ def _inputs(net: Layer, data: Any, dtype: torch.dtype, device: str
     """The data as batched tensors, checked as evaluation checks them."""
     from .evaluate import _batching, _feeds, evaluator
     ev = evaluator(net, device, dtype)  # the port facts and the words of its errors
-    head = ev.head
     feeds = _feeds(ev, data)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: _encoded(ev, k, v) for k, v in feeds.items()}
