@@ -1,6 +1,7 @@
 """Where the parts meet: programs ported from WL's documentation, run as a new user would
 (coders on ports with evaluation properties, port gradients, WL text, files)."""
 import numpy as np
+import pytest
 from PIL import Image
 
 from netgraph import (
@@ -66,3 +67,24 @@ def test_to_wl_writes_every_class_label():
         [FlattenLayer(), LinearLayer(10), SoftmaxLayer()],
         Input=NetEncoder(["Image", [4, 4], "Grayscale"]),
         Output=NetDecoder(["Class", list("abcdefghij")])))
+
+
+def test_wl_random_data_from_distributions():
+    # WL docs build data with RandomReal[NormalDistribution[mu, sigma], dims]
+    m = wl.evaluate("SeedRandom[3]; x = RandomReal[NormalDistribution[2, 0.5], {4000, 2}]; "
+                    "{Mean[x], Dimensions[x]}")
+    assert np.allclose(m[0], [2, 2], atol=0.05) and list(m[1]) == [4000, 2]
+    u = wl.evaluate("SeedRandom[3]; RandomVariate[UniformDistribution[{2, 3}], 1000]")
+    assert u.shape == (1000,) and 2 <= u.min() and u.max() <= 3
+    assert isinstance(wl.evaluate("RandomVariate[NormalDistribution[]]"), float)
+    with pytest.raises(wl.WLEvaluationError, match=r"RandomVariate: expected NormalDistribution"
+                       r".*received \{1, 2\} \(at line 1, column 1\)"):
+        wl.evaluate("RandomVariate[{1, 2}]")
+
+
+def test_wl_builtin_failures_are_positioned():
+    # a bad argument to a builtin is a WL error with its position, never a bare TypeError
+    with pytest.raises(wl.WLEvaluationError, match=r"RandomReal.*at line 2, column 1"):
+        wl.evaluate('x = 1;\nRandomReal[{1, 2, 3}, 3]')
+    with pytest.raises(wl.WLEvaluationError, match=r"RandomReal: .*not a list.*at line 1"):
+        wl.evaluate('RandomReal[{1, 2}, "x"]')

@@ -170,7 +170,9 @@ class Evaluator:
             if "positional argument" in str(err) or "argument" in str(err):
                 raise self.fail(name, f"called with {len(args)} arguments, which {name} does "
                                 "not accept", e) from None
-            raise
+            raise self.fail(name, str(err), e) from None
+        except ValueError as err:
+            raise self.fail(name, f"{name}[...] failed: {err}", e) from None
 
     # -- applying values ----------------------------------------------------------------------
     def apply(self, f: Any, args: list[Any], e: Node) -> Any:
@@ -789,7 +791,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Less": _compare(lambda a, b: a < b), "Greater": _compare(lambda a, b: a > b),
     "LessEqual": _compare(lambda a, b: a <= b), "GreaterEqual": _compare(lambda a, b: a >= b),
     "RandomInteger": L.RANDOM.integer, "RandomReal": L.RANDOM.real, "SeedRandom": L.RANDOM.seed,
-    "RandomSample": L.RANDOM.sample, "Append": lambda x, e: L.join(x, make_list([e])),
+    "RandomSample": L.RANDOM.sample, "RandomVariate": L.RANDOM.variate, "Append": lambda x, e: L.join(x, make_list([e])),
     "StringJoin": _string_join, "ToString": _to_string, "NumericArray": _numeric_array,
     "Quantity": _quantity,
     **L.clip_ops(),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..layers.levels import Span
+from ..layers.random import Distribution
 from ..symbols import All
 from .values import Missing, Rule, Sym, elements, is_list, is_number, make_list, py_scalar, wl_repr
 
@@ -528,6 +529,8 @@ class Random:
         return py_scalar(out) if n is None else out
 
     def real(self, spec: Any = None, n: Any = None) -> Any:
+        if isinstance(spec, Distribution):
+            return self.variate(spec, n)
         if spec is None:
             lo, hi = 0.0, 1.0
         elif is_number(spec):
@@ -537,6 +540,15 @@ class Random:
         out = self.rng.uniform(lo, hi, size=self._dims(n))
         return py_scalar(out) if n is None else out
 
+
+    def variate(self, dist: Any, n: Any = None) -> Any:
+        """``RandomVariate[dist, n]`` (and ``RandomReal[dist, n]``) for the distributions
+        data-building code samples: normal and uniform."""
+        if not isinstance(dist, Distribution) or dist.name not in _SAMPLERS:
+            raise Refuse(f"expected NormalDistribution[mu, sigma] or UniformDistribution[{{min, "
+                         f"max}}], but received {wl_repr(dist)}")
+        out = _SAMPLERS[dist.name](self.rng, *dist.args, size=self._dims(n))
+        return py_scalar(out) if n is None else out
 
     def sample(self, x: Any, n: Any = None) -> Any:
         """``RandomSample[list]`` (a random order), ``RandomSample[list, n]``."""
@@ -550,6 +562,10 @@ class Random:
         return make_list([items[i] for i in order])
 
 
+_SAMPLERS: dict[str, Callable[..., Any]] = {
+    "NormalDistribution": lambda rng, mu, sigma, size: rng.normal(mu, sigma, size),
+    "UniformDistribution": lambda rng, lo, hi, size: rng.uniform(lo, hi, size),
+}
 RANDOM = Random()
 
 
