@@ -88,3 +88,21 @@ def test_wl_builtin_failures_are_positioned():
         wl.evaluate('x = 1;\nRandomReal[{1, 2, 3}, 3]')
     with pytest.raises(wl.WLEvaluationError, match=r"RandomReal: .*not a list.*at line 1"):
         wl.evaluate('RandomReal[{1, 2}, "x"]')
+
+
+def test_wl_property_rules_at_evaluation():
+    # WL: net[x, "TopProbabilities" -> 2], net[x, "Output" -> "Probabilities"],
+    # dec[p, "TopProbabilities" -> 1]: a rule with a string name is a property there
+    env = {}
+    wl.evaluate('net = NetInitialize@NetChain[{LinearLayer[3], SoftmaxLayer[]}, "Input" -> 2, '
+                '"Output" -> NetDecoder[{"Class", {"a", "b", "c"}}]];', env)
+    net = env["net"]
+    top = wl.evaluate('net[{1, 2}, "TopProbabilities" -> 2]', env)
+    assert top == net([1, 2], ("TopProbabilities", 2)) and len(top) == 2
+    assert wl.evaluate('net[{1, 2}, "Output" -> "Probabilities"]', env) == \
+        net([1, 2], "Probabilities")
+    assert wl.evaluate('net[{1, 2}, {"TopProbabilities", 2}]', env) == top
+    assert wl.evaluate('NetDecoder[{"Class", {"a", "b"}}][{0.3, 0.7}, '
+                       '"TopProbabilities" -> 1]') == [("b", 0.7)]
+    # symbol options still are options
+    assert wl.evaluate('net[{1, 2}, TargetDevice -> "CPU"]', env) == net([1, 2])

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..coders.base import Coder
 from ..errors import NetGraphError
+from ..layers.base import Layer
 from ..layers.levels import Span
 from . import lists as L
 from .errors import WLEvaluationError, WLUnsupportedError, at
@@ -199,8 +201,10 @@ class Evaluator:
                 return from_full_form(name, args[0])
             except NetGraphError as err:
                 raise self.locate(err, name, e) from None
-        pos, opts = split_options(args)
         classy = isinstance(f, type)
+        # evaluating a net or a coder: WL's options there are symbols (TargetDevice -> ...),
+        # and a rule with a string name is a property, net[x, "TopProbabilities" -> 3]
+        pos, opts = split_options(args, symbols_only=isinstance(f, (Layer, Coder)))
         try:
             py_args = [to_python(a, classy) for a in pos]
             if name in PATH_HEADS and len(py_args) > 1:
@@ -282,10 +286,13 @@ class _Unknown(Exception):
         self.name = name
 
 
-def split_options(args: list[Any]) -> tuple[list[Any], dict[str, Any]]:
-    """Trailing ``name -> value`` rules (a string or symbol name) are keyword options."""
+def split_options(args: list[Any], symbols_only: bool = False
+                  ) -> tuple[list[Any], dict[str, Any]]:
+    """Trailing ``name -> value`` rules (a string or symbol name; only a symbol with
+    ``symbols_only``) are keyword options."""
     n = len(args)
-    while n and isinstance(args[n - 1], Rule) and isinstance(args[n - 1].lhs, (str, Sym)):
+    names = (Sym,) if symbols_only else (str, Sym)
+    while n and isinstance(args[n - 1], Rule) and isinstance(args[n - 1].lhs, names):
         n -= 1
     opts = {}
     for r in args[n:]:
@@ -791,7 +798,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "Less": _compare(lambda a, b: a < b), "Greater": _compare(lambda a, b: a > b),
     "LessEqual": _compare(lambda a, b: a <= b), "GreaterEqual": _compare(lambda a, b: a >= b),
     "RandomInteger": L.RANDOM.integer, "RandomReal": L.RANDOM.real, "SeedRandom": L.RANDOM.seed,
-    "RandomSample": L.RANDOM.sample, "RandomVariate": L.RANDOM.variate, "Append": lambda x, e: L.join(x, make_list([e])),
+    "RandomSample": L.RANDOM.sample, "RandomVariate": L.RANDOM.variate,
+    "Append": lambda x, e: L.join(x, make_list([e])),
     "StringJoin": _string_join, "ToString": _to_string, "NumericArray": _numeric_array,
     "Quantity": _quantity,
     **L.clip_ops(),
