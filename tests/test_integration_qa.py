@@ -16,6 +16,7 @@ from netgraph import (
     Tanh,
     wl,
 )
+from netgraph.errors import EvaluationError
 
 
 def _classifier(labels=tuple(range(10)), last=None):
@@ -106,3 +107,13 @@ def test_wl_property_rules_at_evaluation():
                        '"TopProbabilities" -> 1]') == [("b", 0.7)]
     # symbol options still are options
     assert wl.evaluate('net[{1, 2}, TargetDevice -> "CPU"]', env) == net([1, 2])
+
+
+def test_a_raw_example_of_the_wrong_size_is_reported_as_given():
+    # a net with a decoder: the error names the dimensions the user gave, not {1, n}
+    net = NetInitialize(NetChain([LinearLayer(3), SoftmaxLayer()], Input=2,
+                                 Output=NetDecoder(["Class", ["a", "b", "c"]])))
+    with pytest.raises(EvaluationError, match=r'port "Input" expects a vector of size 2 .*'
+                       r"received an array of dimensions \{3\}\."):
+        net([1, 2, 3])
+    assert net([[1, 2], [3, 4]]) == [net([1, 2]), net([3, 4])]

@@ -443,6 +443,8 @@ def _evaluate_coded(ev: Evaluator, data: Any, ports: tuple, batch_size: Any) -> 
         arrays[k] = as_array(head, k, v, codec.integer, codec.rank)
         flags[k] = True if isinstance(arrays[k], list) else batch_rank(
             head, codec, tuple(arrays[k].shape))
+        if not isinstance(arrays[k], list):   # checked before a lone example gets its axis
+            check_shape(head, codec, tuple(arrays[k].shape), flags[k])
     if len(set(flags.values())) > 1:
         raise EvaluationError(head, "some inputs are single examples and others batches: "
                               + ", ".join(f'"{k}" {"batch" if b else "example"}'
