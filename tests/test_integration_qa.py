@@ -117,3 +117,15 @@ def test_a_raw_example_of_the_wrong_size_is_reported_as_given():
                        r"received an array of dimensions \{3\}\."):
         net([1, 2, 3])
     assert net([[1, 2], [3, 4]]) == [net([1, 2]), net([3, 4])]
+
+
+def test_wl_script_prints_coders_as_wl(tmp_path, capsys):
+    # python -m netgraph.wl prints values as a notebook would: coders in WL's form
+    from netgraph.wl.__main__ import main
+    script = tmp_path / "s.wl"
+    script.write_text('net = NetChain[{LinearLayer[3], SoftmaxLayer[]}, "Input" -> 2, '
+                      '"Output" -> NetDecoder[{"Class", Range[0, 9][[;; 3]]}]];\n'
+                      'Information[net, "OutputPorts"]\n')
+    assert main([str(script)]) == 0
+    assert capsys.readouterr().out == \
+        '<|"Output" -> NetDecoder[{"Class", {0, 1, 2}}]|>\n'

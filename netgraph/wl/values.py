@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..coders.base import Coder
+
 
 @dataclass(frozen=True)
 class Sym:
@@ -202,6 +204,9 @@ def wl_repr(x: Any) -> str:
         return "<|" + ", ".join(f"{wl_repr(k)} -> {wl_repr(v)}" for k, v in x.items()) + "|>"
     if hasattr(x, "numpy") and hasattr(x, "detach"):  # a torch tensor (OutputArrays)
         return wl_repr(x.detach().cpu().numpy())
+    if isinstance(x, Coder):   # NetEncoder[{...}] as WL writes it, not the Python call
+        from .writer import coder_wl
+        return coder_wl(x)
     return repr(x)
 
 
