@@ -55,6 +55,11 @@ def test_port_gradient_through_an_image_encoder():
     assert np.allclose(g, net(x, NetPortGradient("Input")))
     batch = net([img, _image(1)], NetPortGradient("Input"))
     assert batch.shape == (2, 1, 4, 4) and np.allclose(batch[0], g)
+    # an output asked for beside a gradient is decoded, as net(x) decodes it
+    both = net([img, _image(1)], ["Output", NetPortGradient("Input")])
+    assert both["Output"] == net([img, _image(1)]) and np.allclose(
+        both[NetPortGradient("Input")], batch)
+    assert net(img, ["Output", NetPortGradient("Input")])["Output"] == net(img)
 
 
 def test_to_wl_writes_every_class_label():

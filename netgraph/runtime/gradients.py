@@ -38,7 +38,7 @@ from ..graph.walk import leaves
 from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
-from .boundary.codec import encode_value
+from .boundary.codec import DEFAULT, PortCodec, decode, encode_value
 from .boundary.values import as_array, to_plain, to_tensor
 from .cache import GRADIENT_MODULES
 
@@ -356,5 +356,9 @@ def _output(head: str, g: Container, outs: Mapping[str, torch.Tensor], spec: Any
     if not isinstance(name, str) or name not in outs:
         raise EvaluationError(head, f"the net has no output port {spec!r}; its output ports "
                               f"are {', '.join(g.params['outputs'])}.")
+    coder = (getattr(g, "coders", None) or {}).get(name)
+    if coder is not None:   # a decoded output: its label(s), as net(x) gives them
+        codec = PortCodec(name, g.out_types[name], False, coder)
+        return decode(head, codec, outs[name].detach().cpu().numpy(), DEFAULT, batched)
     t = outs[name] if batched else outs[name][0]
     return to_plain(t, False, True)
