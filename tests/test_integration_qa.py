@@ -134,3 +134,12 @@ def test_wl_script_prints_coders_as_wl(tmp_path, capsys):
     assert main([str(script)]) == 0
     assert capsys.readouterr().out == \
         '<|"Output" -> NetDecoder[{"Class", {0, 1, 2}}]|>\n'
+
+
+def test_wl_net_replace_part_with_a_coder_rule():
+    # WL: NetReplacePart[net, "Output" -> NetDecoder[...]] (a rule, not an option)
+    net = wl.evaluate('NetReplacePart[NetChain[{LinearLayer[3], SoftmaxLayer[]}, "Input" -> 2], '
+                      '"Output" -> NetDecoder[{"Class", {"x", "y", "z"}}]]')
+    assert list(net.coders["Output"].labels) == ["x", "y", "z"]
+    again = wl.evaluate('NetReplacePart[net, {"Output" -> None}]', {"net": net})
+    assert not again.coders

@@ -204,7 +204,9 @@ class Evaluator:
         classy = isinstance(f, type)
         # evaluating a net or a coder: WL's options there are symbols (TargetDevice -> ...),
         # and a rule with a string name is a property, net[x, "TopProbabilities" -> 3]
-        pos, opts = split_options(args, symbols_only=isinstance(f, (Layer, Coder)))
+        # (NetReplacePart[net, "Output" -> dec]: a rule with a string name is the part)
+        pos, opts = split_options(args, symbols_only=isinstance(f, (Layer, Coder))
+                                  or name in RULE_HEADS)
         try:
             py_args = [to_python(a, classy) for a in pos]
             if name in PATH_HEADS and len(py_args) > 1:
@@ -333,6 +335,7 @@ def to_python(v: Any, classy: bool = False) -> Any:
 # WL writes a path into a net as a list ({1, "Weights"}) and several paths as a list of
 # lists; the Python API spells a path as a tuple and several as a list.
 PATH_HEADS = {"NetExtract"}
+RULE_HEADS = {"NetReplacePart"}   # heads whose trailing "name" -> value rules are arguments
 
 
 def _path(spec: Any) -> Any:
