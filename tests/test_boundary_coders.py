@@ -293,3 +293,17 @@ def test_an_unreadable_image_names_the_file_and_example_and_trains_nothing():
     with pytest.raises(TrainingError, match=r'NetTrain: port "Input", example 1051: the image '
                        r'file "/no/such/image.png" does not exist'):
         NetTrain(image_net(), (imgs, y), MaxTrainingRounds=1, TrainingProgressReporting=None)
+
+
+def test_strings_of_several_lengths_are_bucketed_and_equal_one_at_a_time():
+    from netgraph import EmbeddingLayer, GatedRecurrentLayer, SequenceLastLayer
+    net = NetInitialize(NetChain([EmbeddingLayer(3), GatedRecurrentLayer(4), SequenceLastLayer(),
+                                  LinearLayer(3), SoftmaxLayer()],
+                                 Input=NetEncoder(["Characters", "abc"]),
+                                 Output=NetDecoder(["Class", LABELS])), RandomSeeding=5)
+    words = ["a", "abcab", "cc", "bacbacbac", "b"]
+    batch = net(words, "Probabilities")
+    for w, p in zip(words, batch, strict=True):
+        one = net(w, "Probabilities")
+        np.testing.assert_allclose(list(p.values()), list(one.values()), rtol=1e-5)
+    assert net(words) == [net(w) for w in words]

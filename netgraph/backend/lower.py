@@ -151,7 +151,8 @@ def load_source(code: str, kind: str, ns: dict[str, Any], fname: str) -> Any:
     """
     while _stale:
         stale = _stale.pop()
-        if not linecache.cache.get(stale, (0, 0, [1]))[2]:
+        entry = linecache.cache.get(stale)
+        if entry is not None and len(entry) == 4 and not entry[2]:   # emptied, not reused
             linecache.cache.pop(stale, None)
     try:
         name = _free_names[kind].pop()

@@ -52,7 +52,7 @@ DEFAULT_BATCH_SIZE = 64
 SERIES_START = "$SeriesStart"   # batch key: rows where a new series starts (lane layout)
 LENGTHS = "$Lengths"            # batch key: {port: (batch,) lengths} of ragged ports
 LENGTHS_ARG = "_lengths"        # the same, as the forward's keyword argument
-Columns = dict[str, np.ndarray]
+Columns = dict[str, Any]   # port -> np.ndarray (a ragged one: 1-D object) or Deferred
 
 
 @dataclass(frozen=True)

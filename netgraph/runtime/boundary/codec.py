@@ -16,6 +16,7 @@ import numpy as np
 
 from ...errors import EvaluationError, NetGraphError, nearest
 from ...ports import NetPort
+from ...shapes import PortType
 from .values import PortCodec
 
 CHUNK = 512          # examples per encoding task when a column is encoded in parallel
@@ -101,7 +102,7 @@ def encoded_column(head: str, codec: PortCodec | None, values: Any,
 def port_codecs(net: Any) -> dict[str, PortCodec]:
     """The coded ports of a net: {port: PortCodec} for each port with a coder."""
     types = {**net.out_types, **net.in_types}
-    return {p: PortCodec(p, types.get(p), False, c) for p, c in net.coders.items()}
+    return {p: PortCodec(p, types.get(p, PortType()), False, c) for p, c in net.coders.items()}
 
 
 # -- decoding ---------------------------------------------------------------------------
@@ -197,7 +198,8 @@ class Deferred:
     """A large input column to be encoded while training runs (NetTrain's round 1 overlaps
     the encoding with the steps): the examples, their port's codec, and the first examples
     encoded now (for shape inference). Behaves as a column for counting, checking and
-    splitting (``len``, ``shape``, indexing by an index array)."""
+    splitting (``len``, ``shape``, indexing by an index array). ``first`` is a sample for
+    shape inference only (a subset keeps its column's sample)."""
 
     ndim = 1
 
@@ -214,8 +216,7 @@ class Deferred:
 
     def __getitem__(self, idx: Any) -> Deferred:
         idx = np.asarray(idx)
-        return Deferred(self.head, self.codec, self.items[idx], self.error,
-                        self.first if len(idx) and idx[0] == 0 else None)
+        return Deferred(self.head, self.codec, self.items[idx], self.error, self.first)
 
     def encode(self, rows: np.ndarray) -> np.ndarray:
         """The encoded examples ``rows`` (errors name the example of the whole column)."""
