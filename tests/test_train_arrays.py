@@ -107,3 +107,20 @@ def test_arrays_sharing_a_parameter_must_agree():
     with pytest.raises(TrainingError, match="one torch parameter"):
         NetTrain(net, data, MaxTrainingRounds=1, **QUIET,
                  LearningRateMultipliers=[((1, "ForgetGateBiases"), 0)])
+
+
+def test_a_layers_own_learning_rate_multipliers_are_used(tmp_path):
+    # LinearLayer(..., LearningRateMultipliers=0) used to be accepted and dropped
+    data = {"Input": np.random.default_rng(0).normal(size=(16, 2)), "Output": np.ones(16)}
+    frozen = NetInitialize(NetChain([LinearLayer(3, LearningRateMultipliers=0), Tanh,
+                                     LinearLayer()], Input=2, Output="Real"))
+    trained = NetTrain(frozen, data, MaxTrainingRounds=2, TrainingProgressReporting=None)
+    assert np.array_equal(NetExtract(trained, (1, "Weights")), NetExtract(frozen, (1, "Weights")))
+    assert not np.array_equal(NetExtract(trained, (3, "Weights")),
+                              NetExtract(frozen, (3, "Weights")))
+    rules = LinearLayer(3, LearningRateMultipliers=[("Biases", 0)], Input=2)
+    path = Export(str(tmp_path / "l.netgraph"), rules)
+    assert Import(path).params["lrm"] == [("Biases", 0)]
+    with pytest.raises(LayerError, match=r"LinearLayer: expected LearningRateMultipliers to be "
+                       r"a number, None, Automatic or rules"):
+        LinearLayer(3, LearningRateMultipliers="fast")

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import LayerError, ShapeError, check_options
 from ..shapes import PortType, parse
+from ..symbols import Automatic
 from .coding import attach, split_ports
 from .shared import NetArray
 
@@ -192,6 +193,8 @@ class Layer:
         ports = dict(ports or {})
         valid = set(self.input_ports_of(params)) | set(self.output_ports_of(params))
         check_options(self.head, {k: v for k, v in ports.items()}, valid | set(self.options))
+        params = _take_options(self.head, params, {k: ports.pop(k) for k in list(ports)
+                                                   if k not in valid})
         ports, coders = split_ports(self.head, ports, self.input_ports_of(params),
                                     self.output_ports_of(params))
         ins = {p: parse(v, self.head, f'port "{p}"') for p, v in ports.items()
@@ -395,6 +398,32 @@ def fact_problems(cls: type[Layer]) -> list[str]:
                       classmethod):
         problems.append(f"{cls.__name__}.check_params is not a classmethod")
     return problems
+
+
+def _take_options(head: str, params: dict[str, Any], left: Mapping[str, Any]
+                  ) -> dict[str, Any]:
+    """Options a constructor left for ``_init``: ``LearningRateMultipliers`` becomes the
+    param "lrm" (NetTrain reads it, train/arrays.graph_rules); any other is a constructor
+    that forgot to read an option it declares, refused rather than dropped."""
+    for k in left:
+        if k != "LearningRateMultipliers":
+            raise LayerError(head, f"the option {k} is not supported.")
+    if "LearningRateMultipliers" not in left:
+        return params
+    lrm = left["LearningRateMultipliers"]
+    if not _lrm_ok(lrm):
+        raise LayerError(head, f"expected LearningRateMultipliers to be a number, None, "
+                         f'Automatic or rules such as [("Weights", 0)], but received {lrm!r}.')
+    return params if lrm is Automatic else {**params, "lrm": lrm}
+
+
+def _lrm_ok(v: Any) -> bool:
+    def number(x: Any) -> bool:
+        return x is None or (isinstance(x, (int, float)) and not isinstance(x, bool))
+    if v is Automatic or number(v):
+        return True
+    return isinstance(v, (list, tuple)) and all(
+        isinstance(r, tuple) and len(r) == 2 and number(r[1]) for r in v)
 
 
 def check_size(head: str, value: Any, what: str, allow_none: bool = True) -> Any:
