@@ -143,3 +143,21 @@ def test_wl_net_replace_part_with_a_coder_rule():
     assert list(net.coders["Output"].labels) == ["x", "y", "z"]
     again = wl.evaluate('NetReplacePart[net, {"Output" -> None}]', {"net": net})
     assert not again.coders
+
+
+def test_net_state_object_on_a_net_with_coders():
+    # NetStateObject takes what the net takes (strings through the encoder) and answers
+    # with labels, carrying the recurrent state between calls
+    from netgraph import EmbeddingLayer, LongShortTermMemoryLayer, NetStateObject, SequenceLastLayer
+    enc = NetEncoder(["Characters", "abc"])
+    net = NetInitialize(NetChain(
+        [EmbeddingLayer(4), LongShortTermMemoryLayer(4), SequenceLastLayer(), LinearLayer(2),
+         SoftmaxLayer()], Input=enc, Output=NetDecoder(["Class", ["x", "y"]])))
+    text, raw = NetStateObject(net), NetStateObject(net)
+    assert text("abc") == net("abc") and text("abc") in ("x", "y")
+    assert raw(enc("abc")) == net("abc")
+    raw(enc("abc"))
+    for k, v in text.states().items():
+        assert np.allclose(v, raw.states()[k]) and np.abs(v).max() > 0
+    text.reset()
+    assert text("abc") == net("abc")

@@ -38,7 +38,7 @@ from ..graph.walk import leaves
 from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
-from .boundary.codec import DEFAULT, PortCodec, decode, encode_value
+from .boundary.codec import DEFAULT, PortCodec, decode, encode_input
 from .boundary.values import as_array, to_plain, to_tensor
 from .cache import GRADIENT_MODULES
 
@@ -262,10 +262,7 @@ def _encoded(ev: Any, port: str, value: Any) -> Any:
     codec = ev.by_name[port]
     if codec.coder is None:
         return as_array(ev.head, port, value, codec.integer, codec.rank)
-    batch, batched = encode_value(ev.head, codec, value)
-    if isinstance(batch, list):
-        return batch if batched else np.asarray(batch[0])
-    return batch if batched else batch[0]
+    return encode_input(ev.head, codec, value)
 
 
 def _seed(head: str, g: Container, port: Any, value: Any, out: torch.Tensor, batched: bool

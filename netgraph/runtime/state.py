@@ -159,14 +159,14 @@ class NetStateObject:
                        dtype_of(head, options.get("WorkingPrecision")))
         stored = {gin: self._states[k] for k, gin, _ in self._paired if k in self._states}
         hidden = {k: self._states[k] for k in self._hidden if k in self._states}
-        from .stateful import evaluate_ext, format_result
+        from .stateful import decoded, evaluate_ext, format_result
         outcome = evaluate_ext(self._net, ev, data, hidden, stored, options.get("BatchSize"))
         for k, _, gout in self._paired:
             self._states[k] = _as_numpy(outcome.outputs[gout])
         for k in self._hidden:
             self._states[k] = _as_numpy(outcome.states[k])
         states = {user_key(self._net, k): v for k, v in outcome.states.items()}
-        return format_result(ev, outcome.outputs, states, ports)
+        return format_result(ev, decoded(ev, outcome), states, ports)
 
     def reset(self) -> None:
         """Go back to the initial states (zeros unless initialStates were given)."""

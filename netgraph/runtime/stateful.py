@@ -11,6 +11,7 @@ import torch
 
 from ..errors import EvaluationError
 from ..layers.base import Layer
+from .boundary.codec import DEFAULT, decode, encode_input
 from .boundary.values import as_array, to_plain, to_tensor
 from .sequences import run_ext, run_ragged
 from .state import ALL_STATES, _show, _valid_keys, is_all_states, user_key
@@ -53,7 +54,9 @@ def evaluate_ext(net: Layer, ev: Any, data: Any, hidden: Mapping[tuple, Any],
     feeds = _feeds(ev, data)
     stored = {k: v for k, v in stored.items() if k not in feeds}
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
-    arrays = {k: as_array(ev.head, k, v, ev.by_name[k].integer) for k, v in feeds.items()}
+    arrays = {k: as_array(ev.head, k, v, ev.by_name[k].integer)
+              if ev.by_name[k].coder is None else encode_input(ev.head, ev.by_name[k], v)
+              for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         return _ext_ragged(net, ev, arrays, hidden, stored, batch_size, as_torch)
     return _ext_regular(net, ev, arrays, hidden, stored, as_torch)
@@ -109,6 +112,19 @@ def evaluate_with_states(net: Layer, ev: Any, data: Any, ports: tuple[Any, ...],
     outcome = evaluate_ext(net, ev, data, hidden, {}, batch_size)
     states = {user_key(net, k): v for k, v in outcome.states.items()}
     return format_result(ev, outcome.outputs, states, ports)
+
+
+def decoded(ev: Any, outcome: Outcome) -> dict[str, Any]:
+    """Every output as the caller sees it: through its decoder (its default property) where
+    the port has one, as ``net(x)`` gives it."""
+    out = dict(outcome.outputs)
+    for p, v in out.items():
+        codec = ev.out_codecs[p]
+        if codec.coder is not None:
+            batch = v if isinstance(v, list) else (np.asarray(v) if outcome.batched
+                                                   else np.asarray(v)[None])
+            out[p] = decode(ev.head, codec, batch, DEFAULT, outcome.batched)
+    return out
 
 
 def format_result(ev: Any, outputs: Mapping[str, Any], states: Mapping, ports: tuple) -> Any:

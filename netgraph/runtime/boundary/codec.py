@@ -41,6 +41,15 @@ def encode_value(head: str, codec: PortCodec, value: Any) -> tuple[Any, bool]:
     return encode_items(head, codec, items, EvaluationError, batched), batched
 
 
+def encode_input(head: str, codec: PortCodec, value: Any) -> Any:
+    """One coded input's data as its encoder makes it: a batch array (or list), or one
+    example without its batch axis, as the raw-array path of a port gives it."""
+    batch, batched = encode_value(head, codec, value)
+    if isinstance(batch, list):
+        return batch if batched else np.asarray(batch[0])
+    return batch if batched else batch[0]
+
+
 def encode_items(head: str, codec: PortCodec, items: Sequence[Any],
                  error: type[NetGraphError] = EvaluationError, batched: bool = True) -> Any:
     """``items`` (a list of examples) through the port's encoder; a large list is encoded
