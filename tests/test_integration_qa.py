@@ -161,3 +161,28 @@ def test_net_state_object_on_a_net_with_coders():
         assert np.allclose(v, raw.states()[k]) and np.abs(v).max() > 0
     text.reset()
     assert text("abc") == net("abc")
+
+
+def test_all_states_on_a_net_with_coders():
+    # net(x, ["Output", NetPort(All, "States")]) with a string input and a decoded output;
+    # feeding the states back continues as NetStateObject does
+    from netgraph import (
+        All,
+        EmbeddingLayer,
+        LongShortTermMemoryLayer,
+        NetPort,
+        NetStateObject,
+        SequenceLastLayer,
+    )
+    net = NetInitialize(NetChain(
+        [EmbeddingLayer(4), LongShortTermMemoryLayer(4), SequenceLastLayer(), LinearLayer(2),
+         SoftmaxLayer()], Input=NetEncoder(["Characters", "abc"]),
+        Output=NetDecoder(["Class", ["x", "y"]])))
+    first = net("abc", ["Output", NetPort(All, "States")])
+    assert first["Output"] == net("abc")
+    sobj = NetStateObject(net)
+    sobj("abc")
+    states = first[NetPort(All, "States")]
+    for k, v in sobj.states().items():
+        assert np.allclose(states[k], v)
+    assert net({"Input": "abc", NetPort(All, "States"): states}, "Output") == sobj("abc")

@@ -274,10 +274,10 @@ def _evaluate_with(net: Layer, ev: Evaluator, data: Any, ports: tuple[Any, ...],
     head = net.head
     if wants_gradients(data, ports):
         return port_gradients(net, data, ports[0] if ports else None, options)
+    if wants_states(data, ports):   # encoders and decoders (default property) apply there too
+        return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     if ev.coded:
         return _evaluate_coded(ev, data, ports, options.get("BatchSize"))
-    if wants_states(data, ports):
-        return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     feeds = _feeds(ev, data)
     want = _selected_ports(ev, ports)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())

@@ -111,7 +111,7 @@ def evaluate_with_states(net: Layer, ev: Any, data: Any, ports: tuple[Any, ...],
                          "a recurrent state whose input is free")
     outcome = evaluate_ext(net, ev, data, hidden, {}, batch_size)
     states = {user_key(net, k): v for k, v in outcome.states.items()}
-    return format_result(ev, outcome.outputs, states, ports)
+    return format_result(ev, decoded(ev, outcome), states, ports)
 
 
 def decoded(ev: Any, outcome: Outcome) -> dict[str, Any]:
