@@ -421,7 +421,8 @@ class PoolingLayer(SpatialLayer):
     @classmethod
     def check_params(cls, params: Any) -> None:
         super().check_params(params)
-        if params["function"] not in POOLING_FUNCTIONS:
+        f = params["function"]
+        if not isinstance(f, str) or f not in POOLING_FUNCTIONS:
             raise LayerError(cls.__name__, f"expected Function to be Max, Mean or Total, but "
                              f"received {params['function']!r}.")
 

@@ -11,7 +11,7 @@ element) of its inputs, in both directions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import LayerError
 from ..shapes import PortType, UnifyError, unify
@@ -29,7 +29,21 @@ class Operator(Layer):
 
     Subclasses implement ``_solve(ins, outs) -> (nets, in_types, out_types)``: the inner nets
     solved for the given outer port types, and what that implies for the outer ports.
+    ``net_keys`` names the inner nets (as NetExtract does); :meth:`check_params` checks that
+    ``params["nets"]`` holds exactly those, each a layer or net (a subclass with more params
+    extends it with ``super().check_params(params)``).
     """
+
+    net_keys: ClassVar[tuple[str, ...]] = ("Net",)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        nets, keys = params.get("nets"), cls.net_keys
+        if not (isinstance(nets, Mapping) and tuple(nets) == keys
+                and all(isinstance(n, Layer) for n in nets.values())):
+            want = ", ".join(f'"{k}" -> net' for k in keys)
+            raise LayerError(cls.__name__, f"expected the inner nets <|{want}|>, but "
+                             f"received {nets!r}.")
 
     def _setup(self, params: dict[str, Any], opts: Mapping[str, Any]) -> None:
         self._init(params, opts)
@@ -122,6 +136,15 @@ class NetMapThreadOperator(Operator):
         self._setup({"nets": {"Net": net}, "levels": _thread_levels(ins, levels)}, opts)
 
     @classmethod
+    def check_params(cls, params: Any) -> None:
+        super().check_params(params)
+        ins, levels = inner_ports(params["nets"]["Net"])[0], params["levels"]
+        if not (isinstance(levels, Mapping) and tuple(levels) == ins):
+            raise LayerError(cls.__name__, f"expected a level for each input of the net ("
+                             f"{', '.join(ins)}), but received {levels!r}.")
+        _thread_levels(ins, levels)
+
+    @classmethod
     def input_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
         return inner_ports(params["nets"]["Net"])[0]
 
@@ -191,6 +214,7 @@ class NetNestOperator(Operator):
 
     @classmethod
     def check_params(cls, params: Any) -> None:
+        super().check_params(params)
         check_size("NetNestOperator", params["n"], "the number of applications n",
                    allow_none=False)
 
@@ -229,6 +253,7 @@ class NetBidirectionalOperator(Operator):
     """
 
     time = "lengths"
+    net_keys = ("ForwardNet", "BackwardNet")
 
     def __init__(self, nets: Any, aggregation: Any = Catenate, **opts: Any) -> None:
         head = "NetBidirectionalOperator"
@@ -245,8 +270,10 @@ class NetBidirectionalOperator(Operator):
 
     @classmethod
     def check_params(cls, params: Any) -> None:
+        super().check_params(params)
         head = "NetBidirectionalOperator"
-        if params["aggregation"] not in AGGREGATES:
+        agg = params["aggregation"]
+        if not isinstance(agg, str) or agg not in AGGREGATES:
             raise LayerError(head, f"expected the aggregation to be Catenate, Total or Mean, "
                              f"but received {params['aggregation']!r}.")
         if not isinstance(params["copies"], bool):
@@ -334,6 +361,29 @@ class NetFoldOperator(Operator):
         self._setup({"nets": {"Net": net}, "feedback": fb, "consts": consts,
                      "outputs": chosen, "mapped": mapped}, opts)
 
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        super().check_params(params)
+        ins, outs = inner_ports(params["nets"]["Net"])
+        fb = params["feedback"]
+        if not (isinstance(fb, tuple) and fb):
+            raise LayerError(cls.__name__, f"expected the feedback as (output, input) pairs, "
+                             f"but received {fb!r}.")
+        _feedback(params["nets"]["Net"], fb)
+        states = {b for _, b in fb}
+        for key, allowed in (("consts", ins), ("outputs", outs), ("mapped", ins)):
+            v = params[key]
+            if not (isinstance(v, tuple) and all(isinstance(p, str) and p in allowed
+                                                 and (key == "outputs" or p not in states)
+                                                 for p in v)):
+                raise LayerError(cls.__name__, f'expected "{key}" to be a list of ports of '
+                                 f"the net among {', '.join(allowed) or 'none'} (not fed back), "
+                                 f"but received {v!r}.")
+        if not params["mapped"] or set(params["mapped"]) & set(params["consts"]):
+            raise LayerError(cls.__name__, "expected the net to have an input to fold over "
+                             f"(neither fed back nor constant), but received "
+                             f"{params['mapped']!r}.")
+
     @property
     def states(self) -> tuple[str, ...]:  # type: ignore[override]
         return tuple(b for _, b in self.params["feedback"])
@@ -389,8 +439,11 @@ def _feedback(net: Layer, feedback: Any) -> tuple[tuple[str, str], ...]:
                              'and an input "State" (or give the feedback {"out": "in"}), but its '
                              f"inputs are {', '.join(ins)} and outputs {', '.join(outs)}.")
         pairs = [("Output", "State")] + [(o, o) for o in outs if o in ins and o != "State"]
-    else:
+    elif isinstance(feedback, (Mapping, list, tuple)):
         pairs = list(feedback.items() if isinstance(feedback, Mapping) else feedback)
+    else:
+        raise LayerError("NetFoldOperator", f'expected the feedback as {{"out" -> "in", ...}}, '
+                         f"but received {feedback!r}.")
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0] in outs
                 and pair[1] in ins):

@@ -194,6 +194,15 @@ class FlattenLayer(Layer):
     def __init__(self, n: Any = None, **opts: Any) -> None:
         self._init({"n": _flatten_spec(n)}, opts)
 
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        n = params["n"]   # as _flatten_spec stores it: math.inf, an int or tuples of levels
+        if isinstance(n, tuple) and all(isinstance(g, tuple) for g in n):
+            _flatten_spec([list(g) for g in n])
+        elif not (_int(n) or (isinstance(n, float) and n == math.inf)):
+            raise LayerError("FlattenLayer", "expected an integer n, Infinity, or levels "
+                             f"{{{{s11, s12, ...}}, {{s21, ...}}, ...}}, but received {n!r}.")
+
     def groups(self, rank: int) -> list[list[int]]:
         """The input levels (0-based) that make each output level."""
         n = self.params["n"]

@@ -56,6 +56,9 @@ class CatenateLayer(Layer):
     @classmethod
     def check_params(cls, params: Any) -> None:
         check_count("CatenateLayer", params.get("n"))  # no count yet: as variadic_names
+        n = params["level"]
+        if not _int(n) or n == 0:
+            raise LayerError("CatenateLayer", f"expected a nonzero level, but received {n!r}.")
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:

@@ -51,6 +51,7 @@ class NetPairEmbeddingOperator(Operator):
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> None:
+        super().check_params(params)
         if params["distance"] not in DISTANCES:
             raise LayerError("NetPairEmbeddingOperator", f"expected DistanceFunction to be "
                              f"EuclideanDistance or CosineDistance, but received "
@@ -108,6 +109,7 @@ class NetGANOperator(Operator):
     outputs = ("LossReal", "LossFake", "GeneratedFake")
     is_loss = True
     loss_outputs = ("LossReal", "LossFake")
+    net_keys = ("Generator", "Discriminator")
 
     def __init__(self, nets: Any, loss: Any = Automatic, **opts: Any) -> None:
         head = "NetGANOperator"
@@ -128,6 +130,7 @@ class NetGANOperator(Operator):
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any]) -> None:
+        super().check_params(params)
         if params["loss"] not in GAN_LOSSES:
             raise LayerError("NetGANOperator", f'expected the loss to be Automatic, '
                              f'"JensenShannon" or "Wasserstein", but received '

@@ -23,14 +23,24 @@ class RecurrentStep(Layer):
     time = "pointwise"  # one step: no time dimension
 
     def __init__(self, kind: str, n: int, **opts: Any) -> None:
-        from . import recurrent as R
-        cls = getattr(R, kind, None)
-        if not (isinstance(cls, type) and issubclass(cls, RecurrentLayer)):
-            raise LayerError("RecurrentStep", f"expected the name of a recurrent layer, but "
-                             f"received {kind!r}.")
-        check_size("RecurrentStep", n, "the state size n", allow_none=False)
+        self.check_params({"kind": kind, "n": n})
+        cls = self._recurrent(kind)
         arrays = {k: opts.pop(k) for k in list(opts) if k in cls._array_names()}
         self._init({"kind": kind, "n": n}, opts, arrays)
+
+    @staticmethod
+    def _recurrent(kind: Any) -> type[RecurrentLayer]:
+        from . import recurrent as R
+        found = getattr(R, kind, None) if isinstance(kind, str) else None
+        if not (isinstance(found, type) and issubclass(found, RecurrentLayer)):
+            raise LayerError("RecurrentStep", f"expected the name of a recurrent layer, but "
+                             f"received {kind!r}.")
+        return found
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        cls._recurrent(params["kind"])
+        check_size("RecurrentStep", params["n"], "the state size n", allow_none=False)
 
     @classmethod
     def input_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
