@@ -186,3 +186,19 @@ def test_all_states_on_a_net_with_coders():
     for k, v in sobj.states().items():
         assert np.allclose(states[k], v)
     assert net({"Input": "abc", NetPort(All, "States"): states}, "Output") == sobj("abc")
+
+
+def test_wl_generator_returning_rules_with_labels():
+    # WL: NetTrain[net, Function[{x1 -> "pos", ...}], ...]: the generator's rules are examples
+    env = {"net": NetChain([LinearLayer(2), SoftmaxLayer()], Input=2,
+                           Output=NetDecoder(["Class", ["neg", "pos"]]))}
+    t = wl.evaluate(
+        'SeedRandom[1]; gen = Function[Table[With[{x = RandomReal[{-1, 1}, 2]}, '
+        'x -> If[Total[x] > 0, "pos", "neg"]], #BatchSize]];\n'
+        't = NetTrain[net, gen, BatchSize -> 16, MaxTrainingRounds -> 30, '
+        'TrainingProgressReporting -> None, RandomSeeding -> 1, '
+        'Method -> {"ADAM", "LearningRate" -> 0.1}]; '
+        '{t[{1, 1}], t[{-1, -1}]}', env)
+    assert t == ["pos", "neg"]
+    # inside WL the function's value stays WL (rules)
+    assert wl.evaluate('Keys[gen[<|"BatchSize" -> 2|>]]', env) is not None

@@ -329,7 +329,24 @@ def to_python(v: Any, classy: bool = False) -> Any:
         raise _Unknown(v.name)
     if isinstance(v, Fraction):
         return float(v)
+    if isinstance(v, WLFunction):   # called by Python (a training generator): its WL result
+        return _PythonCall(v)       # (rules, lists of rules) as the Python API spells it
     return v
+
+
+class _PythonCall:
+    """A WL function handed to a netgraph head: called by Python, its result is converted
+    as arguments are (``{x -> "pos", ...}`` becomes ``[(x, "pos"), ...]``)."""
+
+    def __init__(self, f: WLFunction) -> None:
+        self.f = f
+        self.__signature__ = f.__signature__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return to_python(self.f(*args, **kwargs))
+
+    def __repr__(self) -> str:
+        return repr(self.f)
 
 
 # WL writes a path into a net as a list ({1, "Weights"}) and several paths as a list of
