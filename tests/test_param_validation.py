@@ -8,6 +8,7 @@ head. Never a bare TypeError/KeyError/IndexError/ValueError from deep inside, an
 accepted value that fails later with one.
 """
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from netgraph import (
     ImageAugmentationLayer,
     LinearLayer,
     LocalResponseNormalizationLayer,
+    NetFoldOperator,
     NetGANOperator,
     NetInitialize,
     NormalDistribution,
@@ -35,6 +37,7 @@ from netgraph import (
 from netgraph.errors import NetGraphError
 from netgraph.graph.net import Container
 from netgraph.io.registry import layer_registry
+from netgraph.layers.unfold import RecurrentStep
 from netgraph.shapes import VARYING
 
 BAD = ["banana", {"x": 1}, -1, 0, 2.5, None, True, (), (0,), (-2, "x"), 7, float("nan")]
@@ -72,9 +75,7 @@ def sample(head):
 
 # Heads whose params are not all validated yet: each fails the test (strict xfail), so the
 # list can only shrink.
-GAPS = {("import", "DotLayer"), ("import", "FunctionLayer"), ("import", "NormalizationLayer"),
-        ("import", "ReshapeLayer"), ("import", "TransposeLayer"),
-        ("constructor", "PlaceholderLayer")}
+GAPS: set[tuple[str, str]] = set()
 
 
 def heads(path):
@@ -155,3 +156,40 @@ def test_every_constructor_refuses_bad_arguments(head):
 def test_a_refusal_names_param_expected_and_received():
     with pytest.raises(NetGraphError, match=r"^LinearLayer: expected an output size.*'banana'"):
         LinearLayer._make({"size": "banana", "biases": True}, {}, {}, {})
+
+
+@pytest.mark.parametrize("head, key, bad, fragment", [
+    ("CatenateLayer", "level", "x", "expected a nonzero level, but received 'x'"),
+    ("FlattenLayer", "n", None, "expected an integer n, Infinity, or levels"),
+    ("TransposeLayer", "spec", ("swaps", ((0, 1),)), "expected a transposition"),
+    ("DotLayer", "specs", ("x", None), "expected a transposition"),
+    ("ReshapeLayer", "dims", "x", "expected the dimensions {n1, n2, ...}, but received 'x'"),
+    ("NormalizationLayer", "aggregation", "x", "expected the aggregation levels to be"),
+    ("NormalizationLayer", "scaling", ("list", (0,)), "expected the scaling levels to be"),
+    ("PoolingLayer", "function", {}, "expected Function to be Max, Mean or Total"),
+    ("RecurrentStep", "kind", 2, "expected the name of a recurrent layer, but received 2"),
+    ("NetMapOperator", "nets", "x", "expected the inner nets <|\"Net\" -> net|>"),
+    ("NetBidirectionalOperator", "nets", {}, '"ForwardNet" -> net, "BackwardNet" -> net'),
+    ("NetBidirectionalOperator", "aggregation", {}, "expected the aggregation to be Catenate"),
+    ("NetMapThreadOperator", "levels", 2, "expected a level for each input of the net"),
+    ("NetFoldOperator", "feedback", (), "expected the feedback as (output, input) pairs"),
+    ("NetFoldOperator", "consts", ("Nope",), 'expected "consts" to be a list of ports'),
+    ("FunctionLayer", "inputs", ("a",), "expected the input ports named after the function's"),
+    ("FunctionLayer", "outputs", 3, "expected distinct outputs names, but received 3"),
+])
+def test_each_fixed_param_says_what_it_expected(head, key, bad, fragment):
+    layer = sample(head)
+    with pytest.raises(NetGraphError, match=f"^{head}: .*" + re.escape(fragment)):
+        type(layer)._make({**layer.params, key: bad}, dict(layer.in_types),
+                          dict(layer.out_types), dict(layer.arrays))
+
+
+def test_constructor_refusals_name_the_head():
+    with pytest.raises(NetGraphError, match="^PlaceholderLayer: expected the information to "
+                                            "be a dict, but received 2.5"):
+        PlaceholderLayer("Op", 2.5)
+    with pytest.raises(NetGraphError, match='^NetFoldOperator: expected the feedback as '
+                                            r'\{"out" -> "in", ...\}, but received 2'):
+        NetFoldOperator(LinearLayer(2), 2)
+    with pytest.raises(NetGraphError, match="^RecurrentStep: expected the name of a recurrent"):
+        RecurrentStep(2, 3)

@@ -13,6 +13,7 @@ from .levels import (
     Span,
     as_span,
     check_count,
+    check_transposition,
     dims_list,
     level_count_error,
     parse_transposition,
@@ -94,6 +95,15 @@ class DotLayer(Layer):
     @classmethod
     def check_params(cls, params: Any) -> None:
         check_count("DotLayer", params.get("n"))  # no count yet: as variadic_names
+        specs, n = params["specs"], params.get("n")
+        if specs is None:
+            return
+        if not (isinstance(specs, tuple) and specs and (n is None or len(specs) == n)):
+            raise LayerError("DotLayer", f"expected a list of transpose specs, one per input, "
+                             f"but received {specs!r}.")
+        for s in specs:
+            if s is not None:
+                check_transposition("DotLayer", s)
 
     @classmethod
     def input_ports_of(cls, params: Any) -> tuple[str, ...]:

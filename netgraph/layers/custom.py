@@ -76,6 +76,21 @@ class _ListedPorts(Layer):
     def output_ports_of(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(params["outputs"])
 
+    @classmethod
+    def check_names(cls, params: Mapping[str, Any], keys: tuple[str, ...]) -> None:
+        """Raise LayerError unless each of ``keys`` holds distinct names, and no port is both
+        an input and an output."""
+        for key in keys:
+            v = params[key]
+            if not isinstance(v, tuple) or not all(isinstance(s, str) for s in v) or \
+                    len(set(v)) != len(v):
+                raise LayerError(cls.__name__, f"expected distinct {key} names, but "
+                                 f"received {v!r}.")
+        both = sorted(set(params["inputs"]) & set(params["outputs"]))
+        if both:
+            raise LayerError(cls.__name__, f"a port cannot be both an input and an output "
+                             f"({', '.join(both)}).")
+
 
 class FunctionLayer(_ListedPorts):
     """FunctionLayer(f): a layer that applies f, a Python function over torch tensors.
@@ -111,8 +126,16 @@ class FunctionLayer(_ListedPorts):
 
     @classmethod
     def check_params(cls, params: Any) -> None:
-        if not callable(params.get("function")):
-            raise LayerError("FunctionLayer", "expected a function over torch tensors.")
+        f = params.get("function")
+        if not callable(f):
+            raise LayerError("FunctionLayer", f"expected a function over torch tensors, but "
+                             f"received {f!r}.")
+        cls.check_names(params, ("inputs", "outputs"))
+        if params["inputs"] != argument_ports("FunctionLayer", f) or not params["outputs"]:
+            raise LayerError("FunctionLayer", f"expected the input ports named after the "
+                             f"function's arguments {argument_ports('FunctionLayer', f)} and at "
+                             f"least one output, but received {params['inputs']!r} and "
+                             f"{params['outputs']!r}.")
 
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         names = self.input_ports()
@@ -195,7 +218,8 @@ class PlaceholderLayer(_ListedPorts):
         else:
             raise LayerError(head, f'expected "Arrays" to be None, a list of array names or a '
                              f"dict of arrays, but received {arrays!r}.")
-        params = {"tag": tag, "info": dict(info or {}), "inputs": tuple(ins),
+        params = {"tag": tag, "info": {} if info is None else (
+                      dict(info) if isinstance(info, Mapping) else info), "inputs": tuple(ins),
                   "outputs": tuple(outs), "arrays": names}
         for p, t in list(ins.items()) + list(outs.items()):
             if t.dims is not None or t.kind is not None:
@@ -211,16 +235,7 @@ class PlaceholderLayer(_ListedPorts):
         if not isinstance(params["info"], Mapping):
             raise LayerError("PlaceholderLayer", "expected the information to be a dict, but "
                              f"received {params['info']!r}.")
-        for key in ("inputs", "outputs", "arrays"):
-            v = params[key]
-            if not isinstance(v, tuple) or not all(isinstance(s, str) for s in v) or \
-                    len(set(v)) != len(v):
-                raise LayerError("PlaceholderLayer", f"expected distinct {key} names, but "
-                                 f"received {v!r}.")
-        both = sorted(set(params["inputs"]) & set(params["outputs"]))
-        if both:
-            raise LayerError("PlaceholderLayer", f"a port cannot be both an input and an output "
-                             f"({', '.join(both)}).")
+        cls.check_names(params, ("inputs", "outputs", "arrays"))
 
     def array_specs(self) -> dict[str, ArraySpec]:
         arrays = getattr(self, "arrays", {})

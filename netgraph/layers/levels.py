@@ -174,6 +174,22 @@ def parse_transposition(head: str, spec: Any) -> tuple[str, tuple]:
                      f"or a permutation list [n1, n2, ...], but received {spec!r}.")
 
 
+def check_transposition(head: str, spec: Any) -> None:
+    """Raise LayerError unless ``spec`` is what :func:`parse_transposition` returns."""
+    ok = isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], tuple) and spec[1]
+    if ok and spec[0] == "swaps":
+        ok = all(_is_pair(p) for p in spec[1])
+    elif ok and spec[0] == "perm":
+        ok = all(_is_int(v) for v in spec[1]) and sorted(spec[1]) == list(
+            range(1, len(spec[1]) + 1))
+    else:
+        ok = False
+    if not ok:
+        raise LayerError(head, "expected a transposition (a pair of levels m <-> n, a list "
+                         "of pairs or a permutation {n1, n2, ...}), but received "
+                         f"{spec!r}.")
+
+
 def _is_pair(p: Any) -> bool:
     return isinstance(p, tuple) and len(p) == 2 and all(_is_int(v) and v != 0 for v in p)
 

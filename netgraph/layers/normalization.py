@@ -222,6 +222,20 @@ def parse_levels(head: str, spec: LevelSpec, what: str, allow_names: bool = Fals
                      f"but received {spec!r}.")
 
 
+def check_levels(head: str, spec: Any, what: str, allow_names: bool = False) -> None:
+    """Raise LayerError unless ``spec`` is what :func:`parse_levels` returns."""
+    if allow_names and isinstance(spec, str) and spec in ("Complement", "Same"):
+        return
+    if isinstance(spec, tuple) and len(spec) == 3 and spec[0] == "span" and all(
+            _level_int(v) for v in spec[1:]):
+        return
+    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] == "list" and isinstance(
+            spec[1], tuple) and all(_level_int(v) for v in spec[1]):
+        return
+    parse_levels(head, spec, what, allow_names)  # raises, naming what it expects
+    raise LayerError(head, f"expected the {what} as a level spec, but received {spec!r}.")
+
+
 def _level_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v != 0
 
@@ -292,6 +306,8 @@ class NormalizationLayer(Layer):
     def check_params(cls, params: Any) -> None:
         """Epsilon, Method, Unbiased and the array switches as the constructor stores them."""
         head = "NormalizationLayer"
+        check_levels(head, params["aggregation"], "aggregation levels")
+        check_levels(head, params["scaling"], "scaling levels", True)
         eps = params["epsilon"]
         if not isinstance(eps, float) or not math.isfinite(eps):
             raise LayerError(head, f"expected Epsilon to be a finite number, but received {eps!r}.")

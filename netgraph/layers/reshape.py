@@ -16,6 +16,7 @@ from .levels import (
     UNTIED_LENGTH,
     Span,
     as_span,
+    check_transposition,
     dims_list,
     level_count_error,
     parse_transposition,
@@ -77,6 +78,14 @@ class ReshapeLayer(Layer):
 
     def __init__(self, dims: Any, **opts: Any) -> None:
         self._init({"dims": _reshape_spec(dims)}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        dims = params["dims"]
+        if not isinstance(dims, tuple):
+            raise LayerError("ReshapeLayer", f"expected the dimensions {{n1, n2, ...}}, but "
+                             f"received {dims!r}.")
+        _reshape_spec(dims)
 
     def layout(self, rank: int | None) -> list[Entry] | None:
         """How each output dimension is made, for an input of this rank (None if not known)."""
@@ -295,6 +304,10 @@ class TransposeLayer(Layer):
 
     def __init__(self, spec: Any = None, **opts: Any) -> None:
         self._init({"spec": parse_transposition("TransposeLayer", spec)}, opts)
+
+    @classmethod
+    def check_params(cls, params: Any) -> None:
+        check_transposition("TransposeLayer", params["spec"])
 
     @property
     def time(self) -> str:  # type: ignore[override]
