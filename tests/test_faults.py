@@ -251,8 +251,13 @@ def test_a_real_sigint_stops_training_like_an_abort():
     def interrupt(info):
         if info["AbsoluteBatch"] == 3:
             signal.raise_signal(signal.SIGINT)   # Python's handler: KeyboardInterrupt
-    r = NetTrain(net(), DATA, All, BatchSize=4, MaxTrainingRounds=5, **QUIET,
-                 TrainingProgressFunction=(interrupt, {"Interval": (1, "Batches")}))
+    # A shell starts background jobs with SIGINT ignored: put Python's handler in place.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        r = NetTrain(net(), DATA, All, BatchSize=4, MaxTrainingRounds=5, **QUIET,
+                     TrainingProgressFunction=(interrupt, {"Interval": (1, "Batches")}))
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert r["ReasonTrainingStopped"] == "ManualStop" and r["TotalBatches"] == 3
 
 
