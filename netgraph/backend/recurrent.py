@@ -36,8 +36,14 @@ class RecurrentModule(LayerModule):
         super().__init__()
         self.n = layer.params["n"]
         self.rnn = rnn
-        self.rnn.bias_hh_l0.requires_grad_(False)
+        self._param("bias_hh_l0").requires_grad_(False)
         self.array_names = tuple(layer.array_specs())
+
+    def _param(self, name: str) -> nn.Parameter:
+        """The torch RNN's parameter ``name`` (weight_ih_l0, ...), typed: torch reaches it
+        through Module.__getattr__, which mypy sees as a Tensor or a Module."""
+        p: nn.Parameter = getattr(self.rnn, name)
+        return p
 
     def _names(self, gate: str) -> tuple[str, str, str]:
         if not gate:
@@ -49,22 +55,22 @@ class RecurrentModule(LayerModule):
             return torch.cat([torch.tensor(np.asarray(arrays[self._names(g)[i]]))
                               for g in self.gates])
         with torch.no_grad():
-            self.rnn.weight_ih_l0.copy_(cat(0))
-            self.rnn.weight_hh_l0.copy_(cat(1))
-            self.rnn.bias_ih_l0.copy_(cat(2))
-            self.rnn.bias_hh_l0.zero_()
+            self._param("weight_ih_l0").copy_(cat(0))
+            self._param("weight_hh_l0").copy_(cat(1))
+            self._param("bias_ih_l0").copy_(cat(2))
+            self._param("bias_hh_l0").zero_()
 
     def get_arrays(self) -> dict[str, np.ndarray]:
         n, out = self.n, {}
-        parts = (self.rnn.weight_ih_l0, self.rnn.weight_hh_l0,
-                 self.rnn.bias_ih_l0 + self.rnn.bias_hh_l0)
+        parts = (self._param("weight_ih_l0"), self._param("weight_hh_l0"),
+                 self._param("bias_ih_l0") + self._param("bias_hh_l0"))
         for j, g in enumerate(self.gates):
             for i, name in enumerate(self._names(g)):
                 out[name] = parts[i][j * n:(j + 1) * n].detach().cpu().numpy().copy()
         return out
 
     def array_parameters(self) -> dict[str, list[nn.Parameter]]:
-        ps = [self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0]
+        ps = [self._param(k) for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0")]
         return {name: [ps[i]] for g in self.gates for i, name in enumerate(self._names(g))}
 
     def outputs_read(self, read: Mapping[str, bool]) -> None:
@@ -103,13 +109,13 @@ class LSTMModule(RecurrentModule):
         """One fused run over a padded batch that carries the cell state through padding."""
         if x.is_cuda:     # cuDNN runs packed sequences natively (and wants its flat weights)
             return self._packed(x, s, c, lengths)
-        n, r = self.n, self.rnn
+        n = self.n
         pad = ~time_mask(lengths.to(x.device), x.shape[1])                # (batch, time)
         xp = torch.cat([x, pad.unsqueeze(-1).to(x.dtype)], dim=-1)       # (batch, time, k+1)
         col = x.new_zeros(4 * n, 1)
         col[:n], col[n:2 * n] = -SATURATE, SATURATE                      # input shut, forget open
-        w = torch.cat([r.weight_ih_l0, col], dim=1)                      # (4n, k+1)
-        params = [w, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0]
+        w = torch.cat([self._param("weight_ih_l0"), col], dim=1)        # (4n, k+1)
+        params = [w, *(self._param(k) for k in ("weight_hh_l0", "bias_ih_l0", "bias_hh_l0"))]
         y, _, cc = torch.lstm(xp, self._hx(x, s, c), params, True, 1, 0.0, self.training,
                               False, True)
         return y, last_within(y, lengths), cc[0]               # (batch, time, n), (batch, n) x2

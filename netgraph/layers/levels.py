@@ -176,7 +176,8 @@ def parse_transposition(head: str, spec: Any) -> tuple[str, tuple]:
 
 def check_transposition(head: str, spec: Any) -> None:
     """Raise LayerError unless ``spec`` is what :func:`parse_transposition` returns."""
-    ok = isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], tuple) and spec[1]
+    ok = bool(isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[1], tuple)
+              and spec[1])
     if ok and spec[0] == "swaps":
         ok = all(_is_pair(p) for p in spec[1])
     elif ok and spec[0] == "perm":
