@@ -6,16 +6,10 @@ import torch
 
 import netgraph.train.trainer as trainer_mod
 from netgraph import *  # noqa: F403
+from netgraph.runtime.boundary.batches import LENGTHS, LENGTHS_ARG, PortFeed
 from netgraph.runtime.buckets import bucket_batches
 from netgraph.shapes import VARYING, PortType
-from netgraph.train.data import (
-    LENGTHS,
-    LENGTHS_ARG,
-    ExampleData,
-    PortFeed,
-    data_columns,
-    is_ragged,
-)
+from netgraph.train.data import ExampleData, data_columns, is_ragged
 
 RNG = np.random.default_rng(7)
 QUIET = {"TrainingProgressReporting": None}

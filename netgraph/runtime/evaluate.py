@@ -1,4 +1,9 @@
-"""Evaluating a net on plain data: ``net(x)``, ``net({...})``, ``net(x, "Port")``."""
+"""Evaluating a net on plain data: ``net(x)``, ``net({...})``, ``net(x, "Port")``.
+
+The evaluator cache, the fast path, chunking by BatchSize and the choice of path (coded,
+states, gradients, ragged); turning the data into tensors and the outputs back into plain
+data is the boundary's (``boundary/feeds.py``, ``boundary/values.py``, ``boundary/codec.py``).
+"""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,17 +12,27 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EvaluationError, OptionError, ShapeError, check_options, nearest
+from ..errors import OptionError, ShapeError, check_options
 from ..graph.net import Container, wrap
 from ..layers.base import Layer
-from ..ports import NetPort
 from ..shapes import PortType
-from .boundary.codec import DEFAULT, decode, encode_value, selection
+from .boundary.codec import selection
+from .boundary.feeds import (
+    FastPort,
+    _spec,
+    batching,
+    coded_feeds,
+    decoded_output,
+    feeds_of,
+    plain_output,
+    result_of,
+    selected_ports,
+    stacked,
+)
 from .boundary.values import (
     DTYPES,
     PortCodec,
     as_array,
-    batch_rank,
     check_shape,
     check_values,
     to_plain,
@@ -133,45 +148,11 @@ class Evaluator:
         with torch.inference_mode():
             out = self.forward(**args)
         if self.device != "cpu" or flag is None:
-            return _result(self, out, None, bool(flag), False)
+            return result_of(self, out, None, bool(flag), False)
         if len(self.outputs) == 1:
-            return self._plain(out, self.outputs[0], flag)
-        return {p: self._plain(out, p, flag) for p in self.outputs}
+            return plain_output(self, out, self.outputs[0], flag)
+        return {p: plain_output(self, out, p, flag) for p in self.outputs}
 
-    def _plain(self, out: Mapping[str, torch.Tensor], port: str, batched: bool) -> Any:
-        """What :func:`to_plain` gives for an output on the CPU, from its numpy view."""
-        t = out[port]
-        y = (t.detach() if t.requires_grad else t).numpy()  # (a parameter can be an output)
-        if batched:
-            return y
-        y = y[0]
-        if y.ndim == 0:  # numpy hands out a scalar; to_plain gives a float or a 0-d array
-            return y.item() if self.scalar_out[port] else np.asarray(y)
-        return y
-
-
-NUMPY_DTYPES = {torch.float32: np.dtype(np.float32), torch.float64: np.dtype(np.float64),
-                torch.int64: np.dtype(np.int64)}
-
-
-class FastPort:
-    """What :meth:`Evaluator.fast` needs of one input port, computed once."""
-
-    __slots__ = ("spec", "arg", "rank", "dims", "integer", "np_dtype", "dtype", "device")
-
-    def __init__(self, spec: PortCodec, arg: str, dtype: torch.dtype, device: str) -> None:
-        self.spec, self.arg, self.rank, self.integer = spec, arg, spec.rank, spec.integer
-        dims = tuple(spec.type.dims or ())
-        # the exact example shape, or None when a dimension varies (check_shape decides)
-        self.dims = dims if all(type(d) is int for d in dims) else None
-        self.dtype = torch.int64 if spec.integer else dtype
-        self.np_dtype = NUMPY_DTYPES.get(self.dtype)
-        self.device = device
-
-    def tensor(self, value: np.ndarray) -> torch.Tensor:
-        if value.dtype == self.np_dtype and self.device == "cpu":
-            return torch.from_numpy(value)
-        return to_tensor(value, self.integer, self.dtype, self.device)
 
 
 _DEFAULT = ("cpu", torch.float32)
@@ -278,77 +259,21 @@ def _evaluate_with(net: Layer, ev: Evaluator, data: Any, ports: tuple[Any, ...],
         return evaluate_with_states(net, ev, data, ports, options.get("BatchSize"))
     if ev.coded:
         return _evaluate_coded(ev, data, ports, options.get("BatchSize"))
-    feeds = _feeds(ev, data)
-    want = _selected_ports(ev, ports)
+    feeds = feeds_of(ev, data)
+    want = selected_ports(ev, ports)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: as_array(head, k, v, _spec(ev, k).integer, _spec(ev, k).rank)
               for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         return _evaluate_ragged(ev, arrays, want, as_torch, options.get("BatchSize"))
-    batched, _ = _batching(ev, arrays)
+    batched, _ = batching(ev, arrays)
     tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
     if not batched:
         tensors = {k: t.unsqueeze(0) for k, t in tensors.items()}
     # an omitted state input (ev.optional) is left out: the module defaults it to zeros
     out = _run_chunked(ev, tensors, options.get("BatchSize"))
-    return _result(ev, out, want, batched, as_torch)
-
-
-def _spec(ev: Evaluator, name: str) -> PortCodec:
-    return ev.by_name[name]
-
-
-def _feeds(ev: Evaluator, data: Any) -> dict[str, Any]:
-    names = [s.name for s in ev.inputs]
-    if isinstance(data, Mapping) and data and all(isinstance(k, (str, NetPort)) for k in data):
-        feeds = {}
-        for k, v in data.items():
-            name = k.port if isinstance(k, NetPort) else k
-            if name not in names:
-                known = names + list(ev.state_ports)
-                states = (f"; its state ports {', '.join(ev.state_ports)} take initial states"
-                          if ev.state_ports else "")
-                raise EvaluationError(ev.head, f'the net has no input port "{name}".'
-                                      f"{nearest(name, known)} Its input ports are "
-                                      f"{', '.join(names) or 'none'}{states}.")
-            feeds[name] = v
-    elif len(names) == 1:
-        feeds = {names[0]: data}
-    elif not names and (data is None or (isinstance(data, Mapping) and not data)):
-        feeds = {}  # a net without inputs (NetArrayLayer): net() or net({})
-    elif not names:
-        raise EvaluationError(ev.head, "the net has no input ports.")
-    else:
-        raise EvaluationError(ev.head, f"the net has several input ports "
-                              f"({', '.join(names)}); give a dict {{port: data}}.")
-    missing = [n for n in names if n not in feeds and n not in ev.optional]
-    if missing:
-        raise EvaluationError(ev.head, f'no data was given for input port "{missing[0]}"; the '
-                              f"net's input ports are {', '.join(names)}.")
-    return feeds
-
-
-def _batching(ev: Evaluator, arrays: Mapping[str, Any]) -> tuple[bool, int]:
-    kinds = {}
-    for k, v in arrays.items():
-        spec = _spec(ev, k)
-        shape = tuple(v.shape)
-        b = batch_rank(ev.head, spec, shape)
-        check_shape(ev.head, spec, shape, b)
-        check_values(ev.head, spec, v, b)
-        kinds[k] = (b, shape[0] if b else 1)
-    flags = {b for b, _ in kinds.values()}
-    if len(flags) > 1:
-        raise EvaluationError(ev.head, "some inputs are single examples and others batches: "
-                              + ", ".join(f'"{k}" {"batch" if b else "example"}'
-                                          for k, (b, _) in kinds.items()) + ".")
-    sizes = {n for b, n in kinds.values()}
-    if len(sizes) > 1:
-        raise EvaluationError(ev.head, "the input batches have different lengths: "
-                              + ", ".join(f'"{k}" {n}' for k, (_, n) in kinds.items()) + ".")
-    batched = flags.pop() if flags else False
-    return batched, sizes.pop() if sizes else 1
+    return result_of(ev, out, want, batched, as_torch)
 
 
 def _run_chunked(ev: Evaluator, tensors: dict[str, torch.Tensor], batch_size: Any
@@ -363,41 +288,6 @@ def _run_chunked(ev: Evaluator, tensors: dict[str, torch.Tensor], batch_size: An
     parts = [ev.run({k: t[i:i + batch_size] for k, t in tensors.items()})
              for i in range(0, n, batch_size)]
     return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-
-
-def _selected_ports(ev: Evaluator, ports: tuple[Any, ...]) -> list[str] | str | None:
-    if not ports:
-        return None
-    if len(ports) > 1:
-        raise EvaluationError(ev.head, "expected one port spec after the data, but received "
-                              f"{len(ports)}; give a list of ports to get several.")
-    spec = ports[0]
-    if isinstance(spec, list):
-        return [_one_port(ev, p) for p in spec]
-    return _one_port(ev, spec)
-
-
-def _one_port(ev: Evaluator, p: Any) -> str:
-    name = p.port if isinstance(p, NetPort) and p.is_graph_port else p
-    if not isinstance(name, str) or name not in ev.outputs:
-        shown = name if isinstance(name, str) else repr(p)
-        raise EvaluationError(ev.head, f'the net has no output port "{shown}".'
-                              f"{nearest(str(shown), ev.outputs)} Its output ports are "
-                              f"{', '.join(ev.outputs)}.")
-    return name
-
-
-def _result(ev: Evaluator, out: Mapping[str, torch.Tensor], want: Any, batched: bool,
-            as_torch: bool) -> Any:
-    def value(p: str) -> Any:
-        t = out[p] if batched else out[p][0]
-        return to_plain(t, ev.scalar_out[p] and not batched, as_torch)
-    if isinstance(want, str):
-        return value(want)
-    names = want if want is not None else ev.outputs
-    if want is None and len(names) == 1:
-        return value(names[0])
-    return {p: value(p) for p in names}
 
 
 def _evaluate_ragged(ev: Evaluator, arrays: dict[str, Any], want: Any, as_torch: bool,
@@ -431,37 +321,10 @@ def _evaluate_coded(ev: Evaluator, data: Any, ports: tuple, batch_size: Any) -> 
     head = ev.head
     coders = {p: c.coder for p, c in ev.out_codecs.items() if c.coder is not None}
     pairs, form = selection(head, ev.outputs, coders, ports)
-    arrays: dict[str, Any] = {}
-    flags: dict[str, bool] = {}
-    encoded = set()   # ports whose encoder ran: their arrays are batches already
-    for k, v in _feeds(ev, data).items():
-        codec = _spec(ev, k)
-        if codec.coder is not None:
-            arrays[k], flags[k] = encode_value(head, codec, v)
-            encoded.add(k)
-            continue
-        arrays[k] = as_array(head, k, v, codec.integer, codec.rank)
-        flags[k] = True if isinstance(arrays[k], list) else batch_rank(
-            head, codec, tuple(arrays[k].shape))
-        if not isinstance(arrays[k], list):   # checked before a lone example gets its axis
-            check_shape(head, codec, tuple(arrays[k].shape), flags[k])
-    if len(set(flags.values())) > 1:
-        raise EvaluationError(head, "some inputs are single examples and others batches: "
-                              + ", ".join(f'"{k}" {"batch" if b else "example"}'
-                                          for k, b in flags.items()) + ".")
-    batched = next(iter(flags.values()), False)
-    if not batched:   # encoders give batches of one; a raw example gets its batch axis
-        arrays = {k: v if k in encoded else v[None] for k, v in arrays.items()}
-    outs = _run_examples(ev, {k: _stacked(v) for k, v in arrays.items()}, batch_size)
-    values = {p: _output(ev, p, outs[p], prop, batched) for p, prop in pairs}
+    arrays, batched = coded_feeds(ev, data)
+    outs = _run_examples(ev, {k: stacked(v) for k, v in arrays.items()}, batch_size)
+    values = {p: decoded_output(ev, p, outs[p], prop, batched) for p, prop in pairs}
     return values[pairs[0][0]] if form == "one" else values
-
-
-def _stacked(v: Any) -> Any:
-    """An encoder's list of examples as one array when they share a shape."""
-    if isinstance(v, list) and len({np.shape(e) for e in v}) == 1:
-        return np.stack([np.asarray(e) for e in v])
-    return v
 
 
 def _run_examples(ev: Evaluator, arrays: dict[str, Any], batch_size: Any) -> dict[str, Any]:
@@ -471,22 +334,10 @@ def _run_examples(ev: Evaluator, arrays: dict[str, Any], batch_size: Any) -> dic
         from .sequences import run_ragged
         outs, _ = run_ragged(ev, arrays, None, _check_batch_size(ev, batch_size))
         return {p: [t.detach().cpu().numpy() for t in ts] for p, ts in outs.items()}
-    _batching(ev, arrays)   # shapes and values, with the usual errors
+    batching(ev, arrays)   # shapes and values, with the usual errors
     tensors = {k: to_tensor(v, _spec(ev, k).integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
     out = _run_chunked(ev, tensors, batch_size)
     return {p: t.detach().cpu().numpy() for p, t in out.items()}
 
 
-def _output(ev: Evaluator, port: str, value: Any, prop: Any, batched: bool) -> Any:
-    codec = ev.out_codecs[port]
-    if codec.coder is not None and prop is not None:
-        return decode(ev.head, codec, value, prop, batched)
-    if prop is not None and prop is not DEFAULT:
-        raise EvaluationError(ev.head, f'output port "{port}" has no decoder, so it has no '
-                              f"property {prop!r}.")
-    items = value if isinstance(value, list) else list(value)
-    plain = [v.item() if ev.scalar_out[port] and np.ndim(v) == 0 else v for v in items]
-    if isinstance(value, list) or not batched:
-        return plain if batched else plain[0]
-    return value

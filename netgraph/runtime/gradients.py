@@ -39,6 +39,7 @@ from ..layers.base import Layer
 from ..ports import NetPortGradient
 from ..symbols import All
 from .boundary.codec import DEFAULT, PortCodec, decode, encode_input
+from .boundary.feeds import batching, feeds_of
 from .boundary.values import as_array, to_plain, to_tensor
 from .cache import GRADIENT_MODULES
 
@@ -208,14 +209,14 @@ def _module(net: Layer, device: str, dtype: torch.dtype) -> Any:
 def _inputs(net: Layer, data: Any, dtype: torch.dtype, device: str
             ) -> tuple[dict[str, torch.Tensor], bool, bool]:
     """The data as batched tensors, checked as evaluation checks them."""
-    from .evaluate import _batching, _feeds, evaluator
+    from .evaluate import evaluator
     ev = evaluator(net, device, dtype)  # the port facts and the words of its errors
-    feeds = _feeds(ev, data)
+    feeds = feeds_of(ev, data)
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: _encoded(ev, k, v) for k, v in feeds.items()}
     if any(isinstance(v, list) for v in arrays.values()):
         raise _Ragged(arrays)
-    batched, _ = _batching(ev, arrays)
+    batched, _ = batching(ev, arrays)
     tensors = {k: to_tensor(v, ev.by_name[k].integer, dtype, device) for k, v in arrays.items()}
     if not batched:
         tensors = {k: t.unsqueeze(0) for k, t in tensors.items()}

@@ -5,6 +5,9 @@ each batch is padded to its own longest example and run once with each example's
 (``forward_ext(..., _lengths=...)``), and the outputs are cut back to each example's length.
 Results equal one-at-a-time evaluation. A net with a layer that cannot mask padding
 (``module.mask_safe`` is False) is run on groups of exactly equal shapes instead.
+
+Splitting the batch into checked examples and stacking a group into a (padded) tensor are
+the boundary's (``boundary/feeds.py``: ``examples_of``, ``stack_examples``).
 """
 from __future__ import annotations
 
@@ -14,50 +17,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import EvaluationError
 from ..shapes import VARYING
-from .boundary.values import as_array, check_shape, check_values, to_tensor
-from .buckets import DEFAULT_SEQUENCE_BATCH_SIZE, bucket_batches, pad_examples
+from .boundary.feeds import examples_of, stack_examples
+from .buckets import DEFAULT_SEQUENCE_BATCH_SIZE, bucket_batches
 
 States = dict[tuple, torch.Tensor]
-
-
-def examples_of(ev: Any, arrays: Mapping[str, Any]) -> tuple[int, list[dict[str, Any]]]:
-    """Split per-port batches (lists or arrays) into checked per-example arrays."""
-    sizes = {len(v) if isinstance(v, list) else v.shape[0] for v in arrays.values()}
-    if len(sizes) != 1:
-        raise EvaluationError(ev.head, "the input batches have different lengths: " + ", ".join(
-            f'"{k}" {len(v) if isinstance(v, list) else v.shape[0]}' for k, v in arrays.items())
-            + ".")
-    count = sizes.pop()
-    examples = []
-    for i in range(count):
-        ex = {}
-        for k, v in arrays.items():
-            spec = ev.by_name[k]
-            e = _example(ev.head, spec, v[i], i)
-            if e.ndim != spec.rank:
-                raise EvaluationError(ev.head, f'port "{k}" expects {spec.type.describe()}, but '
-                                      f"example {i + 1} has dimensions {tuple(e.shape)}.")
-            check_shape(ev.head, spec, tuple(e.shape), False, i)
-            ex[k] = e
-        examples.append(ex)
-    return count, examples
-
-
-def _example(head: str, spec: Any, value: Any, i: int) -> Any:
-    """Example ``i`` as a checked numeric array (or tensor); errors name the example."""
-    try:
-        e = value if isinstance(value, torch.Tensor) else as_array(head, spec.name, value,
-                                                                   spec.integer, spec.rank)
-        if not isinstance(e, list):
-            check_values(head, spec, e, False)
-            return e
-    except EvaluationError as err:
-        words = err.message.rstrip(".")
-        raise EvaluationError(head, f"{words} (example {i + 1}).") from None
-    raise EvaluationError(head, f'port "{spec.name}" expects {spec.type.describe()}, but '
-                          f"example {i + 1} is not a regular array.")
 
 
 def _groups(ev: Any, examples: list[dict[str, Any]], batch_size: int) -> list[np.ndarray]:
@@ -79,21 +43,6 @@ def _groups(ev: Any, examples: list[dict[str, Any]], batch_size: int) -> list[np
         batches += [np.asarray(idx)[b] for b in bucket_batches(lens.reshape(len(idx), -1),
                                                                 batch_size)]
     return batches
-
-
-def _stack(ev: Any, name: str, items: list[Any], pad: bool) -> tuple[torch.Tensor, np.ndarray]:
-    """One port's batch tensor, padded at the end when ``pad``, and each example's length."""
-    spec = ev.by_name[name]
-    lens = np.array([len(e) if getattr(e, "ndim", 0) else 1 for e in items], dtype=np.int64)
-    if any(isinstance(e, torch.Tensor) for e in items):
-        ts = [torch.as_tensor(e) for e in items]
-        if pad:
-            width = int(lens.max())
-            ts = [torch.cat([t, t[-1:].expand(width - len(t), *t.shape[1:])]) for t in ts]
-        arr: Any = torch.stack(ts)
-    else:
-        arr = pad_examples(items)[0] if pad else np.stack(items)
-    return to_tensor(arr, spec.integer, ev.dtype, ev.device), lens
 
 
 def run_ragged(ev: Any, arrays: Mapping[str, Any], states: States | None = None,
@@ -118,7 +67,7 @@ def run_ragged(ev: Any, arrays: Mapping[str, Any], states: States | None = None,
     for idx in batches:
         feeds, lengths, lens_np = {}, {}, {}
         for k in examples[0]:
-            t, lens = _stack(ev, k, [examples[i][k] for i in idx], k in seq)
+            t, lens = stack_examples(ev, k, [examples[i][k] for i in idx], k in seq)
             feeds[k] = t
             if k in seq:
                 lens_np[k] = lens

@@ -12,6 +12,7 @@ import torch
 from ..errors import EvaluationError
 from ..layers.base import Layer
 from .boundary.codec import DEFAULT, decode, encode_input
+from .boundary.feeds import batching, feeds_of, one_port
 from .boundary.values import as_array, to_plain, to_tensor
 from .sequences import run_ext, run_ragged
 from .state import ALL_STATES, _show, _valid_keys, is_all_states, user_key
@@ -47,11 +48,10 @@ def evaluate_ext(net: Layer, ev: Any, data: Any, hidden: Mapping[tuple, Any],
                  stored: Mapping[str, Any], batch_size: Any = None) -> Outcome:
     """Evaluate with initial hidden states (internal keys) and stored values for graph
     inputs the caller did not give; return every output and every final hidden state."""
-    from .evaluate import _feeds
     required = [s.name for s in ev.inputs if s.name not in ev.optional]
     if not isinstance(data, Mapping) and len(ev.inputs) > 1 and len(required) == 1:
         data = {required[0]: data}        # sobj(x): x is the one input that has no default
-    feeds = _feeds(ev, data)
+    feeds = feeds_of(ev, data)
     stored = {k: v for k, v in stored.items() if k not in feeds}
     as_torch = any(isinstance(v, torch.Tensor) for v in feeds.values())
     arrays = {k: as_array(ev.head, k, v, ev.by_name[k].integer)
@@ -82,8 +82,7 @@ def _ext_ragged(net: Layer, ev: Any, arrays: dict[str, Any], hidden: Mapping, st
 
 def _ext_regular(net: Layer, ev: Any, arrays: dict[str, Any], hidden: Mapping, stored: Mapping,
                  as_torch: bool) -> Outcome:
-    from .evaluate import _batching
-    batched, n = _batching(ev, arrays)
+    batched, n = batching(ev, arrays)
     tensors = {k: to_tensor(v, ev.by_name[k].integer, ev.dtype, ev.device)
                for k, v in arrays.items()}
     tensors = tensors if batched else {k: t.unsqueeze(0) for k, t in tensors.items()}
@@ -129,7 +128,6 @@ def decoded(ev: Any, outcome: Outcome) -> dict[str, Any]:
 
 def format_result(ev: Any, outputs: Mapping[str, Any], states: Mapping, ports: tuple) -> Any:
     """What ``net(x, *ports)`` returns, given every output and the final states."""
-    from .evaluate import _one_port
     if len(ports) > 1:
         raise EvaluationError(ev.head, "expected one port spec after the data, but received "
                               f"{len(ports)}; give a list of ports to get several.")
@@ -137,6 +135,6 @@ def format_result(ev: Any, outputs: Mapping[str, Any], states: Mapping, ports: t
         return dict(outputs) if len(outputs) != 1 else next(iter(outputs.values()))
     spec = ports[0]
     if isinstance(spec, list):
-        return {ALL_STATES if is_all_states(p) else _one_port(ev, p):
-                dict(states) if is_all_states(p) else outputs[_one_port(ev, p)] for p in spec}
-    return dict(states) if is_all_states(spec) else outputs[_one_port(ev, spec)]
+        return {ALL_STATES if is_all_states(p) else one_port(ev, p):
+                dict(states) if is_all_states(p) else outputs[one_port(ev, p)] for p in spec}
+    return dict(states) if is_all_states(spec) else outputs[one_port(ev, spec)]

@@ -22,6 +22,9 @@ batches in shuffled order, both drawn from (seed, round)); a batch is gathered p
 own longest example, with ``LENGTHS_ARG`` (the forward's ``_lengths=``) holding each
 example's length per ragged port. The "$TrainingGenerator" shows that entry as
 ``"$Lengths"``. See docs/sequences.md.
+
+The conversion of checked columns and batches to tensors and back (``PortFeed``,
+``RaggedColumn``, ``BatchTensors``) is the boundary's: ``runtime/boundary/batches.py``.
 """
 from __future__ import annotations
 
@@ -33,25 +36,28 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import NetGraphError, ShapeError, TrainingError, nearest
+from ..errors import NetGraphError, TrainingError, nearest
 from ..ports import NetPort
+from ..runtime.boundary.batches import (
+    LENGTHS_ARG,
+    SERIES_START,
+    BatchTensors,
+    PortFeed,
+    RaggedColumn,
+    short,
+)
 from ..runtime.boundary.codec import Deferred, encoded_column
 from ..runtime.boundary.columns import (
-    check_indices,
     column,
     is_ragged,
     ragged_column,
     to_device,
 )
 from ..runtime.boundary.values import PortCodec
-from ..runtime.buckets import bucket_batches, exact_length, pad_examples, round_bucket
-from ..shapes import VARYING, PortType
+from ..runtime.buckets import bucket_batches, exact_length, round_bucket
 
 HEAD = "NetTrain"
 DEFAULT_BATCH_SIZE = 64
-SERIES_START = "$SeriesStart"   # batch key: rows where a new series starts (lane layout)
-LENGTHS = "$Lengths"            # batch key: {port: (batch,) lengths} of ragged ports
-LENGTHS_ARG = "_lengths"        # the same, as the forward's keyword argument
 Columns = dict[str, Any]   # port -> np.ndarray (a ragged one: 1-D object) or Deferred
 
 
@@ -105,7 +111,7 @@ def data_columns(data: Any, inputs: Sequence[str], outputs: Sequence[str],
     else:
         raise TrainingError(head, "expected training data as a dict {input: output}, a list of "
                             "(input, output) pairs, a dict of columns {port: [...]}, a list of "
-                            f"dicts or a generator function, but received {_short(data)}.")
+                            f"dicts or a generator function, but received {short(data)}.")
     codecs = codecs or {}
     out = {k: encoded_column(head, codecs.get(k), v, TrainingError, defer)
            for k, v in cols.items()}
@@ -144,12 +150,6 @@ def _round_length(head: str, opts: Mapping[str, Any]) -> int | None:
         raise TrainingError(head, f"expected RoundLength to be a positive integer, but "
                             f"received {n!r}.")
     return n
-
-
-
-
-
-
 
 
 def typing_sample(cols: Any) -> Any:
@@ -259,70 +259,6 @@ def round_order(n: int, batch_size: int, seed: int, rnd: int, streams: bool) -> 
     if streams:
         return stream_order(n, batch_size)
     return np.random.default_rng([seed, rnd]).permutation(n)
-
-
-@dataclass
-class PortFeed:
-    """How one column becomes a tensor: the forward's argument name, the dtype, the type."""
-
-    key: str
-    integer: bool
-    type: PortType | None = None
-
-    def check(self, head: str, port: str, column: np.ndarray) -> None:
-        """Each example must have the port's shape (any nonzero length for a "Varying"
-        dimension); a ragged column needs a port whose first dimension is "Varying"."""
-        if self.type is None or self.type.dims is None:
-            return
-        dims = self.type.dims
-        shape = column[0].shape if is_ragged(column) else column.shape[1:]
-        if is_ragged(column) and (not dims or dims[0] is not VARYING):
-            lens = [len(e) for e in column]
-            raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the data '
-                             f"has examples of several lengths ({min(lens)} to {max(lens)}); "
-                             'only a port whose first dimension is "Varying" takes sequences '
-                             "of several lengths.")
-        if len(dims) != len(shape) or any(isinstance(d, int) and d != s
-                                          for d, s in zip(dims, shape, strict=True)):
-            raise ShapeError(head, f'port "{port}" expects {self.type.describe()}, but the '
-                             "data has examples of dimensions "
-                             f"{{{', '.join(map(str, shape))}}}.")
-        if dims and dims[0] is VARYING:
-            _check_nonempty(head, port, column)
-        if self.integer:  # class and embedding indices: whole numbers within the bound
-            check_indices(head, port, self.type, column)
-
-
-def _check_nonempty(head: str, port: str, column: np.ndarray) -> None:
-    """WL's netnullseq: a sequence of length zero is an error."""
-    lens = [len(e) for e in column] if is_ragged(column) else [column.shape[1]] * len(column)
-    if 0 in lens:
-        raise TrainingError(head, "All sequences provided to net must have non-zero length; "
-                            f'example {lens.index(0) + 1} of port "{port}" has length 0.')
-
-
-class RaggedColumn:
-    """A column of sequences of several lengths, stored flat on the device.
-
-    A batch is one gather: each example padded at the end to the batch's longest by
-    repeating its last element (as :func:`~netgraph.runtime.buckets.pad_examples` does).
-    """
-
-    def __init__(self, column: np.ndarray, integer: bool, dtype: torch.dtype,
-                 device: str) -> None:
-        self.lengths = np.array([len(e) for e in column], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
-        self.flat = to_device(np.concatenate(list(column)), integer, dtype, device)  # (steps, ...)
-
-    def take(self, idx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the padded batch (batch, width, ...), each example's length (batch,))."""
-        lens = self.lengths[idx]
-        width = int(lens.max())
-        steps = np.minimum(np.arange(width), lens[:, None] - 1)           # (batch, width)
-        rows = torch.from_numpy((self.offsets[idx, None] + steps).ravel())
-        x = self.flat.index_select(0, rows.to(self.flat.device))
-        return (x.view(len(idx), width, *self.flat.shape[1:]),
-                torch.from_numpy(lens).to(self.flat.device))
 
 
 class ExampleData:
@@ -462,8 +398,9 @@ class ExampleData:
         return out
 
 
-class Feeder:
-    """One batch in any data form -> tensors keyed by the forward's argument names.
+class Feeder(BatchTensors):
+    """One batch in any data form -> tensors keyed by the forward's argument names (the
+    conversion itself is :class:`~netgraph.runtime.boundary.batches.BatchTensors`).
 
     Sequences of several lengths may come as per-example lists (padded here to the batch's
     longest) or padded, with ``"$Lengths": {port: lengths}``; either way the tensors get
@@ -483,81 +420,13 @@ class Feeder:
         self.names = {f.key: p for p, f in feeds.items()}
         self.names[SERIES_START] = SERIES_START
 
-    def __call__(self, batch: Any) -> dict[str, Any]:
-        start, given = None, None
-        if isinstance(batch, Mapping) and (SERIES_START in batch or LENGTHS in batch):
-            batch = dict(batch)
-            if SERIES_START in batch:
-                start = torch.as_tensor(np.asarray(batch.pop(SERIES_START), dtype=bool))
-            given = batch.pop(LENGTHS, None)
-        feeds, lengths = self._convert(batch)
-        if start is not None:
-            feeds[SERIES_START] = start.to(next(iter(feeds.values())).device)
-        if given is not None:
-            lengths.update(self._given_lengths(given, feeds))
-        if lengths:
-            self._check_masking(feeds, lengths)
-            feeds[LENGTHS_ARG] = lengths
-        return feeds
-
     def _convert(self, batch: Any) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         cols = data_columns(batch, self.inputs, self.outputs, self.head, self.codecs)
         if isinstance(cols, Generator):
             raise TrainingError(self.head, "expected a batch of data, but received a function.")
         check_ports(self.head, cols, self.feeds, self.required)
         column_count(self.head, cols)
-        feeds: dict[str, Any] = {}
-        lengths: dict[str, torch.Tensor] = {}
-        for p, v in cols.items():
-            f = self.feeds[p]
-            if is_ragged(v):
-                v, n = pad_examples(list(v))
-                lengths[p] = torch.from_numpy(n).to(self.device)
-            feeds[f.key] = to_device(v, f.integer, self.dtype, self.device)
-        return feeds, lengths
-
-    def _given_lengths(self, given: Any, feeds: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        """A batch's ``"$Lengths"``: checked against the ports and their padded tensors."""
-        if not isinstance(given, Mapping):
-            raise TrainingError(self.head, f'expected "{LENGTHS}" to be a dict {{port: '
-                                f"lengths}}, but received {_short(given)}.")
-        out = {}
-        for p, n in given.items():
-            f = self.feeds.get(p)
-            if f is None or f.key not in feeds or not (f.type and f.type.dims
-                                                     and f.type.dims[0] is VARYING):
-                raise TrainingError(self.head, f'"{LENGTHS}" gives lengths for "{p}", which '
-                                    'is not a "Varying" input in this batch.')
-            lens = np.asarray(n.detach().cpu() if isinstance(n, torch.Tensor) else n)
-            x = feeds[f.key]
-            if lens.shape != (x.shape[0],) or lens.dtype.kind not in "iu" or (
-                    lens.size and (lens.min() < 1 or lens.max() > x.shape[1])):
-                raise TrainingError(self.head, f'"{LENGTHS}" of "{p}": expected one length '
-                                    f"between 1 and {x.shape[1]} per example ({x.shape[0]}), "
-                                    f"but received {_short(lens.tolist())}.")
-            out[p] = torch.from_numpy(lens.astype(np.int64)).to(self.device)
-        return out
-
-    def _check_masking(self, feeds: Mapping[str, Any], lengths: Mapping[str, torch.Tensor]
-                       ) -> None:
-        if not self.unsafe:
-            return
-        for p, n in lengths.items():
-            if bool((n != feeds[self.feeds[p].key].shape[1]).any()):
-                raise TrainingError(self.head, f'the batch mixes sequence lengths on port "{p}"'
-                                    f", but {', '.join(sorted(set(self.unsafe)))} cannot mask "
-                                    "padding; give batches whose sequences have one length.")
-
-    def numpy(self, tensors: Mapping[str, Any]) -> dict[str, Any]:
-        """Tensors keyed by argument names -> numpy arrays keyed by port names (the lengths
-        of ragged ports under ``"$Lengths"``)."""
-        out: dict[str, Any] = {}
-        for k, t in tensors.items():
-            if k == LENGTHS_ARG:
-                out[LENGTHS] = {p: n.detach().cpu().numpy() for p, n in t.items()}
-            else:
-                out[self.names[k]] = t.detach().cpu().numpy()
-        return out
+        return self._tensors(cols)
 
 
 def unsafe_heads(module: Any) -> tuple[str, ...]:
@@ -584,8 +453,6 @@ def check_ports(head: str, cols: Mapping[str, Any], feeds: Mapping[str, PortFeed
                                 f"has {', '.join(cols) or 'no columns'}.")
     for k, v in cols.items():
         feeds[k].check(head, k, v)
-
-
 
 
 class GeneratorData:
@@ -628,15 +495,10 @@ def call_generator(f: Callable[[dict], Any], info: dict) -> Any:
         raise TrainingError(HEAD, f"the generator function raised {type(e).__name__}: {e} "
                             f"(round {info['Round']}, batch {info['Batch']}).") from e
     if batch is None or isinstance(batch, (str, bytes, int, float, complex)):
-        raise TrainingError(HEAD, f"the generator function returned {_short(batch)} for round "
+        raise TrainingError(HEAD, f"the generator function returned {short(batch)} for round "
                             f"{info['Round']}, batch {info['Batch']}; it must return a batch "
                             "of data, such as a dict of columns {port: [...]}.")
     return batch
-
-
-def _short(value: Any) -> str:
-    r = repr(value)
-    return r if len(r) <= 60 else r[:57] + "..."
 
 
 class EncodeAhead:
