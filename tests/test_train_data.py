@@ -123,3 +123,25 @@ def test_feeder_converts_and_checks():
     frozen = np.ones(3)
     frozen.flags.writeable = False
     assert f({"Input": frozen, "Output": [1, 2, 3]})["Input"].tolist() == [1.0] * 3
+
+
+def test_unsafe_heads_look_inside_operators():
+    """An operator whose inner net cannot mask padding names that net's layers (NestModule and
+    BidirectionalModule had no unsafe_heads: NetTrain raised AttributeError)."""
+    from netgraph.backend.lower import lower
+    from netgraph.layers.operators import NetBidirectionalOperator, NetNestOperator
+    from netgraph.train.data import unsafe_heads
+
+    def double(x):
+        return x * 2
+
+    nest = NetNestOperator(NetChain([FunctionLayer(double)]), 2)
+    bi = NetBidirectionalOperator(FunctionLayer(double))
+    for op in (nest, bi):
+        net = NetInitialize(NetChain([op, ElementwiseLayer(Tanh)], Input=("Varying", 3)))
+        module = lower(net)
+        inner = next(m for m in module.modules() if type(m).__name__ in
+                     ("NestModule", "BidirectionalModule"))
+        assert not inner.mask_safe and inner.unsafe_heads == ("FunctionLayer",)
+    chain = NetInitialize(NetChain([nest, FunctionLayer(double)], Input=("Varying", 3)))
+    assert unsafe_heads(lower(chain)) == ("FunctionLayer",)

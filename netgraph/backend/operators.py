@@ -42,6 +42,10 @@ class Inner:
             self.safe = how in ("aware", "pointwise")
             self.lengths_kw = how == "aware" and not getattr(module, "lengths_for_states_only",
                                                             False)
+        # the innermost layers that cannot mask padding (an inner graph or operator names
+        # its own), for NetTrain's message when it must group examples by exact length
+        self.unsafe: tuple[str, ...] = () if self.safe else tuple(
+            getattr(module, "unsafe_heads", None) or (layer.head,))
 
     def __call__(self, module: Any, feeds: Mapping[str, Tensor | None],
                  lengths: Tensor | None = None, in_port: str = "Input") -> dict[str, Tensor]:
@@ -75,6 +79,10 @@ def module_at(module: Any, path: tuple[str, ...]) -> Any:
 
 
 class OperatorModule(LayerModule):
+    # Where ``mask_safe`` is False, the heads of the inner layers that make it so (as a lowered
+    # graph's ``unsafe_heads``).
+    unsafe_heads: tuple[str, ...] = ()
+
     def __init__(self, layer: O.Operator) -> None:
         super().__init__()
         self.inner, self.calls = _inner_modules(layer)
@@ -134,6 +142,7 @@ class NestModule(OperatorModule):
         self.n = layer.params["n"]
         self.port_in, self.port_out = one_in_one_out(layer.head, layer._net())
         self.mask_safe = self.calls["Net"].safe
+        self.unsafe_heads = self.calls["Net"].unsafe
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
         call, net = self.calls["Net"], self.inner["Net"]
@@ -152,6 +161,7 @@ class BidirectionalModule(OperatorModule):
         self.agg = layer.params["aggregation"]
         self.ports = {k: one_in_one_out(layer.head, n) for k, n in layer.inner_nets().items()}
         self.mask_safe = all(c.safe for c in self.calls.values())
+        self.unsafe_heads = tuple(dict.fromkeys(h for c in self.calls.values() for h in c.unsafe))
 
     def _run(self, key: str, x: Tensor, lengths: Tensor | None) -> Tensor:
         i, o = self.ports[key]
