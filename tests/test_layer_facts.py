@@ -31,6 +31,7 @@ from netgraph.backend.lower import lower
 from netgraph.graph.net import Container
 from netgraph.io.registry import layer_registry
 from netgraph.layers.base import TIME_HANDLING, Layer, fact_problems
+from netgraph.layers.levels import UNTIED_LENGTH
 from netgraph.shapes import PortType
 from netgraph.symbols import All, Inherited, Max, Mean, Symbol, Total
 
@@ -72,7 +73,7 @@ def test_a_head_lacking_a_fact_cannot_register():
     (FlattenLayer(Input=("Varying", 2, 3)), "whole", None),
     (FlattenLayer(-1, Input=("Varying", 2, 3)), "pointwise", 0),
     (TransposeLayer((2, 3), Input=("Varying", 2, 3)), "pointwise", 0),
-    (TransposeLayer(Input=("Varying", 2)), "whole", 0),
+    (TransposeLayer(Input=("Varying", 2)), "whole", UNTIED_LENGTH),
     (PartLayer([All, 1], Input=("Varying", 2)), "pointwise", 0),
     (PartLayer(Span(2, All), Input=("Varying", 2)), "whole", -1),
     (PaddingLayer([[0, 0], [1, 1]], Input=("Varying", 2)), "pointwise", 0),
@@ -185,3 +186,15 @@ def test_a_bad_param_is_refused_on_every_construction_path(head, key, bad):
     with pytest.raises(LayerError, match=f"^{head}: "):
         type(layer)._make({**layer.params, key: bad}, dict(layer.in_types),
                           dict(layer.out_types), dict(layer.arrays))
+
+
+def test_a_transpose_that_moves_the_time_level_unties_the_length():
+    """TransposeLayer's output length is its input's only while the time level stays first;
+    evaluation of ragged examples is exact either way (such a layer runs on equal lengths)."""
+    from netgraph.backend.lengths import node_lengths
+    moved = TransposeLayer((1, 2), Input=("Varying", "Varying"))
+    assert moved.length_shift == UNTIED_LENGTH
+    assert node_lengths(moved, {"Input": ("Input", 0)})["Output"] == ("Input", UNTIED_LENGTH)
+    x = [np.arange(6.0).reshape(2, 3), np.arange(4.0).reshape(4, 1)]
+    assert [o.shape for o in moved(x)] == [(3, 2), (1, 4)]
+    np.testing.assert_array_equal(moved(x)[0], x[0].T)

@@ -316,6 +316,12 @@ class TransposeLayer(Layer):
                                    self.in_types.get("Input", PortType()).rank or 0) or []
         return "pointwise" if src[:1] == [0] else "whole"
 
+    @property
+    def length_shift(self) -> int:  # type: ignore[override]
+        """0 while the time level stays first; untied when another level comes first (the
+        output's length is then not its input's)."""
+        return 0 if self.time == "pointwise" else UNTIED_LENGTH
+
     def infer(self, ins: Types, outs: Types) -> tuple[Types, Types]:
         x, y = ins.get("Input", PortType()), outs.get("Output", PortType())
         rank = x.rank if x.rank is not None else y.rank
