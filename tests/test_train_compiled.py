@@ -70,6 +70,7 @@ def test_automatic_compiles_when_the_rest_of_the_run_repays_it(monkeypatch):
     for _ in range(compiled.TIMED_STEPS + 2):
         step(x=torch.ones(3))
     assert calls and step.on and step.shapes == {(("x", (3,)),)}
+    assert not step.rejected         # the fake compiled step costs what the eager one does...
     short = compiled.StepCompiler(lambda **f: (f["x"].sum(), {}), Automatic, lambda: 6)
     for _ in range(6):
         short(x=torch.ones(3))
@@ -100,3 +101,18 @@ def test_training_memory_mirrors_with_the_same_gradients():
         plain = NetTrain(seq, data, All, **opts)
         mem = NetTrain(seq, data, All, PerformanceGoal="TrainingMemory", **opts)
     assert np.allclose(plain["BatchLossList"], mem["BatchLossList"], rtol=1e-5)
+
+
+def test_automatic_drops_a_compiled_step_that_is_not_faster(monkeypatch):
+    import time
+
+    def slow_compile(fn, **kw):
+        def run(**feeds):
+            time.sleep(0.002)        # the compiled step measures slower than the eager one
+            return fn(**feeds)
+        return run
+    monkeypatch.setattr(compiled.torch, "compile", slow_compile)
+    step = compiled.StepCompiler(lambda **f: (f["x"].sum(), {}), Automatic, lambda: 10**9)
+    for _ in range(2 * compiled.TIMED_STEPS + 3):
+        step(x=torch.ones(3))
+    assert step.rejected and not step.on and step.compiled is not None

@@ -15,7 +15,10 @@ compile once. Time spent in first calls of new shapes is counted as compile time
 
 Choosing (``mode``): True compiles from the first step; Automatic times a few eager steps and
 compiles only when the remaining steps would save more than compiling is expected to cost
-(:data:`EXPECTED_COMPILE_SECONDS`, :data:`EXPECTED_GAIN`), so a short run never pays for it.
+(:data:`EXPECTED_COMPILE_SECONDS`, :data:`EXPECTED_GAIN`), so a short run never pays for it;
+it then times a few compiled steps and goes back to the eager step for good unless the
+compiled one is at least :data:`MIN_GAIN` faster (on these 2-core CPUs the compiled step of
+small nets measured slower than the eager one: benchmarks/graph_overhead.py, train_step.py).
 Any failure to compile falls back to the eager step for the rest of the run, with one
 warning that names the reason.
 """
@@ -35,6 +38,7 @@ from .step import StepRun
 EXPECTED_COMPILE_SECONDS = 30.0   # a first compile on a CPU (measured 10-30 s on 2 cores)
 EXPECTED_GAIN = 0.25              # the share of an eager step a compiled one saves
 TIMED_STEPS = 3                   # eager steps timed by Automatic before it decides
+MIN_GAIN = 0.05                   # Automatic keeps the compiled step only if this much faster
 BACKEND = "inductor"
 
 
@@ -57,7 +61,9 @@ class StepCompiler:
         self.compile_seconds = 0.0
         self.shapes: set[tuple] = set()
         self.steps = 0
-        self.timed: list[float] = []
+        self.timed: list[float] = []            # eager steps timed by Automatic
+        self.timed_compiled: list[float] = []   # compiled steps timed by Automatic
+        self.rejected = False                   # Automatic measured no gain: eager for good
 
     def __call__(self, **feeds: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         self.steps += 1
@@ -66,9 +72,21 @@ class StepCompiler:
         key = tuple((k, tuple(v.shape)) for k, v in feeds.items())
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()   # the last step's outputs are done
-        if key in self.shapes:
-            return self._kept(self.compiled(**feeds))  # type: ignore[misc]
-        return self._first_call(key, feeds)
+        if key not in self.shapes:
+            return self._first_call(key, feeds)
+        if self.automatic and len(self.timed_compiled) < TIMED_STEPS:
+            return self._compiled_timed(feeds)
+        return self._kept(self.compiled(**feeds))  # type: ignore[misc]
+
+    def _compiled_timed(self, feeds: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Automatic: time the compiled step too; no faster than the eager one, drop it."""
+        t = time.perf_counter()
+        result = self._kept(self.compiled(**feeds))  # type: ignore[misc]
+        self.timed_compiled.append(time.perf_counter() - t)
+        if len(self.timed_compiled) == TIMED_STEPS and \
+                min(self.timed_compiled) >= min(self.timed) * (1 - MIN_GAIN):
+            self.on, self.automatic, self.rejected = False, False, True
+        return result
 
     def _kept(self, result: tuple[Tensor, dict[str, Tensor]]
               ) -> tuple[Tensor, dict[str, Tensor]]:
