@@ -193,3 +193,26 @@ def test_constructor_refusals_name_the_head():
         NetFoldOperator(LinearLayer(2), 2)
     with pytest.raises(NetGraphError, match="^RecurrentStep: expected the name of a recurrent"):
         RecurrentStep(2, 3)
+
+
+@pytest.mark.parametrize("head", heads("options"))
+def test_every_keyword_option_refuses_bad_values(head):
+    cls = layer_registry()[head]
+    if any(p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD
+           for p in inspect.signature(cls).parameters.values()):
+        return   # needs positional arguments: its options are probed by the import path
+    for opt in cls.options:
+        for bad in BAD:
+            try:
+                layer = cls(**{opt: bad})
+            except Exception as e:  # noqa: BLE001
+                assert_user_error(e, head)
+                assert str(e).startswith(f"{head}: "), str(e)
+                continue
+            still_works(layer, head)
+
+
+def test_a_non_numeric_array_is_refused_naming_it():
+    with pytest.raises(NetGraphError, match='^LinearLayer: expected array "Weights" to be a '
+                                            "numeric array, but received 'banana'"):
+        LinearLayer(2, Weights="banana")

@@ -213,8 +213,16 @@ class Layer:
             if k not in names:
                 raise LayerError(self.head, f'unknown array "{k}"; the arrays are '
                                  f"{', '.join(names) or 'none'}.")
-        full = {k: _freeze_array(given.get(k)) for k in names}
+        full = {k: self._array_value(k, given.get(k)) for k in names}
         object.__setattr__(self, "arrays", MappingProxyType(full))
+
+    def _array_value(self, name: str, value: Any) -> np.ndarray | None:
+        """A given array as a read-only numeric array; LayerError naming it when not one."""
+        try:
+            return _freeze_array(value)
+        except (TypeError, ValueError):
+            raise LayerError(self.head, f'expected array "{name}" to be a numeric array, but '
+                             f"received {value!r}.") from None
 
     def _set(self, params: Mapping[str, Any], ins: Mapping[str, PortType],
              outs: Mapping[str, PortType], arrays: Mapping[str, Any],
