@@ -39,6 +39,36 @@ def wants_compiled(head: str, goal: Any) -> bool:
     return "TrainingSpeed" in goals
 
 
+def quiet_compile(fn: Callable[..., Any], cuda_graphs: bool, **options: Any) -> Any:
+    """``torch.compile(fn)`` for one graph per input shape ("reduce-overhead", i.e. CUDA
+    graphs, on a GPU). Call the result under :func:`quietly`."""
+    return torch.compile(fn, dynamic=False,
+                         mode="reduce-overhead" if cuda_graphs else None, **options)
+
+
+class quietly(warnings.catch_warnings):
+    """Torch's own deprecation warnings, raised while it compiles, kept from the user."""
+
+    def __enter__(self) -> Any:
+        out = super().__enter__()
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        return out
+
+
+def failure_reason(e: BaseException) -> str:
+    """One line naming why compiling failed (torch wraps the compiler's own error)."""
+    cause = getattr(e, "inner_exception", None) or e
+    text = str(cause).strip()
+    return f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
+
+
+def copied_out(out: dict[str, torch.Tensor], cuda_graphs: bool) -> dict[str, torch.Tensor]:
+    """A CUDA graph's next replay writes over its outputs: copies of those that outlive
+    the call (they are small)."""
+    return {k: v.clone() for k, v in out.items()} if cuda_graphs else out
+
+
 class CompiledForward:
     """An evaluator's forward under ``torch.compile``, eager again if compiling fails."""
 
@@ -56,27 +86,17 @@ class CompiledForward:
         if self.cuda_graphs:
             torch.compiler.cudagraph_mark_step_begin()
         if key in self.shapes:
-            return self._kept(self.compiled(**feeds))  # type: ignore[misc]
+            return copied_out(self.compiled(**feeds), self.cuda_graphs)  # type: ignore[misc]
         try:
-            with warnings.catch_warnings():   # torch's own deprecations, raised while compiling
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", FutureWarning)
+            with quietly():
                 if self.compiled is None:
-                    self.compiled = torch.compile(
-                        self.eager, dynamic=False,
-                        mode="reduce-overhead" if self.cuda_graphs else None)
-                out = self._kept(self.compiled(**feeds))
+                    self.compiled = quiet_compile(self.eager, self.cuda_graphs)
+                out = copied_out(self.compiled(**feeds), self.cuda_graphs)
         except Exception as e:  # noqa: BLE001 - any compiler failure means: run eagerly
-            cause = getattr(e, "inner_exception", None) or e
-            text = str(cause).strip()
-            self.failed = f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
+            self.failed = failure_reason(e)
             warnings.warn(f'{self.head}: PerformanceGoal "TrainingSpeed" could not compile the '
                           f"net ({self.failed[:300]}); evaluating without compiling.",
                           CompileFallback, stacklevel=4)
             return self.eager(**feeds)
         self.shapes.add(key)
         return out
-
-    def _kept(self, out: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """A CUDA graph's next replay writes over its outputs: hand out copies."""
-        return {k: v.clone() for k, v in out.items()} if self.cuda_graphs else out

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from ..runtime.speed import copied_out, failure_reason, quiet_compile, quietly
 from ..symbols import Automatic
 from .step import StepRun
 
@@ -90,13 +91,8 @@ class StepCompiler:
 
     def _kept(self, result: tuple[Tensor, dict[str, Tensor]]
               ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Outputs that outlive the step (states, "OutputArrays"): a CUDA graph's next replay
-        writes over its outputs, so they are copied out (they are small: per-example losses
-        and states)."""
-        if not self.cuda_graphs:
-            return result
-        loss, out = result
-        return loss, {k: v.clone() for k, v in out.items()}
+        """Outputs that outlive the step (states, "OutputArrays"), out of a CUDA graph."""
+        return result[0], copied_out(result[1], self.cuda_graphs)
 
     def _eager_timed(self, feeds: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """Automatic: time the eager steps after the first, then decide once."""
@@ -115,13 +111,10 @@ class StepCompiler:
         """A new batch shape: compile (timed) and run, or fall back for good on failure."""
         t = time.perf_counter()
         try:
-            with warnings.catch_warnings():   # torch's own deprecations, raised while compiling
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", FutureWarning)
+            with quietly():
                 if self.compiled is None:
-                    mode = "reduce-overhead" if self.cuda_graphs else None
-                    self.compiled = torch.compile(self.eager, backend=BACKEND, dynamic=False,
-                                                  mode=mode)
+                    self.compiled = quiet_compile(self.eager, self.cuda_graphs,
+                                                  backend=BACKEND)
                 result = self._kept(self.compiled(**feeds))
         except Exception as e:  # noqa: BLE001 - any compiler failure means: run eagerly
             self._fall_back(e)
@@ -132,9 +125,7 @@ class StepCompiler:
 
     def _fall_back(self, e: BaseException) -> None:
         self.on, self.compiled = False, None
-        cause = getattr(e, "inner_exception", None) or e   # torch wraps the compiler's error
-        text = str(cause).strip()
-        self.failed = f"{type(cause).__name__}: {text.splitlines()[0] if text else ''}"
+        self.failed = failure_reason(e)
         self.automatic = False
         warnings.warn(f'NetTrain: PerformanceGoal "TrainingSpeed" could not compile the '
                       f"training step ({self.failed[:300]}); training goes on with the "
