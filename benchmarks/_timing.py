@@ -96,6 +96,19 @@ def trainer_step(trainer: object, batch: dict) -> Callable[[], dict]:
     return step
 
 
+def warm_up(trainer: object, batch: dict) -> None:
+    """Enough "$Trainer" steps for PerformanceGoal to have decided, compiled and timed its
+    step (train/compiled.py: eager steps first, then the compiled ones)."""
+    from netgraph import TrainerCurrentLoss, TrainerUpdate
+    from netgraph.train.compiled import TIMED_STEPS
+    for _ in range(2 * TIMED_STEPS + 3):
+        TrainerUpdate(trainer, batch)
+    TrainerCurrentLoss(trainer)
+    step = trainer._run_step  # type: ignore[attr-defined]
+    if step is not None and step.rejected:
+        print("  (the compiled step measured slower than the eager one: eager kept)")
+
+
 def first_call(f: Callable[[], object]) -> float:
     """Seconds of one call of ``f`` (a first call: compiling included)."""
     t = time.perf_counter()

@@ -39,11 +39,22 @@ def wants_compiled(head: str, goal: Any) -> bool:
     return "TrainingSpeed" in goals
 
 
-def quiet_compile(fn: Callable[..., Any], cuda_graphs: bool, **options: Any) -> Any:
-    """``torch.compile(fn)`` for one graph per input shape ("reduce-overhead", i.e. CUDA
-    graphs, on a GPU). Call the result under :func:`quietly`."""
-    return torch.compile(fn, dynamic=False,
-                         mode="reduce-overhead" if cuda_graphs else None, **options)
+def quiet_compile(fn: Callable[..., Any], cuda_graphs: bool, backend: Any = "inductor",
+                  guard_filter: Callable[[list], list[bool]] | None = None,
+                  shapes: int = 8) -> Any:
+    """``torch.compile(fn)`` for one graph per input shape, up to ``shapes`` of them (CUDA
+    graphs on a GPU: what "reduce-overhead" does). Its compiled graphs are its own
+    (``isolate_recompiles``): two nets whose steps run the same Python function never share
+    a graph or a recompile limit. ``guard_filter`` keeps only some of torch's guards
+    (torch's ``guard_filter_fn``), for a caller that knows what cannot change between
+    calls. Call the result under :func:`quietly`."""
+    options: dict[str, Any] = {}
+    if guard_filter is not None:
+        options["guard_filter_fn"] = guard_filter
+    if cuda_graphs and backend == "inductor":
+        options["triton.cudagraphs"] = True
+    return torch.compile(fn, dynamic=False, backend=backend, options=options or None,
+                         isolate_recompiles=True, recompile_limit=shapes)
 
 
 class quietly(warnings.catch_warnings):

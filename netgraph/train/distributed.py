@@ -243,6 +243,8 @@ class DistributedTrainer(Trainer):
     """A :class:`Trainer` whose step trains this process's share of each global batch
     under DistributedDataParallel (see the module docstring)."""
 
+    distributed = True   # the step's gradients are DDP's: never compiled whole
+
     def __init__(self, spec: TrainerSpec, group: Group) -> None:
         super().__init__(spec)
         self.group = group

@@ -19,7 +19,11 @@ from typing import Any
 
 import torch
 import torch.optim.optimizer as _optim_mod
+from torch import Tensor
 from torch.optim import Optimizer
+from torch.optim.adam import adam as adam_update
+from torch.optim.rmsprop import rmsprop as rmsprop_update
+from torch.optim.sgd import sgd as sgd_update
 
 from ..errors import OptionError, TrainingError, nearest
 from ..symbols import Automatic
@@ -116,17 +120,92 @@ class SignSGD(Optimizer):
             params = [p for p in g["params"] if p.grad is not None]
             if not params:
                 continue
-            grads: Any = [p.grad for p in params]
-            if g["weight_decay"]:
-                grads = torch._foreach_add(grads, params, alpha=g["weight_decay"])
-            m = g["momentum"] or 0.0
-            if m:
-                bufs = [self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
-                        for p in params]
-                torch._foreach_mul_(bufs, m)
-                torch._foreach_add_(bufs, grads, alpha=1.0 - m)
-                grads = bufs
-            torch._foreach_add_(params, torch._foreach_sign(grads), alpha=-g["lr"])
+            bufs = [self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
+                    for p in params] if g["momentum"] else []
+            sign_sgd(params, [p.grad for p in params], bufs, lr=g["lr"],
+                     momentum=g["momentum"] or 0.0, weight_decay=g["weight_decay"])
+
+
+def sign_sgd(params: list[Tensor], grads: list[Tensor], bufs: list[Tensor], *,
+             lr: float | Tensor, momentum: float, weight_decay: float) -> None:
+    """SignSGD's update of one group, in place (``bufs`` empty without momentum); ``lr``
+    may be a tensor (the compiled step, train/whole_step.py)."""
+    if weight_decay:
+        grads = torch._foreach_add(grads, params, alpha=weight_decay)
+    if momentum:
+        torch._foreach_mul_(bufs, momentum)
+        torch._foreach_add_(bufs, grads, alpha=1.0 - momentum)
+        grads = bufs
+    torch._foreach_sub_(params, torch._foreach_mul(torch._foreach_sign(grads), lr))
+
+
+GroupUpdate = Callable[[list[Tensor], Tensor], None]
+
+
+def functional_update(optimizer: Optimizer, group: Mapping[str, Any], params: list[Tensor]
+                      ) -> tuple[GroupUpdate, list[Tensor]] | None:
+    """One parameter group's update as a traceable function ``(grads, lr) -> None`` that
+    changes ``params`` (aliases of the group's parameters) and the optimizer's own state
+    tensors in place, and the list of those state tensors; None for an optimizer without
+    one. torch's functional forms (foreach, ``capturable``: the learning rate is a tensor,
+    so a schedule never recompiles) or :func:`sign_sgd`.
+
+    The optimizer's state must exist (one eager step made it): the same tensors serve the
+    eager and the compiled step, and the optimizer's ``state_dict`` (checkpoints).
+    """
+    st = [optimizer.state[p] for p in group["params"]]
+    if any(not s for s in st) and not (type(optimizer) is torch.optim.SGD
+                                      and not group["momentum"]):
+        return None
+    if type(optimizer) is torch.optim.Adam and not group["amsgrad"] \
+            and not group["maximize"]:
+        exp_avg, exp_avg_sq = [s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st]
+        steps = [_on(s, "step", p) for s, p in zip(st, params, strict=True)]
+        b1, b2 = group["betas"]
+
+        def adam(grads: list[Tensor], lr: Tensor) -> None:
+            adam_update(params, grads, exp_avg, exp_avg_sq, [], steps, foreach=True,
+                                  capturable=True, amsgrad=False, beta1=b1, beta2=b2, lr=lr,
+                                  weight_decay=group["weight_decay"], eps=group["eps"],
+                                  maximize=False)
+        return adam, [*exp_avg, *exp_avg_sq, *steps]
+    if type(optimizer) is torch.optim.SGD and not group["maximize"]:
+        bufs = [s["momentum_buffer"] for s in st] if group["momentum"] else []
+
+        def sgd(grads: list[Tensor], lr: Tensor) -> None:
+            sgd_update(params, grads, bufs or [None] * len(params), foreach=True,
+                                lr=lr, weight_decay=group["weight_decay"],
+                                momentum=group["momentum"], dampening=group["dampening"],
+                                nesterov=group["nesterov"], maximize=False)
+        return sgd, bufs
+    if type(optimizer) is torch.optim.RMSprop and group["centered"] \
+            and not group["maximize"]:
+        sq, avg = [s["square_avg"] for s in st], [s["grad_avg"] for s in st]
+        mom = [s["momentum_buffer"] for s in st] if group["momentum"] else []
+        steps = [_on(s, "step", p) for s, p in zip(st, params, strict=True)]
+
+        def rmsprop(grads: list[Tensor], lr: Tensor) -> None:
+            rmsprop_update(params, grads, sq, avg, mom, steps, foreach=True,
+                                        capturable=True, lr=lr, alpha=group["alpha"],
+                                        eps=group["eps"], weight_decay=group["weight_decay"],
+                                        momentum=group["momentum"], centered=True)
+        return rmsprop, [*sq, *avg, *mom, *steps]
+    if type(optimizer) is SignSGD:
+        bufs = [s["momentum_buffer"] for s in st] if group["momentum"] else []
+
+        def signum(grads: list[Tensor], lr: Tensor) -> None:
+            sign_sgd(params, grads, bufs, lr=lr, momentum=group["momentum"] or 0.0,
+                     weight_decay=group["weight_decay"])
+        return signum, bufs
+    return None
+
+
+def _on(state: dict[str, Any], key: str, p: Tensor) -> Tensor:
+    """``state[key]`` on ``p``'s device (torch keeps an unfused optimizer's step count on
+    the CPU; a compiled update needs it beside the parameter), moved there once."""
+    if state[key].device != p.device:
+        state[key] = state[key].to(p.device)
+    return state[key]  # type: ignore[no-any-return]
 
 
 def torch_optimizer(spec: MethodSpec, groups: list[dict[str, Any]]) -> Optimizer:
@@ -210,6 +289,13 @@ class Updater:
                     torch._foreach_clamp_min_(params, -c)
                     torch._foreach_clamp_max_(params, c)
         self.count += 1
+
+    def group_clipping(self) -> list[tuple[float | None, float | None]]:
+        """(GradientClipping, WeightClipping) of each parameter group, None where unset."""
+        grad = {id(p): c for ps, c in self.grad_clip for p in ps}
+        weight = {id(p): c for ps, c in self.weight_clip for p in ps}
+        return [(grad.get(id(g["params"][0])), weight.get(id(g["params"][0])))
+                for g in self.optimizer.param_groups]
 
     def _factor(self) -> float:
         f = self.schedule(self.count + 1, self.total)  # type: ignore[misc]

@@ -29,7 +29,7 @@ from ..errors import NetGraphError, TrainingError, nearest
 from ..layers.base import Layer
 from ..symbols import Automatic
 from .arrays import Settings, array_refs, param_groups, param_settings
-from .compiled import StepCompiler
+from .compiled import StepCompiler, compiled_step
 from .data import SERIES_START, Feeder
 from .losses import NODE, Objective
 from .optim import MethodSpec, Updater, schedule_of, torch_optimizer
@@ -42,7 +42,7 @@ OVERLAP_GAP = 100e-6
 
 PROPERTIES = ("Net", "OutputArrays", "CurrentLoss", "Optimizer", "LearningRate", "Round",
               "Batch", "AbsoluteBatch", "BatchesPerRound", "TotalBatches", "States",
-              "TrainingNet", "Module", "Properties")
+              "TrainingNet", "Module", "CompileTime", "Properties")
 
 
 @dataclass
@@ -118,12 +118,15 @@ class Trainer:
 
     @property
     def run_step(self) -> StepCompiler:
-        """Forward and batch loss of a step, eager or compiled as ``spec.compile`` says;
-        made at the first step, after subclasses have set their forward and objective."""
+        """The whole step (forward, loss, backward, update), eager or compiled as
+        ``spec.compile`` says; made at the first step, after subclasses have set their
+        forward and objective."""
         if self._run_step is None:
-            self._run_step = StepCompiler(eager_step(self.forward, self.objective),
-                                          self.spec.compile, lambda: self.total,
-                                          self.spec.device)
+            run = eager_step(self.forward, self.objective)
+            self._run_step = StepCompiler(
+                lambda feeds: train_step(run, self.updater, self.updater.step, feeds),
+                lambda: compiled_step(self), self.spec.compile, lambda: self.total,
+                self.spec.device)
         return self._run_step
 
     # -- construction ---------------------------------------------------------
@@ -190,8 +193,7 @@ class Trainer:
                 self.states = self.zero_states(feeds)
             feeds = with_states(feeds, self.states)
         self.last_feeds = feeds    # what last_out was computed from (a process's share)
-        self.last_loss, self.last_out = train_step(self.run_step, self.updater,
-                                                   self.updater.step, feeds)
+        self.last_loss, self.last_out = self.run_step(feeds)
         if self.transfer:
             out = self.last_out
             self.states = {k: out[o].detach() for o, k in self.transfer.items()}
@@ -322,6 +324,7 @@ class Trainer:
             "BatchesPerRound": lambda: self.bpr, "TotalBatches": lambda: self.total,
             "States": lambda: {names[k]: v for k, v in self.states.items()},
             "TrainingNet": lambda: self.spec.objective.net, "Module": lambda: self.module,
+            "CompileTime": lambda: self.run_step.compile_seconds,
             "Properties": lambda: list(PROPERTIES),
         }[prop]()
 
