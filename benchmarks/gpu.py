@@ -33,6 +33,8 @@ def trainer_step(net, data: dict, **opts):  # noqa: ANN001, ANN201
                                  MaxTrainingRounds=1, TargetDevice="GPU",
                                  TrainingProgressReporting=None, **opts)
     batch = gen(1)
+    from _timing import warm_up
+    warm_up(trainer, batch)      # PerformanceGoal decides, compiles and times its step
 
     def step() -> dict:
         TrainerUpdate(trainer, batch)

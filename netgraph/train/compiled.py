@@ -155,6 +155,9 @@ def compiled_step(trainer: Any) -> Step:
     whole = None if refusal(trainer.module, trainer.updater, trainer) else WholeStep.build(
         trainer.module, trainer.forward, trainer.objective, trainer.updater)
     if whole is not None:
+        if cuda_graphs:   # what the graph updates in place stays at one address (no copies)
+            for t in (*whole.mutated, *whole.buffers, *whole.lrs):
+                torch._dynamo.mark_static_address(t)
         whole.compiled = quiet_compile(whole.fn, cuda_graphs, backend=BACKEND,
                                        guard_filter=kept_guards, shapes=MAX_SHAPES)
         return whole
