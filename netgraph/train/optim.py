@@ -278,8 +278,7 @@ class Updater:
         self.count += 1
 
     def _full(self) -> None:
-        if self.schedule is not None:
-            self.set_factor(self._factor())
+        self.apply_schedule()
         for params, c in self.grad_clip:
             torch.nn.utils.clip_grad_value_(params, c, foreach=True)
         self.optimizer_step()
@@ -296,6 +295,11 @@ class Updater:
         weight = {id(p): c for ps, c in self.weight_clip for p in ps}
         return [(grad.get(id(g["params"][0])), weight.get(id(g["params"][0])))
                 for g in self.optimizer.param_groups]
+
+    def apply_schedule(self) -> None:
+        """Set this update's learning rates from the LearningRateSchedule (if any)."""
+        if self.schedule is not None:
+            self.set_factor(self._factor())
 
     def _factor(self) -> float:
         f = self.schedule(self.count + 1, self.total)  # type: ignore[misc]

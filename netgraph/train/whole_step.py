@@ -165,8 +165,7 @@ class WholeStep:
         """One step with the compiled :meth:`fn`: the learning rates of this step (the
         schedule's factor) go in as tensors; ``updater.count`` moves as the eager step's."""
         u = self.updater
-        if u.schedule is not None:
-            u.set_factor(u._factor())
+        u.apply_schedule()
         for i, g in enumerate(u.optimizer.param_groups):
             if g["lr"] != self.lr_values[i]:
                 self.lrs[i].fill_(g["lr"])
