@@ -240,3 +240,11 @@ def test_two_nets_of_the_same_shapes_never_share_a_compiled_step(steps):
     same_training(net(), DATA, steps)
     steps["whole"] = 0
     same_training(other(), DATA, steps)
+
+
+def test_a_convolutional_net_compiles_whole_with_the_same_losses(steps):
+    # channels-last 2-D layers and pooling moved before its Ramp (backend/conv.py, plan.py)
+    x = np.random.default_rng(1).normal(size=(48, 1, 6, 6)).astype(np.float32)
+    conv = NetChain([ConvolutionLayer(2, 3), Ramp, PoolingLayer(2, 2), FlattenLayer(),
+                     LinearLayer()], Input=(1, 6, 6), Output="Real")
+    same_training(conv, {"Input": x, "Output": x.sum((1, 2, 3))}, steps)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import linecache
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from itertools import count
 from typing import Any
 
@@ -121,6 +122,8 @@ def _build_graph(g: Container) -> GraphModule:
     mods = {k: build_module(layer) for k, layer in g.nodes.items()}
     module = GraphModule(mods)
     plan = make_plan(g)
+    if any(getattr(m, "channels_last", False) for mod in mods.values() for m in mod.modules()):
+        plan = replace(plan, contiguous=True)   # backend/conv.py: the layout stays inside
     for step in plan.steps:
         tell = getattr(mods[step.key], "outputs_read", None)
         if tell is not None:

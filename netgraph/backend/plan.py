@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..graph.ir import GraphIR
 from ..graph.net import Container
@@ -107,6 +108,8 @@ class Plan:
         returns: ``(output port, variable)`` pairs of the returned dict.
         lengths: ``{source: length variable}`` (backend/lengths.py) of every value.
         taken: every identifier the plan uses (generators add theirs without clashing).
+        contiguous: return contiguous tensors (the modules may compute in another memory
+            layout: channels-last convolutions, backend/conv.py).
     """
 
     inputs: tuple[str, ...]
@@ -119,6 +122,7 @@ class Plan:
     returns: tuple[tuple[str, str], ...]
     lengths: Mapping[PortRef, LenVar]
     taken: frozenset[str]
+    contiguous: bool = False
 
     def call_args(self) -> str:
         """The arguments passed on to another generated function (``x, y, ``)."""
@@ -126,7 +130,8 @@ class Plan:
 
     def returned(self) -> str:
         """The returned dict's entries: ``'Output': v_3_Output, ...``."""
-        return ", ".join(f"{p!r}: {v}" for p, v in self.returns)
+        tail = ".contiguous()" if self.contiguous else ""
+        return ", ".join(f"{p!r}: {v}{tail}" for p, v in self.returns)
 
     def dead(self) -> dict[int, list[str]]:
         """Step index -> variables dropped after it (what ``del`` statements say)."""
@@ -163,8 +168,9 @@ def make_plan(g: Container) -> Plan:
     optional = optional_inputs(g)
     signature, checks = _signature(graph, args, optional)
     lengths = graph_plan(g)
-    steps = tuple(_step(graph, k, var, lengths, last_use, keep, dead.get(i, []))
-                  for i, k in enumerate(order))
+    steps = _max_before_ramp(graph, tuple(
+        _step(graph, k, var, lengths, last_use, keep, dead.get(i, []))
+        for i, k in enumerate(order)), keep)
     return Plan(graph.inputs, args, graph.outputs, frozenset(optional), signature, checks,
                 steps, returns, lengths, frozenset(taken))
 
@@ -197,6 +203,39 @@ def _read_last_directly(graph: GraphIR, var: dict[PortRef, str]) -> tuple[str, .
             var[PortRef(k, "Output")] = var[PortRef(src.node, final)]
             dropped.add(k)
     return tuple(k for k in graph.order if k not in dropped)
+
+
+def _max_before_ramp(graph: GraphIR, steps: tuple[Step, ...], keep: set[str]
+                     ) -> tuple[Step, ...]:
+    """Max pooling run before the Ramp it reads (``Layer.commutes_with_max`` and
+    ``pools_max``): the same values and gradients, ties included, with the Ramp on the
+    pooled tensor (a quarter of the work for a 2x2 pooling, and cheaper pooling backward).
+
+    Only where nothing else reads the Ramp's output (no other layer, no graph output) and
+    no sequence lengths are involved. The steps stay in place: the Ramp's step becomes the
+    pooling, reading the Ramp's input and writing the Ramp's variable (nothing between the
+    two reads it); the pooling's step becomes the Ramp, writing the pooling's variable. So
+    the generators (plain, length-aware, mirrored) see ordinary steps.
+    """
+    out = list(steps)
+    readers = Counter(v for s in steps for v in s.reads())
+    producer = {v: i for i, s in enumerate(steps) for v in s.writes()}
+    for j, pool in enumerate(steps):
+        reads = pool.reads()
+        if pool.nested or not getattr(graph.nodes[pool.key], "pools_max", False) \
+                or len(reads) != 1 or readers[reads[0]] != 1 or reads[0] in keep:
+            continue
+        i = producer.get(reads[0])
+        ramp = steps[i] if i is not None else None
+        if ramp is None or ramp.nested or ramp.writes() != reads \
+                or not getattr(graph.nodes[ramp.key], "commutes_with_max", False) \
+                or any(v is not None for _, v in ramp.lengths + pool.lengths):
+            continue
+        out[i] = replace(pool, inputs=ramp.inputs, outputs=ramp.outputs, dead=ramp.dead,
+                         lengths=ramp.lengths)
+        out[j] = replace(ramp, inputs=pool.inputs, outputs=pool.outputs, dead=pool.dead,
+                         lengths=pool.lengths)
+    return tuple(out)
 
 
 def _step(graph: GraphIR, k: str, var: Mapping[PortRef, str],

@@ -78,6 +78,7 @@ def export_onnx(path: str, net: Layer, *, opset: int | None = None,
                 dynamo: bool | None = None) -> None:
     """Write ``net`` (initialized, every port shape known) to the ONNX file ``path``: the
     numeric net, whose coders are noted as metadata only (see :func:`_note_coders`)."""
+    from ..backend.conv import set_channels_last
     from ..backend.lower import check_ready, lower
     g = wrap(net)
     if not g.is_initialized():
@@ -93,7 +94,9 @@ def export_onnx(path: str, net: Layer, *, opset: int | None = None,
         dup = next(n for n in names if names.count(n) > 1)
         raise NetExportError("Export", f'the net has an input and an output both named "{dup}"'
                              "; ONNX needs distinct names.")
-    module = _Positional(lower(g).eval())
+    lowered = lower(g).eval()
+    set_channels_last(lowered, False)   # ONNX has no memory layouts: none written
+    module = _Positional(lowered)
     types = [g.in_types[p] for p in g.params["inputs"]]
     args = tuple(_example(t) for t in types)
     dynamo = use_dynamo() if dynamo is None else dynamo

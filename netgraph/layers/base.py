@@ -102,6 +102,10 @@ class Layer:
       last element (a recurrent layer's "State" is its "Output" at the last step, per
       example length too); lowering then reads the port instead of slicing the sequence.
     - ``takes_last``: the layer's "Output" is the last element of its "Input" sequence.
+    - ``commutes_with_max``: an elementwise layer f with ``max(f(xs)) == f(max(xs))`` for
+      values and gradients, ties included (Ramp); a ``pools_max`` layer reading only its
+      output then runs before it, on the larger tensor (backend/plan.py).
+    - ``pools_max``: a max-pooling layer every window of which holds an input element.
     - :meth:`check_params`: raise LayerError unless the params are valid. It runs on every
       construction path (the constructor, :meth:`_make` for edits, inference and Import),
       as Equinox's ``__check_init__``: never call it by hand.
@@ -118,6 +122,8 @@ class Layer:
     is_loss: ClassVar[bool] = False
     last_of: ClassVar[Mapping[str, str]] = MappingProxyType({})
     takes_last: ClassVar[bool] = False
+    commutes_with_max: ClassVar[bool] = False
+    pools_max: ClassVar[bool] = False
 
     params: Mapping[str, Any]
     in_types: Mapping[str, PortType]

@@ -123,6 +123,15 @@ class ElementwiseLayer(Layer):
         o = outs.get("Output", REAL_ANY)
         return {"Input": PortType(o.dims, "Real")}, {"Output": PortType(t.dims, "Real")}
 
+    @property
+    def commutes_with_max(self) -> bool:  # type: ignore[override]
+        """Ramp only: it keeps the order of positive values, maps the rest to 0 with
+        gradient 0, so max then Ramp routes the same gradient to the same element as Ramp
+        then max (the first maximum of a window). A function that is merely nondecreasing
+        (Tanh saturating to 1.0 in floats) may tie where its input does not, and move it."""
+        f = self.params["function"]
+        return isinstance(f, Symbol) and f.name == "Ramp"
+
     def _param_repr(self) -> str:
         return _function_name(self.params["function"])
 

@@ -429,6 +429,18 @@ class PoolingLayer(SpatialLayer):
     def geometry(self, d: int) -> tuple[tuple, tuple, tuple]:
         return per_dim(self.params["kernel"], d), per_dim(self.params["stride"], d), (1,) * d
 
+    @property
+    def pools_max(self) -> bool:  # type: ignore[override]
+        """Max pooling whose windows each hold an input element: padding narrower than the
+        kernel ("Same" padding always is), so no window is padding alone."""
+        if self.params["function"] != "Max":
+            return False
+        if self.params["padding"] == "Same":
+            return True
+        d = len(self.in_types["Input"].dims or ()) - 1
+        pads, kernel = self.pads(d) or [], self.geometry(d)[0]
+        return d > 0 and all(b < k and e < k for (b, e), k in zip(pads, kernel, strict=True))
+
     def _param_repr(self) -> str:
         p = self.params
         parts = [repr(p["kernel"])] + ([repr(p["stride"])] if p["stride"] != 1 else [])
