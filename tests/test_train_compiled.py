@@ -119,9 +119,9 @@ def test_why_a_step_is_not_whole():
     from netgraph.train.whole_step import refusal
     trainer = NetTrain(net(), DATA, "$Trainer", TrainingUpdateSchedule=[["a"], ["out"]],
                        **RUN)
-    assert refusal(trainer.module, trainer.updater, trainer) == "a TrainingUpdateSchedule"
+    assert refusal(trainer) == "a TrainingUpdateSchedule"
     trainer = NetTrain(net(), DATA, "$Trainer", Mirroring=True, **RUN)
-    assert refusal(trainer.module, trainer.updater, trainer) == "Mirroring"
+    assert refusal(trainer) == "Mirroring"
 
 
 def failing_backend(gm, example_inputs):

@@ -53,8 +53,9 @@ def quiet_compile(fn: Callable[..., Any], cuda_graphs: bool, backend: Any = "ind
         options["guard_filter_fn"] = guard_filter
     if cuda_graphs and backend == "inductor":
         options["triton.cudagraphs"] = True
-    return torch.compile(fn, dynamic=False, backend=backend, options=options or None,
-                         isolate_recompiles=True, recompile_limit=shapes)
+    return torch.compile(fn, dynamic=False, backend=backend,  # type: ignore[call-overload]
+                         options=options or None, isolate_recompiles=True,
+                         recompile_limit=shapes)
 
 
 class quietly(warnings.catch_warnings):

@@ -152,7 +152,7 @@ def compiled_step(trainer: Any) -> Step:
     else its forward and loss compiled with the eager update (see the module docstring).
     Compiling itself happens at the first call of each batch shape."""
     cuda_graphs = trainer.spec.device.startswith("cuda")
-    whole = None if refusal(trainer.module, trainer.updater, trainer) else WholeStep.build(
+    whole = None if refusal(trainer) else WholeStep.build(
         trainer.module, trainer.forward, trainer.objective, trainer.updater)
     if whole is not None:
         if cuda_graphs:   # what the graph updates in place stays at one address (no copies)

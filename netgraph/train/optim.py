@@ -131,7 +131,7 @@ def sign_sgd(params: list[Tensor], grads: list[Tensor], bufs: list[Tensor], *,
     """SignSGD's update of one group, in place (``bufs`` empty without momentum); ``lr``
     may be a tensor (the compiled step, train/whole_step.py)."""
     if weight_decay:
-        grads = torch._foreach_add(grads, params, alpha=weight_decay)
+        grads = list(torch._foreach_add(grads, params, alpha=weight_decay))
     if momentum:
         torch._foreach_mul_(bufs, momentum)
         torch._foreach_add_(bufs, grads, alpha=1.0 - momentum)
@@ -165,18 +165,18 @@ def functional_update(optimizer: Optimizer, group: Mapping[str, Any], params: li
 
         def adam(grads: list[Tensor], lr: Tensor) -> None:
             adam_update(params, grads, exp_avg, exp_avg_sq, [], steps, foreach=True,
-                                  capturable=True, amsgrad=False, beta1=b1, beta2=b2, lr=lr,
-                                  weight_decay=group["weight_decay"], eps=group["eps"],
-                                  maximize=False)
+                        capturable=True, amsgrad=False, beta1=b1, beta2=b2, lr=lr,
+                        weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
         return adam, [*exp_avg, *exp_avg_sq, *steps]
+    # torch types sgd's and rmsprop's lr as a float; under torch.compile they take a tensor
     if type(optimizer) is torch.optim.SGD and not group["maximize"]:
         bufs = [s["momentum_buffer"] for s in st] if group["momentum"] else []
 
         def sgd(grads: list[Tensor], lr: Tensor) -> None:
             sgd_update(params, grads, bufs or [None] * len(params), foreach=True,
-                                lr=lr, weight_decay=group["weight_decay"],
-                                momentum=group["momentum"], dampening=group["dampening"],
-                                nesterov=group["nesterov"], maximize=False)
+                       lr=lr, weight_decay=group["weight_decay"],  # type: ignore[arg-type]
+                       momentum=group["momentum"], dampening=group["dampening"],
+                       nesterov=group["nesterov"], maximize=False)
         return sgd, bufs
     if type(optimizer) is torch.optim.RMSprop and group["centered"] \
             and not group["maximize"]:
@@ -185,10 +185,10 @@ def functional_update(optimizer: Optimizer, group: Mapping[str, Any], params: li
         steps = [_on(s, "step", p) for s, p in zip(st, params, strict=True)]
 
         def rmsprop(grads: list[Tensor], lr: Tensor) -> None:
-            rmsprop_update(params, grads, sq, avg, mom, steps, foreach=True,
-                                        capturable=True, lr=lr, alpha=group["alpha"],
-                                        eps=group["eps"], weight_decay=group["weight_decay"],
-                                        momentum=group["momentum"], centered=True)
+            rmsprop_update(params, grads, sq, avg, mom, steps, foreach=True, capturable=True,
+                           lr=lr, alpha=group["alpha"],  # type: ignore[arg-type]
+                           eps=group["eps"], weight_decay=group["weight_decay"],
+                           momentum=group["momentum"], centered=True)
         return rmsprop, [*sq, *avg, *mom, *steps]
     if type(optimizer) is SignSGD:
         bufs = [s["momentum_buffer"] for s in st] if group["momentum"] else []

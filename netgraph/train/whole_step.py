@@ -34,14 +34,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
 from ..symbols import Automatic
-from .optim import Updater, functional_update
+from .optim import GroupUpdate, Updater, functional_update
 
 Forward = Callable[..., dict[str, Tensor]]
 
@@ -61,9 +61,9 @@ class _Loss(nn.Module):
         return self.objective(out), out    # () batch loss
 
 
-def refusal(module: nn.Module, updater: Updater, trainer: Any) -> str | None:
+def refusal(trainer: Any) -> str | None:
     """Why a trainer's step cannot be compiled whole, or None when it can."""
-    o: Any = updater.optimizer
+    o: Any = trainer.updater.optimizer
     if getattr(trainer, "distributed", False):
         return "a distributed step (DDP reduces the gradients in its backward pass)"
     if trainer.spec.mirroring not in (False, None):
@@ -89,6 +89,18 @@ def kept_guards(entries: list[Any]) -> list[bool]:
             for e in entries]
 
 
+class Group(NamedTuple):
+    """One parameter group of the update: its arrays (indices into the step's arrays), its
+    functional update ``(grads, lr)``, the optimizer state that changes, and its
+    GradientClipping and WeightClipping (None where unset)."""
+
+    members: list[int]
+    update: GroupUpdate
+    state: list[Tensor]
+    grad_clip: float | None
+    weight_clip: float | None
+
+
 class WholeStep:
     """One trainer's step as one function (see the module docstring).
 
@@ -99,8 +111,7 @@ class WholeStep:
     """
 
     def __init__(self, loss: _Loss, updater: Updater, params: list[Tensor],
-                 groups: list[tuple[list[int], Callable[..., None], list[Tensor],
-                                    float | None, float | None]]) -> None:
+                 groups: list[Group]) -> None:
         self.updater, self.params, self.groups = updater, params, groups
         names = [k for k, p in loss.named_parameters() if p.requires_grad]
         buffers = dict(loss.named_buffers())
@@ -109,7 +120,7 @@ class WholeStep:
         self.lrs = [torch.tensor(g["lr"], dtype=params[0].dtype, device=device)
                     for g in updater.optimizer.param_groups]
         self.lr_values = [float(g["lr"]) for g in updater.optimizer.param_groups]
-        state = [t for _, _, s, _, _ in groups for t in s]
+        state = [t for g in groups for t in g.state]
         self.mutated = [*params, *state]   # what the update changes
 
         def loss_of(ps: list[Tensor], feeds: Mapping[str, Tensor]
@@ -136,7 +147,7 @@ class WholeStep:
             update = functional_update(updater.optimizer, g, [params[i] for i in members])
             if update is None:
                 return None
-            groups.append((members, update[0], update[1], *clip))
+            groups.append(Group(members, *update, *clip))
         return cls(loss, updater, params, groups)
 
     def fn(self, feeds: Mapping[str, Tensor], lrs: list[Tensor]
@@ -146,16 +157,16 @@ class WholeStep:
         for b, new in zip(self.buffers, bufs, strict=True):
             b.copy_(new)
         before = [t.clone() for t in self.mutated]
-        for (members, update, _, gclip, wclip), lr in zip(self.groups, lrs, strict=True):
-            g = [grads[i] for i in members]
-            if gclip is not None:
-                torch._foreach_clamp_min_(g, -gclip)
-                torch._foreach_clamp_max_(g, gclip)
-            update(g, lr)
-            if wclip is not None:
-                p = [self.params[i] for i in members]
-                torch._foreach_clamp_min_(p, -wclip)
-                torch._foreach_clamp_max_(p, wclip)
+        for group, lr in zip(self.groups, lrs, strict=True):
+            g = [grads[i] for i in group.members]
+            if group.grad_clip is not None:
+                torch._foreach_clamp_min_(g, -group.grad_clip)
+                torch._foreach_clamp_max_(g, group.grad_clip)
+            group.update(g, lr)
+            if group.weight_clip is not None:
+                p = [self.params[i] for i in group.members]
+                torch._foreach_clamp_min_(p, -group.weight_clip)
+                torch._foreach_clamp_max_(p, group.weight_clip)
         finite = torch.isfinite(loss)
         for t, old in zip(self.mutated, before, strict=True):
             t.copy_(torch.where(finite, t, old))
