@@ -23,9 +23,9 @@ compiles only when the remaining steps would save more than compiling is expecte
 Either way the next :data:`TIMED_STEPS` compiled steps are timed too, and the eager step is
 used for good unless the compiled one is faster (for Automatic, at least :data:`MIN_GAIN`
 faster): measured on 2 CPU cores, the compiled small-DAG step runs at about 0.5x the eager
-one, but a LeNet-style convolutional step at about 1.3x (inductor's CPU kernels for
-max-pooling's backward are slower than torch's), and "TrainingSpeed" asks for the faster
-step. Any failure to compile falls back to the eager step for the rest of the run, with
+one, but a LeNet-style convolutional step at about 1.15x (the eager step's channels-last
+convolutions and poolings are torch's fastest CPU kernels; inductor's fused ones are
+slower), and "TrainingSpeed" asks for the faster step. Any failure to compile falls back to the eager step for the rest of the run, with
 one warning that names the reason.
 """
 from __future__ import annotations
