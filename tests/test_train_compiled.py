@@ -46,11 +46,11 @@ def steps(monkeypatch):
     return made
 
 
-def same_training(model, data, steps_made, kind="whole", atol=1e-5, **opts):
+def same_training(model, data, steps_made, kind="whole", atol=1e-5, loss=Automatic, **opts):
     """The TrainingSpeed run equals the eager one: losses and every array."""
     opts = {**RUN, **opts}
-    eager = NetTrain(model, data, All, PerformanceGoal=None, **opts)
-    fast = NetTrain(model, data, All, PerformanceGoal="TrainingSpeed", **opts)
+    eager = NetTrain(model, data, loss, All, PerformanceGoal=None, **opts)
+    fast = NetTrain(model, data, loss, All, PerformanceGoal="TrainingSpeed", **opts)
     assert steps_made[kind] == 1 and sum(steps_made.values()) == 1
     assert np.allclose(fast["BatchLossList"], eager["BatchLossList"], rtol=1e-4, atol=1e-6)
     w = Information(fast["TrainedNet"], "Arrays")
@@ -81,6 +81,51 @@ def test_every_method_and_setting_compiles_whole(steps, method):
                   LearningRateMultipliers=[("b", 0), ("out", 2.5)])
 
 
+@pytest.mark.parametrize("method", [("SGD", {"Momentum": None}), ("SignSGD", {"Momentum": None}),
+                                    "ADAM"])
+def test_an_array_no_gradient_reaches_is_not_updated(steps, method):
+    """A branch only a weight-0 loss reads gets no gradient: torch's optimizers skip it
+    (L2Regularization would otherwise shrink it), and so does the whole step."""
+    side = NetGraph({"a": LinearLayer(5), "t": Tanh, "out": LinearLayer(), "side": LinearLayer(2)},
+                    [(NetPort("Input"), "a", "t", "out", NetPort("Output")),
+                     (NetPort("Input"), "side", NetPort("Side"))], Input=3, Output="Real")
+    side = NetInitialize(side, RandomSeeding=1)
+    data = {**DATA, "Side": X[:, :2]}
+    name, sub = method if isinstance(method, tuple) else (method, {})
+    fast, _ = same_training(side, data, steps, loss={"Output": Scaled(1), "Side": Scaled(0)},
+                            Method=(name, {**sub, "L2Regularization": 0.5}))
+    assert np.array_equal(NetExtract(fast["TrainedNet"], ("side", "Weights")),
+                          NetExtract(side, ("side", "Weights")))
+
+
+def test_real64_adam_keeps_double_precision(steps):
+    fast, eager = same_training(net(), DATA, steps, WorkingPrecision="Real64")
+    for k, v in Information(eager["TrainedNet"], "Arrays").items():
+        w = np.asarray(Information(fast["TrainedNet"], "Arrays")[k])
+        assert np.allclose(w, np.asarray(v), rtol=1e-12, atol=1e-13), k
+
+
+def test_a_changed_optimizer_setting_is_honoured(steps):
+    """Settings other than the rate are constants of the compiled graph: changing one
+    through trainer["Optimizer"] sends the trainer back to the eager step."""
+    def run(goal):
+        trainer, (gen, _) = NetTrain(NetInitialize(net(), RandomSeeding=3), DATA,
+                                     ["$Trainer", "$TrainingGenerator"], PerformanceGoal=goal,
+                                     **RUN)
+        for i in range(8):
+            TrainerUpdate(trainer, gen(i % 10 + 1))
+        trainer["Optimizer"].param_groups[0]["betas"] = (0.0, 0.0)
+        losses = []
+        for i in range(8):
+            TrainerUpdate(trainer, gen(i % 10 + 1))
+            losses.append(TrainerCurrentLoss(trainer)["OutputLoss"])
+        return trainer, losses
+    fast, compiled_losses = run("TrainingSpeed")
+    _, eager_losses = run(None)
+    assert fast["CompileTime"] > 0 and not fast._run_step.on
+    assert np.allclose(compiled_losses, eager_losses, rtol=1e-4)
+
+
 def test_running_statistics_move_once_per_step(steps):
     bn = NetChain([LinearLayer(5), BatchNormalizationLayer(), Ramp, LinearLayer()],
                   Input=3, Output="Real")
@@ -90,13 +135,22 @@ def test_running_statistics_move_once_per_step(steps):
     assert np.abs(moving).max() > 1e-3           # they moved
 
 
-def test_sequences_of_varying_length_and_carried_states(steps):
+def test_sequences_of_varying_length(steps):
     rng = np.random.default_rng(2)
     seqs = [rng.normal(size=(int(n), 2)).astype(np.float32) for n in rng.integers(2, 7, 48)]
     data = {"Input": seqs, "Output": [float(s.sum()) for s in seqs]}
     rnn = NetChain([GatedRecurrentLayer(4), SequenceLastLayer(), LinearLayer()],
                    Input=("Varying", 2), Output="Real")
     same_training(rnn, data, steps)
+
+
+def test_carried_states(steps):
+    """StateTransfer: the states the compiled step returns are carried to the next."""
+    rnn = NetGraph({"lin": LinearLayer(2), "acc": ThreadingLayer(Plus), "out": LinearLayer()},
+                   [(NetPort("Input"), "lin"), (["lin", NetPort("InitialState")], "acc"),
+                    ("acc", NetPort("FinalState")), ("acc", "out", NetPort("Output"))],
+                   Input=3, InitialState=2, Output="Real")
+    same_training(rnn, DATA, steps, StateTransfer={"FinalState": "InitialState"})
 
 
 def test_a_nonfinite_loss_keeps_the_last_finite_net(steps):
@@ -223,7 +277,7 @@ def test_a_compiled_step_that_is_not_faster_is_dropped(mode):
     step = compiled.StepCompiler(eager, slow_make, mode, lambda: 10**9)
     for _ in range(2 * compiled.TIMED_STEPS + 5):
         step({"x": torch.ones(3)})
-    assert step.rejected and not step.on and step.compiled is not None
+    assert step.rejected and not step.on and step.compiled is None     # graphs freed
     assert calls["compiled"] == 1 + compiled.TIMED_STEPS   # the compiling call, the timed
     assert calls["eager"] == 2 * compiled.TIMED_STEPS + 5 - calls["compiled"]
 

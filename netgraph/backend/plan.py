@@ -226,8 +226,10 @@ def _max_before_ramp(graph: GraphIR, steps: tuple[Step, ...], keep: set[str]
                 or len(reads) != 1 or readers[reads[0]] != 1 or reads[0] in keep:
             continue
         i = producer.get(reads[0])
-        ramp = steps[i] if i is not None else None
-        if ramp is None or ramp.nested or ramp.writes() != reads \
+        if i is None:
+            continue
+        ramp = steps[i]
+        if ramp.nested or ramp.writes() != reads \
                 or not getattr(graph.nodes[ramp.key], "commutes_with_max", False) \
                 or any(v is not None for _, v in ramp.lengths + pool.lengths):
             continue

@@ -25,8 +25,9 @@ used for good unless the compiled one is faster (for Automatic, at least :data:`
 faster): measured on 2 CPU cores, the compiled small-DAG step runs at about 0.5x the eager
 one, but a LeNet-style convolutional step at about 1.15x (the eager step's channels-last
 convolutions and poolings are torch's fastest CPU kernels; inductor's fused ones are
-slower), and "TrainingSpeed" asks for the faster step. Any failure to compile falls back to the eager step for the rest of the run, with
-one warning that names the reason.
+slower), and "TrainingSpeed" asks for the faster step. Any failure to compile falls back to
+the eager step for the rest of the run, with one warning that names the reason; so does a
+change to an optimizer setting the whole step holds as a constant (quietly: nothing failed).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from torch import Tensor
 from ..runtime.speed import copied_out, failure_reason, quiet_compile, quietly
 from ..symbols import Automatic
 from .step import eager_step, train_step
-from .whole_step import WholeStep, kept_guards, refusal
+from .whole_step import NotCompiled, WholeStep, kept_guards, refusal
 
 EXPECTED_COMPILE_SECONDS = 30.0   # a first compile on a CPU (measured 5-30 s on 2 cores)
 EXPECTED_GAIN = 0.25              # the share of an eager step a compiled one saves
@@ -82,6 +83,8 @@ class StepCompiler:
 
     def __call__(self, feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
         self.steps += 1
+        if self.on and getattr(self.compiled, "changed", bool)():
+            self.on, self.compiled = False, None   # optimizer settings changed: eager now
         if not self.on:
             return self._eager(feeds)
         key = tuple((k, tuple(v.shape)) for k, v in feeds.items() if isinstance(v, Tensor))
@@ -93,7 +96,15 @@ class StepCompiler:
             return self._first_call(key, feeds)
         if len(self.timed_compiled) < TIMED_STEPS:
             return self._compiled_timed(feeds)
-        return self._kept(self.compiled(feeds))  # type: ignore[misc]
+        return self._run(feeds)
+
+    def _run(self, feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
+        """The compiled step; the eager one where torch ran the whole step's function
+        uncompiled (it refuses before changing anything)."""
+        try:
+            return self._kept(self.compiled(feeds))  # type: ignore[misc]
+        except NotCompiled:
+            return self.eager(feeds)
 
     def _eager(self, feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
         """Eager steps; the first few after the first are timed, then compiling is decided."""
@@ -110,12 +121,12 @@ class StepCompiler:
     def _compiled_timed(self, feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
         """Time the compiled step too; no faster than the eager one, go back to eager."""
         t = time.perf_counter()
-        result = self._kept(self.compiled(feeds))  # type: ignore[misc]
+        result = self._run(feeds)
         self.timed_compiled.append(time.perf_counter() - t)
         if len(self.timed_compiled) == TIMED_STEPS:
             gain = MIN_GAIN if self.mode is Automatic else 0.0
             if min(self.timed_compiled) >= min(self.timed) * (1 - gain):
-                self.on, self.rejected = False, True
+                self.on, self.rejected, self.compiled = False, True, None
         return result
 
     def _kept(self, result: tuple[float, dict[str, Tensor]]

@@ -142,20 +142,21 @@ def sign_sgd(params: list[Tensor], grads: list[Tensor], bufs: list[Tensor], *,
 GroupUpdate = Callable[[list[Tensor], Tensor], None]
 
 
-def functional_update(optimizer: Optimizer, group: Mapping[str, Any], params: list[Tensor]
-                      ) -> tuple[GroupUpdate, list[Tensor]] | None:
-    """One parameter group's update as a traceable function ``(grads, lr) -> None`` that
-    changes ``params`` (aliases of the group's parameters) and the optimizer's own state
-    tensors in place, and the list of those state tensors; None for an optimizer without
-    one. torch's functional forms (foreach, ``capturable``: the learning rate is a tensor,
-    so a schedule never recompiles) or :func:`sign_sgd`.
+def functional_update(optimizer: Optimizer, group: Mapping[str, Any], live: list[Tensor],
+                      params: list[Tensor]) -> tuple[GroupUpdate, list[Tensor]] | None:
+    """The update of some of a parameter group's arrays (``live``, the ones a gradient
+    reaches) as a traceable function ``(grads, lr) -> None`` that changes ``params`` (their
+    aliases) and the optimizer's own state tensors in place, and the list of those state
+    tensors; None for an optimizer without one. torch's functional forms (foreach,
+    ``capturable``: the learning rate is a tensor, so a schedule never recompiles) or
+    :func:`sign_sgd`.
 
     The optimizer's state must exist (one eager step made it): the same tensors serve the
     eager and the compiled step, and the optimizer's ``state_dict`` (checkpoints).
     """
-    st = [optimizer.state[p] for p in group["params"]]
-    if any(not s for s in st) and not (type(optimizer) is torch.optim.SGD
-                                      and not group["momentum"]):
+    st = [optimizer.state[p] for p in live]
+    stateless = type(optimizer) in (torch.optim.SGD, SignSGD) and not group["momentum"]
+    if any(not s for s in st) and not stateless:
         return None
     if type(optimizer) is torch.optim.Adam and not group["amsgrad"] \
             and not group["maximize"]:
@@ -164,9 +165,13 @@ def functional_update(optimizer: Optimizer, group: Mapping[str, Any], params: li
         b1, b2 = group["betas"]
 
         def adam(grads: list[Tensor], lr: Tensor) -> None:
-            adam_update(params, grads, exp_avg, exp_avg_sq, [], steps, foreach=True,
+            # the step count in float64, as the fused kernel's bias corrections are (the
+            # optimizer keeps it in float32: beta ** step would lose Real64's precision)
+            counts = [c.to(torch.float64) for c in steps]
+            adam_update(params, grads, exp_avg, exp_avg_sq, [], counts, foreach=True,
                         capturable=True, amsgrad=False, beta1=b1, beta2=b2, lr=lr,
                         weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
+            torch._foreach_copy_(steps, counts)
         return adam, [*exp_avg, *exp_avg_sq, *steps]
     # torch types sgd's and rmsprop's lr as a float; under torch.compile they take a tensor
     if type(optimizer) is torch.optim.SGD and not group["maximize"]:

@@ -19,7 +19,11 @@ GradientClipping before it and WeightClipping after it. The step stays what the 
   updated once per step, as in the eager step: the forward updates copies made inside the
   transform (torch.func cannot update tensors captured from outside), copied back after.
 - The optimizer's state tensors are the ones its eager step uses (and its ``state_dict``
-  saves), updated in place, so eager and compiled steps can alternate.
+  saves), updated in place, so eager and compiled steps can alternate. An array no gradient
+  reached in the eager step is left out of the update, as torch's optimizers skip it.
+- The optimizer's settings other than the learning rate are constants of the graph; a
+  change to them (``trainer["Optimizer"].param_groups``) sends the rest of the run to the
+  eager step (:meth:`WholeStep.changed`).
 
 Guards: torch re-checks before each call that nothing its trace read has changed (hundreds
 of checks on the module tree and closures, a third of a small step). A trainer's module,
@@ -37,6 +41,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import torch
+import torch.optim.optimizer as _optim_mod
 from torch import Tensor, nn
 from torch.func import functional_call, grad_and_value
 
@@ -72,9 +77,21 @@ def refusal(trainer: Any) -> str | None:
         return "a TrainingUpdateSchedule"
     if any(m < 0 for m in getattr(trainer, "multipliers", {}).values()):
         return "a negative LearningRateMultiplier"
-    if o._optimizer_step_pre_hooks or o._optimizer_step_post_hooks:
+    if o._optimizer_step_pre_hooks or o._optimizer_step_post_hooks or \
+            _optim_mod._global_optimizer_pre_hooks or _optim_mod._global_optimizer_post_hooks:
         return "hooks on the optimizer's step"
     return None
+
+
+class NotCompiled(RuntimeError):
+    """The whole step's function ran as plain Python (see :meth:`WholeStep.fn`)."""
+
+
+def _settings(updater: Updater) -> list[tuple]:
+    """Every group's optimizer settings but its arrays and learning rate."""
+    skip = ("params", "lr", "base_lr")
+    return [tuple((k, v) for k, v in g.items() if k not in skip)
+            for g in updater.optimizer.param_groups]
 
 
 KEPT_GUARD_TYPES = frozenset({"TENSOR_MATCH", "GLOBAL_STATE", "TORCH_FUNCTION_STATE",
@@ -120,8 +137,9 @@ class WholeStep:
         self.lrs = [torch.tensor(g["lr"], dtype=params[0].dtype, device=device)
                     for g in updater.optimizer.param_groups]
         self.lr_values = [float(g["lr"]) for g in updater.optimizer.param_groups]
+        self.settings = _settings(updater)     # traced into the graph as constants
         state = [t for g in groups for t in g.state]
-        self.mutated = [*params, *state]   # what the update changes
+        self.mutated = [*[params[i] for g in groups for i in g.members], *state]
 
         def loss_of(ps: list[Tensor], feeds: Mapping[str, Tensor]
                     ) -> tuple[Tensor, tuple[dict[str, Tensor], list[Tensor]]]:
@@ -136,6 +154,8 @@ class WholeStep:
     def build(cls, module: nn.Module, forward: Forward,
               objective: Callable[[Mapping[str, Tensor]], Tensor],
               updater: Updater) -> WholeStep | None:
+        """After an eager step: an array that got no gradient in it (a branch only a
+        weight-0 loss reads) is left out of the update, as torch's optimizers skip it."""
         loss = _Loss(module, forward, objective)
         trainable = [p for p in loss.parameters() if p.requires_grad]
         index = {id(p): i for i, p in enumerate(trainable)}
@@ -143,8 +163,10 @@ class WholeStep:
         groups = []
         for g, clip in zip(updater.optimizer.param_groups, updater.group_clipping(),
                            strict=True):
-            members = [index[id(p)] for p in g["params"]]
-            update = functional_update(updater.optimizer, g, [params[i] for i in members])
+            live = [p for p in g["params"] if p.grad is not None]
+            members = [index[id(p)] for p in live]
+            update = functional_update(updater.optimizer, g, live,
+                                       [params[i] for i in members])
             if update is None:
                 return None
             groups.append(Group(members, *update, *clip))
@@ -152,7 +174,12 @@ class WholeStep:
 
     def fn(self, feeds: Mapping[str, Tensor], lrs: list[Tensor]
            ) -> tuple[Tensor, dict[str, Tensor]]:
-        """The step: (batch loss, outputs); arrays and optimizer state updated in place."""
+        """The step: (batch loss, outputs); arrays and optimizer state updated in place.
+        Only ever run compiled (its updates need it on a CPU): run as plain Python (torch
+        gave up compiling a new shape) it raises :class:`NotCompiled` before changing
+        anything."""
+        if not torch.compiler.is_compiling():
+            raise NotCompiled("the whole training step ran without being compiled")
         grads, (loss, (out, bufs)) = self._grads(self.params, feeds)
         for b, new in zip(self.buffers, bufs, strict=True):
             b.copy_(new)
@@ -171,6 +198,11 @@ class WholeStep:
         for t, old in zip(self.mutated, before, strict=True):
             t.copy_(torch.where(finite, t, old))
         return loss, out
+
+    def changed(self) -> bool:
+        """Whether an optimizer setting the graph holds as a constant (betas, eps, weight
+        decay, momentum...) was changed since it was built (``trainer["Optimizer"]``)."""
+        return _settings(self.updater) != self.settings
 
     def __call__(self, feeds: Mapping[str, Tensor]) -> tuple[float, dict[str, Tensor]]:
         """One step with the compiled :meth:`fn`: the learning rates of this step (the
