@@ -46,3 +46,28 @@ def test_training_memory_and_bad_goals():
                        r'"TrainingSpeed", "TrainingMemory" or a list of them, but received '
                        r"'Speed'"):
         NET(X, PerformanceGoal="Speed")
+
+
+def test_compiling_sections_run_one_at_a_time():
+    """quietly() swaps the process's warning filters: two threads never do it at once, and
+    the filters are the same after as before."""
+    import threading
+    import time
+    import warnings as w
+
+    from netgraph.runtime.speed import quietly
+    before = list(w.filters)
+    inside, most = [0], [0]
+
+    def section():
+        with quietly():
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            time.sleep(0.01)
+            inside[0] -= 1
+    threads = [threading.Thread(target=section) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and w.filters == before

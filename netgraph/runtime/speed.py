@@ -9,6 +9,7 @@ to compile falls back to the eager forward for good, with one warning naming the
 """
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -58,14 +59,33 @@ def quiet_compile(fn: Callable[..., Any], cuda_graphs: bool, backend: Any = "ind
                          recompile_limit=shapes)
 
 
+_COMPILING = threading.RLock()
+
+
 class quietly(warnings.catch_warnings):
-    """Torch's own deprecation warnings, raised while it compiles, kept from the user."""
+    """Torch's own deprecation warnings, raised while it compiles, kept from the user.
+
+    ``warnings.catch_warnings`` swaps the process's warning filters, which is not safe
+    from two threads at once (two trainers compiling, one on a "$Trainer" worker): such
+    sections run one at a time.
+    """
 
     def __enter__(self) -> Any:
-        out = super().__enter__()
+        _COMPILING.acquire()
+        try:
+            out = super().__enter__()
+        except BaseException:
+            _COMPILING.release()
+            raise
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         return out
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            super().__exit__(*exc)
+        finally:
+            _COMPILING.release()
 
 
 def failure_reason(e: BaseException) -> str:
