@@ -136,7 +136,9 @@ WL_SPECIFIC: dict[str, str] = {
 }
 
 # (type, what it does in WL): WL's named coders (wolfram-coders.md sections 1.1 and 2.1;
-# "Scalar" is WL 11's). Whether netgraph has one is read from NetEncoder's/NetDecoder's types.
+# "Scalar" is WL 11's; the "UTF8" decoder is not in WL's list, but the paclet's "UTF8" encoder
+# names it as its decoder, section 1.7). Whether netgraph has one is read from NetEncoder's/
+# NetDecoder's types.
 ENCODERS: list[tuple[str, str]] = [
     ("Boolean", "True/False -> 1/0"),
     ("Class", "a class label -> its index or a unit vector"),
@@ -162,6 +164,8 @@ DECODERS: list[tuple[str, str]] = [
     ("Characters", "probability vectors -> a string"),
     ("Tokens", "probability vectors -> tokens"),
     ("SubwordTokens", "probability vectors -> subword text"),
+    ("UTF8", "probability vectors -> UTF-8 bytes -> a string (not in WL's list; the paclet's "
+             "`NetDecoder[NetEncoder[\"UTF8\"]]`)"),
     ("CTCBeamSearch", "CTC outputs -> a sequence, by beam search"),
     ("Image", "a rank-3 array -> an image"),
     ("Image3D", "a rank-4 array -> a 3D image"),

@@ -1,4 +1,5 @@
-"""The "Characters" and "Tokens" encoders and decoders: strings <-> sequences of 1-based codes.
+"""The "Characters", "Tokens" and "UTF8" encoders and decoders: strings <-> sequences of
+1-based codes.
 
 A "Characters" table is WL's: ``"abc"`` gives each character the next code, ``("abc", n)``
 gives them all code n, ``("abc", Automatic)`` all the next code, a Python ``range`` of
@@ -149,6 +150,11 @@ def _bool(cls: Any, p: dict[str, Any], k: str) -> None:
         raise cls.bad(f'"{k}"', "True or False", p[k])
 
 
+def _output_form(cls: Any, p: dict[str, Any]) -> None:
+    if p["OutputForm"] not in ("Index", "UnitVector"):
+        raise cls.bad("the output form", '"Index" or "UnitVector"', p["OutputForm"])
+
+
 def fit_length(codes: np.ndarray, n: Any, pad: int) -> np.ndarray:
     if not isinstance(n, int):
         return codes
@@ -166,9 +172,13 @@ class SequenceEncoder(NetEncoder):
     def one_hot(self) -> bool:
         return self.params.get("OutputForm") == "UnitVector"
 
+    def target_length(self) -> Any:
+        """All, or the fixed length n (a type without "TargetLength" is always All)."""
+        return self.params.get("TargetLength", All)
+
     @property
     def port_type(self) -> PortType:
-        n = self.params["TargetLength"]
+        n = self.target_length()
         length = n if isinstance(n, int) else VARYING
         if self.one_hot():
             return PortType((length, self.count()), "Real")
@@ -204,12 +214,13 @@ class SequenceEncoder(NetEncoder):
         for i, x in enumerate(items):
             done = self._encoded(x)
             if done is None:
-                codes = self._codes(x, i)
-                done = fit_length(codes, self.params["TargetLength"], self._pad())
+                done = self._codes(x, i)
+                if isinstance(self.target_length(), int):
+                    done = fit_length(done, self.target_length(), self._pad())
                 if self.one_hot():
                     done = np.eye(self.count(), dtype=np.float32)[done - 1]
             out.append(done)
-        if isinstance(self.params["TargetLength"], int):
+        if isinstance(self.target_length(), int):
             return np.stack(out) if out else np.zeros((0, *self.port_type.fixed_shape()))
         return out
 
@@ -217,6 +228,7 @@ class SequenceEncoder(NetEncoder):
         raise NotImplementedError
 
     def _pad(self) -> int:
+        """The code that pads to "TargetLength" (types that have one)."""
         raise NotImplementedError
 
 
@@ -232,8 +244,7 @@ class CharactersEncoder(SequenceEncoder, kind="Characters"):
     @classmethod
     def _normalize(cls, p: dict[str, Any]) -> dict[str, Any]:
         p["Encoding"] = normalize_table(cls, p["Encoding"])
-        if p["OutputForm"] not in ("Index", "UnitVector"):
-            raise cls.bad("the output form", '"Index" or "UnitVector"', p["OutputForm"])
+        _output_form(cls, p)
         _bool(cls, p, "IgnoreCase")
         p["TargetLength"] = _target_length(cls, p["TargetLength"])
         return p
@@ -346,19 +357,28 @@ def normalize_tokens(cls: Any, tokens: Any) -> tuple[str, ...]:
 
 
 class SequenceDecoder(NetDecoder):
-    """What the "Characters" and "Tokens" decoders share: argmax at each position."""
+    """What the "Characters", "Tokens" and "UTF8" decoders share: argmax at each position."""
 
     loss_hint: ClassVar[str | None] = "CrossEntropy"
 
     def texts(self) -> list[str]:
+        """The text of each code 1..size."""
         raise NotImplementedError
 
     def join(self, parts: list[str]) -> str:
         raise NotImplementedError
 
+    def size(self) -> int:
+        """The length of one probability vector (the number of codes)."""
+        return len(self.texts())
+
+    def text_of(self, codes: np.ndarray) -> str:
+        """The text of a sequence of 1-based codes (the most likely code at each position)."""
+        return self.join(list(np.asarray(self.texts(), dtype=object)[codes - 1]))
+
     @property
     def port_type(self) -> PortType:
-        return PortType((VARYING, len(self.texts())), "Real")
+        return PortType((VARYING, self.size()), "Real")
 
     @property
     def depth(self) -> int | None:
@@ -368,7 +388,7 @@ class SequenceDecoder(NetDecoder):
         """A sequence of vectors, or (as WL) a single vector decoded as one element."""
         if port_type.rank == 1:
             try:
-                return unify(PortType((len(self.texts()),), "Real"), port_type)
+                return unify(PortType((self.size(),), "Real"), port_type)
             except UnifyError:
                 pass
         return super().check_port(port_type, where)
@@ -387,16 +407,14 @@ class SequenceDecoder(NetDecoder):
                          f"{list(arr.shape)}.")
 
     def _decode(self, batch: Any, name: str, arg: Any) -> list[Any]:
-        texts = np.asarray(self.texts(), dtype=object)
         seqs = batch if isinstance(batch, list) else list(self.numeric(batch))
         out = []
         for s in seqs:
             s = np.asarray(s, np.float64)
-            if s.shape[-1] != len(texts):
-                raise CoderError(self.side, f"{self!r} expects vectors of size {len(texts)}, "
+            if s.shape[-1] != self.size():
+                raise CoderError(self.side, f"{self!r} expects vectors of size {self.size()}, "
                                  f"but received vectors of size {s.shape[-1]}.")
-            picked = texts[s.argmax(-1)]
-            out.append(picked if s.ndim == 1 else self.join(list(picked)))
+            out.append(self.text_of(np.atleast_1d(s.argmax(-1)) + 1))
         return out
 
 
@@ -449,3 +467,56 @@ class TokensDecoder(SequenceDecoder, kind="Tokens"):
 
     def counterpart_params(self) -> dict[str, Any]:
         return dict(self.params)
+
+
+# -- "UTF8": the bytes of a string ------------------------------------------------------------
+UTF8_CODES = 248  # bytes 0..247 (0xF8..0xFF never occur in UTF-8) -> codes 1..248
+
+
+class UTF8Encoder(SequenceEncoder, kind="UTF8"):
+    """``"UTF8"``, ``["UTF8", "UnitVector"]``: a string -> its UTF-8 bytes plus one (WL's
+    ``ToCharacterCode[s, "UTF8"] + 1``), codes 1..248; a character outside ASCII gives
+    several codes. "UnitVector": 248-dimensional one-hot vectors instead."""
+
+    PARAMS: ClassVar[dict[str, Any]] = {"OutputForm": "Index"}
+    POSITIONAL: ClassVar[tuple[str, ...]] = ("OutputForm",)
+
+    @classmethod
+    def _normalize(cls, p: dict[str, Any]) -> dict[str, Any]:
+        _output_form(cls, p)
+        return p
+
+    def count(self) -> int:
+        return UTF8_CODES
+
+    def _codes(self, x: Any, index: int) -> np.ndarray:
+        if not isinstance(x, str):
+            raise CoderError(self.side, f"{self!r} expects a string, but received {show(x)}.",
+                             index=index)
+        try:
+            raw = x.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate ("\ud800") has no UTF-8 bytes
+            bad = x[e.start:e.end]
+            raise CoderError(self.side, f"the string {show(x)} contains characters that have "
+                             "no UTF-8 encoding (lone surrogates): "
+                             f"{', '.join(f'U+{ord(c):04X}' for c in bad)}.",
+                             index=index) from None
+        return np.frombuffer(raw, np.uint8).astype(np.int64) + 1
+
+    def counterpart_params(self) -> dict[str, Any]:
+        return {}
+
+
+class UTF8Decoder(SequenceDecoder, kind="UTF8"):
+    """``"UTF8"`` (WL's ``NetDecoder[NetEncoder["UTF8"]]``): 248-dimensional probability
+    vectors -> the most likely byte at each position (code - 1), read as UTF-8 text; a byte
+    sequence that is not valid UTF-8 decodes to "\ufffd" (one per maximal bad subpart)."""
+
+    def size(self) -> int:
+        return UTF8_CODES
+
+    def text_of(self, codes: np.ndarray) -> str:
+        return (codes - 1).astype(np.uint8).tobytes().decode("utf-8", errors="replace")
+
+    def counterpart_params(self) -> dict[str, Any]:
+        return {}
