@@ -16,7 +16,7 @@ from .coders import Coder
 from .errors import OptionError, nearest
 from .graph.net import Container, NetGraph
 from .graph.parts import label, port_spec
-from .graph.walk import leaves
+from .graph.walk import array_items, leaves, path_keys
 from .layers.base import Layer
 from .layers.shared import NetArray
 from .ports import PortRef
@@ -58,7 +58,7 @@ def layer_call(layer: Layer) -> str:
 
 def _count_text(net: Layer) -> str:
     total = Information(net, "ArraysTotalElementCount")
-    if total is None or not _array_items(net):
+    if total is None or not array_items(net):
         return ""
     return f"{total:,} parameter{'s' if total != 1 else ''}, "
 
@@ -80,10 +80,10 @@ def layer_repr(layer: Layer) -> str:
     outs = [f"{p}: {port_text(layer, p)}" for p in layer.visible_outputs()]
     known = any(port_spec(t) is not Automatic for t in (*layer.in_types.values(),
                                                          *layer.out_types.values()))
-    if not known and not _array_items(layer):
+    if not known and not array_items(layer):
         return layer_call(layer)
     extra = ""
-    if _array_items(layer):  # its own arrays, or those of the nets inside an operator
+    if array_items(layer):  # its own arrays, or those of the nets inside an operator
         extra = ", " + _count_text(layer) + _status(layer)
     text = f"{layer_call(layer)}  <{', '.join(ins)} -> {', '.join(outs)}{extra}>"
     if len(text) > WIDTH and len(ins) == len(outs) == 1:  # drop the port names to fit
@@ -181,35 +181,9 @@ PROPERTIES = ("InputPorts", "OutputPorts", "InputPortNames", "OutputPortNames", 
               "Properties")
 
 
-def _path_keys(path: tuple[str, ...]) -> tuple:
-    return tuple(int(k) if k.isdigit() else k for k in path)
-
-
-def _array_items(net: Layer) -> list[tuple[Any, np.ndarray | None, Any]]:
-    """(position, array or None, known shape or None) for every learned array; a shared
-    array once, at its first use, keyed ``NetArray(name)`` (as NetExtract takes it)."""
-    out: list[tuple[Any, np.ndarray | None, Any]] = []
-    seen: set[str] = set()
-    for path, layer in leaves(net):
-        specs, names = layer.array_specs(), layer.shared_names()
-        for name, a in layer.arrays.items():
-            shape = tuple(a.shape) if a is not None else (specs[name].shape if name in specs
-                                                          else None)
-            if shape is not None and any(not isinstance(d, int) for d in shape):
-                shape = None
-            if name in names:
-                if names[name] in seen:
-                    continue
-                seen.add(names[name])
-                out.append((NetArray(names[name]), a, shape))
-                continue
-            out.append(((*_path_keys(path), name), a, shape))
-    return out
-
-
 def _total(net: Layer, per_element: int = 1) -> int | None:
     total = 0
-    for _, a, shape in _array_items(net):
+    for _, a, shape in array_items(net):
         if shape is None:
             return None
         total += a.nbytes if a is not None and per_element > 1 else (
@@ -238,15 +212,15 @@ _PROPS: dict[str, Any] = {
     "OutputPorts": lambda net: _ports(net, "out"),
     "InputPortNames": lambda net: list(net.visible_inputs()),
     "OutputPortNames": lambda net: list(net.visible_outputs()),
-    "Layers": lambda net: {_path_keys(p): layer for p, layer in leaves(net)},
+    "Layers": lambda net: {path_keys(p): layer for p, layer in leaves(net)},
     "LayersList": lambda net: [layer for _, layer in leaves(net)],
     "LayersCount": lambda net: sum(1 for _ in leaves(net)),
-    "Arrays": lambda net: {k: Automatic if a is None else a for k, a, _ in _array_items(net)},
-    "ArraysCount": lambda net: len(_array_items(net)),
-    "ArraysPositionList": lambda net: [k for k, _, _ in _array_items(net)],
-    "ArraysDimensions": lambda net: {k: s for k, _, s in _array_items(net)},
+    "Arrays": lambda net: {k: Automatic if a is None else a for k, a, _ in array_items(net)},
+    "ArraysCount": lambda net: len(array_items(net)),
+    "ArraysPositionList": lambda net: [k for k, _, _ in array_items(net)],
+    "ArraysDimensions": lambda net: {k: s for k, _, s in array_items(net)},
     "ArraysElementCounts": lambda net: {k: None if s is None else int(np.prod(s))
-                                        for k, _, s in _array_items(net)},
+                                        for k, _, s in array_items(net)},
     "ArraysTotalElementCount": _total,
     "ArraysByteCount": lambda net: _total(net, 4),
     "ArraysTotalSize": lambda net: _total(net, 4),

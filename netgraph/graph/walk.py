@@ -12,9 +12,12 @@ value: lowering names variables with it, length tracking propagates length varia
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import numpy as np
 
 from ..layers.base import Layer
+from ..layers.shared import NetArray
 from ..ports import PortRef
 from .ir import GraphIR
 from .net import Container
@@ -55,6 +58,34 @@ def leaves(net: Layer, path: Path = ()) -> Iterator[tuple[Path, Layer]]:
         yield from leaves(sub, path + (k,))
     if not isinstance(net, Container) and (net.array_specs() or not has_children(net)):
         yield path, net
+
+
+def path_keys(path: Path) -> tuple:
+    """A path of node keys as the user writes it: chain positions as ints."""
+    return tuple(int(k) if k.isdigit() else k for k in path)
+
+
+def array_items(net: Layer) -> list[tuple[Any, np.ndarray | None, Any]]:
+    """(position, array or None, known shape or None) for every learned array, keyed as
+    ``Information(net, "Arrays")`` keys them: ``(*path, name)``, a shared array once, at its
+    first use, keyed ``NetArray(name)`` (as NetExtract takes it)."""
+    out: list[tuple[Any, np.ndarray | None, Any]] = []
+    seen: set[str] = set()
+    for path, layer in leaves(net):
+        specs, names = layer.array_specs(), layer.shared_names()
+        for name, a in layer.arrays.items():
+            shape = tuple(a.shape) if a is not None else (specs[name].shape if name in specs
+                                                          else None)
+            if shape is not None and any(not isinstance(d, int) for d in shape):
+                shape = None
+            if name in names:
+                if names[name] in seen:
+                    continue
+                seen.add(names[name])
+                out.append((NetArray(names[name]), a, shape))
+                continue
+            out.append(((*path_keys(path), name), a, shape))
+    return out
 
 
 def map_leaves(net: Layer, fn: Callable[[Path, Layer], Layer], path: Path = ()) -> Layer:

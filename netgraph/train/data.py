@@ -178,14 +178,20 @@ def split_validation(cols: Columns, fraction: float, seed: int, keep_order: bool
                      ) -> tuple[Columns, Columns]:
     """(training, validation): a random ``fraction`` of the examples (the last ones when
     ``keep_order``, as StateTransfer needs contiguous data)."""
-    n = len(next(iter(cols.values())))
+    tr, va = split_rows(len(next(iter(cols.values()))), fraction, seed, keep_order)
+    return {p: v[tr] for p, v in cols.items()}, {p: v[va] for p, v in cols.items()}
+
+
+def split_rows(n: int, fraction: float, seed: int, keep_order: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The example indices (sorted) :func:`split_validation` keeps for training and for
+    validation."""
     k = max(1, min(n - 1, int(round(fraction * n))))
     if keep_order:
         idx = np.arange(n)
     else:
         idx = np.random.default_rng([seed, 7]).permutation(n)
-    tr, va = np.sort(idx[:n - k]), np.sort(idx[n - k:])
-    return {p: v[tr] for p, v in cols.items()}, {p: v[va] for p, v in cols.items()}
+    return np.sort(idx[:n - k]), np.sort(idx[n - k:])
 
 
 def stream_order(n: int, batch_size: int) -> np.ndarray:
@@ -342,6 +348,20 @@ class ExampleData:
         data, b = self._ordered(rnd), self.batch_size
         for i in range(start, self.batches_per_round):
             yield {k: t[i * b:(i + 1) * b] for k, t in data.items()}
+
+    def rows(self, rnd: int) -> list[np.ndarray]:
+        """The example indices of each batch of round ``rnd``, in the order :meth:`round`
+        gives the batches (what "ExampleLosses" records against)."""
+        if self.ragged:
+            return self._index_batches(rnd)
+        b = self.batch_size
+        if self.streams:
+            order = stream_order(self.n, b)
+        elif self.shuffle:
+            order = round_order(self.n, b, self.seed, rnd, False)
+        else:
+            order = np.arange(self.n)
+        return [order[i * b:(i + 1) * b] for i in range(self.batches_per_round)]
 
     def batch(self, rnd: int, i: int) -> dict[str, Any]:
         """Batch ``i`` (0-based) of round ``rnd``."""

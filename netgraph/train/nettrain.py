@@ -18,6 +18,7 @@ from ..backend.init import NetInitialize, seed_of
 from ..backend.lower import optional_ports
 from ..errors import NetGraphError, OptionError, TrainingError, nearest
 from ..graph.net import Container
+from ..graph.walk import array_items
 from ..layers.base import Layer
 from ..runtime.boundary.codec import port_codecs
 from ..runtime.evaluate import device_of
@@ -36,6 +37,7 @@ from .data import (
     check_ports,
     data_columns,
     series_columns,
+    split_rows,
     split_validation,
     typing_sample,
     unsafe_heads,
@@ -54,12 +56,17 @@ from .optim import parse_method
 from .options import TrainOptions, parse_options, time_goal_seconds
 from .progress import Progress, StoppingCriterion, scalar_of
 from .results import LEGACY, History, NetTrainResultsObject, measurement_results
-from .step import mirroring_mode
+from .step import example_losses, mirroring_mode
 from .trainer import TrainerSpec
 
 HEAD = "NetTrain"
 ENCODE_AHEAD = True   # large encoded columns are encoded while round 1 trains (train/data.py)
 HIDDEN = ("$Trainer", "$TrainingGenerator")
+# Kept only when the NetTrain call asks for them (its third argument), as WL keeps them: the
+# last step's gradients (the whole compiled step is refused for them) and the loss of every
+# example (recorded after every step).
+GRADIENTS = ("Gradients", "GradientsVector", "GradientsRMS")
+ASKED = (*GRADIENTS, "ExampleLosses")
 PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "FinalPlots", "RoundLoss",
               "RoundLossList", "RoundMeasurements", "RoundMeasurementsLists",
               "ValidationMeasurements", "ValidationMeasurementsLists", "BatchMeasurementsLists",
@@ -71,16 +78,33 @@ PROPERTIES = ("TrainedNet", "FinalNet", "TrainingNet", "LossPlot", "FinalPlots",
               "InitialLearningRate", "FinalLearningRate", "OptimizationMethod",
               "ReasonTrainingStopped", "CheckpointingFiles", "TargetDevice", "RoundPositions",
               "ValidationPositions", "ArraysLearningRateMultipliers", "ResultsObject",
-              "Properties", *HIDDEN)
+              "Properties", "NetTrainInputForm", "Weights", "WeightsVector", "WeightsRMS",
+              *ASKED, *HIDDEN)
 
 
 def net_train(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
     """The implementation of :func:`netgraph.NetTrain` (see its docstring)."""
+    call = input_form(args, options)
     loss_spec, prop = _positional(args, options, net_outputs(net))
     opts = parse_options(options)
     _check_property(prop)
-    results = Run(net, data, loss_spec, opts).start().train()
+    asked = {LEGACY.get(p, p) for p in (prop if isinstance(prop, list) else [prop])
+             if LEGACY.get(p, p) in ASKED}
+    results = Run(net, data, loss_spec, opts, asked, call).start().train()
     return results[prop]
+
+
+def input_form(args: tuple, options: dict[str, Any]) -> str:
+    """WL's "NetTrainInputForm": the call as Python text, the net and the data standing as
+    ``net`` and ``data`` (WL's ``Placeholder["net"]``, ``Placeholder["data"]``); values
+    as their repr, a function by its name."""
+    def source(v: Any) -> str:
+        if callable(v) and not isinstance(v, Layer) and hasattr(v, "__name__"):
+            return str(v.__name__)
+        return repr(v)
+    parts = ["net", "data", *map(source, args), *(f"{k}={source(v)}"
+                                                  for k, v in options.items())]
+    return f"NetTrain({', '.join(parts)})"
 
 
 def _positional(args: tuple, options: dict, outputs: list[str]) -> tuple[Any, Any]:
@@ -142,8 +166,13 @@ class Run:
     the loop: ``Run(net, data, loss_spec, opts).start().train()``.
     """
 
-    def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions) -> None:
+    def __init__(self, net: Layer, data: Any, loss_spec: Any, opts: TrainOptions,
+                 asked: set[str] | frozenset[str] = frozenset(), call: str | None = None
+                 ) -> None:
         self.net, self.data_spec, self.loss_spec, self.opts = net, data, loss_spec, opts
+        self.asked, self.call = asked, call   # the ASKED properties; the call as text
+        self.train_rows: np.ndarray | None = None  # data rows trained on (ValidationSet)
+        self.given = 0                              # examples given, before that split
         self.dtype = torch.float64 if opts.working_precision == "Real64" else torch.float32
         self.batch_size = DEFAULT_BATCH_SIZE if opts.batch_size is Automatic else opts.batch_size
         self.transfer = transfer_spec(opts.state_transfer)
@@ -216,6 +245,9 @@ class Run:
             if isinstance(cols, Generator):
                 raise TrainingError(HEAD, "ValidationSet=Scaled(f) needs a data set, not a "
                                     "generator function; give the validation data itself.")
+            self.given = len(next(iter(cols.values())))
+            self.train_rows = split_rows(self.given, float(v.value), self.seed,
+                                         bool(self.transfer))[0]
             return split_validation(cols, float(v.value), self.seed, bool(self.transfer))
         val = self._columns(v, inputs, net, "val")
         if isinstance(val, Generator):
@@ -270,7 +302,8 @@ class Run:
         return TrainerSpec(self.p.net, self.p.objective, method,
                            lrm + graph_rules(self.p.net), per_array, self.device, self.dtype,
                            o.working_precision == "Mixed", mirroring_mode(o), self.transfer,
-                           compile_mode(o), o.training_update_schedule)
+                           compile_mode(o), o.training_update_schedule,
+                           gradients=any(p in GRADIENTS for p in self.asked))
 
     def _rounds(self) -> int:
         """MaxTrainingRounds, or for Automatic the rounds that fit the TimeGoal (20 s by
@@ -321,6 +354,20 @@ class Run:
         progress.finish()
         return self._results(h, loop)
 
+    def example_rows(self) -> tuple[list[Any], np.ndarray]:
+        """For "ExampleLosses": a None for every example of the training data as given
+        (before a ValidationSet is cut from it), and the given row of each training row."""
+        if not isinstance(self.data, ExampleData) or self.series["train"] is not None:
+            raise TrainingError(HEAD, '"ExampleLosses" needs the training examples as a '
+                                "data set; it is not available for a generator function or "
+                                "a list of series.")
+        if getattr(self.trainer, "distributed", False):
+            raise TrainingError(HEAD, '"ExampleLosses" is not available in a distributed '
+                                "run.")
+        if self.train_rows is None:
+            return [None] * self.data.n, np.arange(self.data.n)
+        return [None] * self.given, self.train_rows
+
     def _run_loop(self, loop: Loop, start: tuple[int, int] | None, progress: Progress) -> None:
         """Train, stopping cleanly: Ctrl-C (KeyboardInterrupt) ends training with the net so
         far, as WL's abort does ("ManualStop"). Any other error closes the progress bar and
@@ -367,7 +414,14 @@ class Run:
              "CheckpointingFiles": list(h.checkpoints), "TargetDevice": self.device,
              "ArraysLearningRateMultipliers": dict(t.multipliers), "$Trainer": t,
              **measurement_results(h, loop.meters)}
-        return NetTrainResultsObject(v, {"$TrainingGenerator": self.generator})
+        if self.call is not None:
+            v["NetTrainInputForm"] = self.call
+        if loop.example_losses is not None:
+            v["ExampleLosses"] = list(loop.example_losses)
+        if self.asked & set(GRADIENTS):
+            v.update(gradient_results(t.gradients() if h.absolute_batch else None))
+        return NetTrainResultsObject(v, {"$TrainingGenerator": self.generator,
+                                         **weight_results(final)}, ASKED)
 
 
 class Loop:
@@ -388,6 +442,9 @@ class Loop:
             h.latest = self.meters.train.latest
         self.stopping.check(self.meters.measurements if self.meters else [],
                             run.val is not None)
+        self.example_losses: list[Any] | None = None   # "ExampleLosses": per data row
+        if "ExampleLosses" in run.asked:
+            self.example_losses, self.rows = run.example_rows()
 
     def run(self, start: tuple[int, int] | None) -> None:
         rnd, first = start or (1, 0)
@@ -397,7 +454,8 @@ class Loop:
 
     def round(self, rnd: int, first: int) -> None:
         t, h = self.t, self.h
-        for feeds in self.run_.data.round(rnd, first):
+        plan = None if self.example_losses is None else self.run_.data.rows(rnd)
+        for i, feeds in enumerate(self.run_.data.round(rnd, first), first):
             loss = t.step(feeds)
             if not math.isfinite(loss):
                 h.reason = (f"the loss became {loss} in round {rnd}, batch {h.batch + 1}; "
@@ -405,6 +463,8 @@ class Loop:
                 self.final_net = t.current_net()
                 break
             h.record_batch(loss, next(iter(feeds.values())).shape[0])
+            if plan is not None:
+                self.record_examples(plan[i])
             if self.meters is not None:
                 # the step's own feeds: under torchrun, this process's share of the batch
                 self.meters.train.batch(t.last_out, t.last_feeds,
@@ -421,6 +481,12 @@ class Loop:
                 break
         if h.batch:
             self.end_round()
+
+    def record_examples(self, rows: np.ndarray) -> None:
+        """The last step's per-example losses, at the data rows of its examples."""
+        losses = example_losses(self.t.terms, self.t.last_out).tolist()   # (batch,)
+        for r, x in zip(self.rows[rows].tolist(), losses, strict=True):
+            self.example_losses[r] = x  # type: ignore[index]
 
     def end_round(self) -> None:
         t, h = self.t, self.h
@@ -466,6 +532,35 @@ def best_key(meters: measuring.Meters | None, stopping: StoppingCriterion
     if "ErrorRate" in ms:
         return lambda v: (v["ErrorRate"], v["Loss"])
     return lambda v: (v["Loss"],)
+
+
+def weight_results(net: Layer) -> dict[str, Callable[[], Any]]:
+    """"Weights" (the arrays at the end, keyed as ``Information(net, "Arrays")``),
+    "WeightsVector" (all of them flattened, in that order) and "WeightsRMS" (the root mean
+    square of each), computed when read."""
+    def weights() -> dict[Any, np.ndarray]:
+        return {k: a for k, a, _ in array_items(net) if a is not None}
+    return {"Weights": weights, "WeightsVector": lambda: _flat(weights()),
+            "WeightsRMS": lambda: _rms(weights())}
+
+
+def gradient_results(grads: dict[Any, np.ndarray] | None) -> dict[str, Any]:
+    """"Gradients", "GradientsVector" and "GradientsRMS" from the last step's gradients
+    (None before any step)."""
+    if grads is None:
+        return dict.fromkeys(GRADIENTS)
+    return {"Gradients": grads, "GradientsVector": _flat(grads), "GradientsRMS": _rms(grads)}
+
+
+def _flat(arrays: dict[Any, np.ndarray]) -> np.ndarray:
+    if not arrays:
+        return np.zeros(0, np.float32)
+    return np.concatenate([np.asarray(a).ravel() for a in arrays.values()])
+
+
+def _rms(arrays: dict[Any, np.ndarray]) -> dict[Any, float]:
+    return {k: float(np.sqrt(np.mean(np.square(np.asarray(a, np.float64)))))
+            for k, a in arrays.items()}
 
 
 def with_net(training: Container, net: Layer) -> Layer:

@@ -17,7 +17,9 @@ from ..symbols import All
 LEGACY = {"LossEvolutionPlot": "LossPlot", "FinalRoundLoss": "RoundLoss",
           "FinalValidationLoss": "ValidationLoss", "MeanInputsPerSecond": "MeanExamplesPerSecond",
           "TotalInputs": "ExamplesProcessed", "LossNet": "TrainingNet",
-          "ValidationLossSeries": "ValidationLossList", "CheckpointFiles": "CheckpointingFiles"}
+          "ValidationLossSeries": "ValidationLossList", "CheckpointFiles": "CheckpointingFiles",
+          "FinalWeights": "Weights", "FinalWeightsVector": "WeightsVector",
+          "FinalExampleLosses": "ExampleLosses"}
 
 
 @dataclass
@@ -154,9 +156,11 @@ class NetTrainResultsObject:
     ``results["Properties"]`` for the full list.
     """
 
-    def __init__(self, values: dict[str, Any], lazy: dict[str, Callable[[], Any]]) -> None:
+    def __init__(self, values: dict[str, Any], lazy: dict[str, Callable[[], Any]],
+                 asked_only: tuple[str, ...] = ()) -> None:
         self._values = values
         self._lazy = lazy
+        self._asked_only = asked_only   # kept only when the NetTrain call asked for them
 
     @property
     def properties(self) -> list[str]:
@@ -177,6 +181,10 @@ class NetTrainResultsObject:
             return final_plots(self)
         if name in self._lazy:
             self._values[name] = self._lazy.pop(name)()
+        if name in self._asked_only and name not in self._values:
+            raise TrainingError("NetTrain", f"{name!r} is kept only when the NetTrain call "
+                                f"asks for it: NetTrain(net, data, {name!r}) or a list of "
+                                "properties that holds it.")
         if name not in self._values:
             valid = self.properties + list(LEGACY)
             raise TrainingError("NetTrain", f"unknown property {prop!r}."

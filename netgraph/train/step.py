@@ -79,6 +79,23 @@ def port_losses(terms: Sequence[LossTerm], out: Mapping[str, Tensor]) -> dict[st
     return dict(zip((t.name for t in terms), values.tolist(), strict=True))
 
 
+def example_losses(terms: Sequence[LossTerm], out: Mapping[str, Tensor]) -> Tensor:
+    """The loss of every example of the batch ``(batch,)``: what the batch loss averages,
+    the weighted sum over the loss ports of each port's per-example loss (an array-valued
+    one summed); a port of weight 0 adds nothing."""
+    total: Tensor | None = None
+    with torch.no_grad():
+        for t in terms:
+            if t.weight == 0:
+                continue
+            v = out[t.name].detach().float()                      # (batch, ...)
+            v = v.reshape(v.shape[0], -1).sum(dim=1) if v.dim() > 1 else v  # (batch,)
+            v = v if t.weight == 1 else v * float(t.weight)
+            total = v if total is None else total + v
+    assert total is not None   # make_objective refuses a run where every weight is 0
+    return total
+
+
 def eager_step(forward: Callable[..., dict[str, Tensor]], objective: Objective) -> StepRun:
     """The forward and batch loss of one step, as one function of the feeds."""
     def run(**feeds: Tensor) -> tuple[Tensor, dict[str, Tensor]]:

@@ -20,13 +20,16 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from ..backend.lower import lower
 from ..backend.sync import arrays_from_module
 from ..errors import NetGraphError, TrainingError, nearest
+from ..graph.walk import array_items, leaves, path_keys
 from ..layers.base import Layer
+from ..layers.shared import NetArray
 from ..symbols import Automatic
 from .arrays import Settings, array_refs, param_groups, param_settings
 from .compiled import StepCompiler, compiled_step
@@ -61,6 +64,7 @@ class TrainerSpec:
     transfer: dict[str, str]        # StateTransfer: output port -> input port
     compile: Any = False            # compile the step: True, False or Automatic (compiled.py)
     update_schedule: Any = Automatic  # TrainingUpdateSchedule groups (schedule.py)
+    gradients: bool = False         # keep every step's gradients on the arrays ("Gradients")
 
 
 class Trainer:
@@ -154,6 +158,7 @@ class Trainer:
                                 "multiplier 0 or None), so there is nothing to train.")
         self.multipliers = {ref.full: settings[ref.params[0]][0].multiplier for ref in refs
                             if ref.params}
+        self.ascending = {p for p, (s, _) in settings.items() if s.multiplier < 0}
         updater = Updater(torch_optimizer(spec.method, groups),
                           schedule_of(spec.method.sub["LearningRateSchedule"]), 1, gclip, wclip)
         if spec.update_schedule is not Automatic:  # TrainingUpdateSchedule
@@ -237,6 +242,37 @@ class Trainer:
 
     def current_net(self) -> Layer:
         return arrays_from_module(self.net, self.module.layers[NODE])
+
+    def gradients(self) -> dict[Any, np.ndarray]:
+        """The gradient of the last step's batch loss for every trained array, keyed as
+        ``Information(net, "Arrays")``: what the update used (after GradientClipping; for
+        a negative LearningRateMultiplier the loss's own gradient, not its negation). An
+        array no gradient reached has zeros; frozen arrays (multiplier 0 or None) and
+        arrays that are not learned (BatchNormalization's moving statistics) have none.
+
+        Needs the gradients on the arrays: a whole compiled step (whole_step.py) keeps
+        none, so NetTrain refuses it when "Gradients" is asked for (``spec.gradients``)."""
+        node = self.module.layers[NODE]
+        refs = list(array_refs(self.net, node))
+        trained = {p for r in refs for p in r.params if p.requires_grad}
+        layers = dict(leaves(self.net))
+        keys = set()
+        for r in refs:
+            if any(p in trained for p in r.params):
+                shared = layers[r.path].shared_names() if r.path in layers else {}
+                keys.add(NetArray(shared[r.name]) if r.name in shared else
+                         (*path_keys(r.path), r.name))
+        saved: dict[Tensor, Tensor] = {}
+        try:   # the module's arrays read as their gradients, sliced and keyed as the arrays
+            with torch.no_grad():
+                for p in trained:
+                    g = torch.zeros_like(p) if p.grad is None else p.grad
+                    saved[p], p.data = p.data, (-g if p in self.ascending else g)
+                grads = arrays_from_module(self.net, node)
+        finally:
+            for p, data in saved.items():
+                p.data = data
+        return {k: a for k, a, _ in array_items(grads) if k in keys}
 
     def losses(self) -> dict[str, float]:
         """The unweighted loss of every loss port in the last step."""

@@ -71,6 +71,8 @@ def refusal(trainer: Any) -> str | None:
     o: Any = trainer.updater.optimizer
     if getattr(trainer, "distributed", False):
         return "a distributed step (DDP reduces the gradients in its backward pass)"
+    if trainer.spec.gradients:
+        return 'a "Gradients" property (the whole step keeps no gradients on the arrays)'
     if trainer.spec.mirroring not in (False, None):
         return "Mirroring"
     if trainer.spec.update_schedule is not Automatic:
