@@ -13,7 +13,8 @@ RNG = np.random.default_rng(0)
 X = RNG.normal(size=(12, 3)).astype(np.float32)
 Y = (X @ np.array([1.0, -2.0, 0.5], np.float32) + 0.3).astype(np.float32)
 DATA = {"Input": X, "Output": Y}
-RUN = {"Method": ("SGD", {"Momentum": None, "LearningRateSchedule": None}), "LearningRate": 0.1, "TrainingProgressReporting": None}
+RUN = {"Method": ("SGD", {"Momentum": None, "LearningRateSchedule": None}), "LearningRate": 0.1,
+       "TrainingProgressReporting": None}
 
 
 def linear():

@@ -88,7 +88,7 @@ def net_train(net: Layer, data: Any, *args: Any, **options: Any) -> Any:
     loss_spec, prop = _positional(args, options, net_outputs(net))
     opts = parse_options(options)
     _check_property(prop)
-    asked = {LEGACY.get(p, p) for p in (prop if isinstance(prop, list) else [prop])
+    asked = {str(LEGACY.get(p, p)) for p in (prop if isinstance(prop, list) else [prop])
              if LEGACY.get(p, p) in ASKED}
     results = Run(net, data, loss_spec, opts, asked, call).start().train()
     return results[prop]
@@ -454,8 +454,10 @@ class Loop:
 
     def round(self, rnd: int, first: int) -> None:
         t, h = self.t, self.h
-        plan = None if self.example_losses is None else self.run_.data.rows(rnd)
-        for i, feeds in enumerate(self.run_.data.round(rnd, first), first):
+        data = self.run_.data
+        collect = isinstance(data, ExampleData) and self.example_losses is not None
+        plan = data.rows(rnd) if collect else None  # type: ignore[union-attr]
+        for i, feeds in enumerate(data.round(rnd, first), first):
             loss = t.step(feeds)
             if not math.isfinite(loss):
                 h.reason = (f"the loss became {loss} in round {rnd}, batch {h.batch + 1}; "

@@ -254,7 +254,7 @@ class Trainer:
         none, so NetTrain refuses it when "Gradients" is asked for (``spec.gradients``)."""
         node = self.module.layers[NODE]
         refs = list(array_refs(self.net, node))
-        trained = {p for r in refs for p in r.params if p.requires_grad}
+        trained: set[Tensor] = {p for r in refs for p in r.params if p.requires_grad}
         layers = dict(leaves(self.net))
         keys = set()
         for r in refs:
@@ -267,12 +267,13 @@ class Trainer:
             with torch.no_grad():
                 for p in trained:
                     g = torch.zeros_like(p) if p.grad is None else p.grad
-                    saved[p], p.data = p.data, (-g if p in self.ascending else g)
+                    saved[p] = p.data
+                    p.data = -g if p in self.ascending else g
                 grads = arrays_from_module(self.net, node)
         finally:
             for p, data in saved.items():
                 p.data = data
-        return {k: a for k, a, _ in array_items(grads) if k in keys}
+        return {k: a for k, a, _ in array_items(grads) if k in keys and a is not None}
 
     def losses(self) -> dict[str, float]:
         """The unweighted loss of every loss port in the last step."""
