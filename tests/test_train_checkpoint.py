@@ -99,3 +99,56 @@ def test_import_of_a_checkpoint_gives_its_net(tmp_path):
     assert Import(f, "UninitializedNet").is_initialized() is False
     resumed = NetTrain(net(), DATA, All, ResumeFrom=f, MaxTrainingRounds=2, BatchSize=8, **QUIET)
     assert resumed["TotalRounds"] == 2
+
+
+def test_a_resumed_run_keeps_its_measurement_history(tmp_path):
+    """Round, validation and per-batch measurements of the rounds before the checkpoint
+    are in the resumed run's results, as in the uninterrupted run (numbers, dicts by class,
+    arrays)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(24, 2))
+    labels = np.where(x[:, 0] > 0, "yes", "no")
+    clf = NetChain([LinearLayer(2), SoftmaxLayer()], Input=2,
+                   Output=NetDecoder(("Class", ["no", "yes"])))
+    opts = {"MaxTrainingRounds": 4, "BatchSize": 6, "ValidationSet": Scaled(0.25),
+            "TrainingProgressMeasurements": ["Accuracy", "Precision", "ConfusionMatrix"],
+            **QUIET}
+    data = {"Input": x, "Output": list(labels)}
+    props = ["RoundMeasurementsLists", "ValidationMeasurementsLists", "BatchMeasurementsLists"]
+    full = NetTrain(clf, data, props, **opts)
+    d = str(tmp_path / "ck")
+    NetTrain(clf, data, TrainingProgressCheckpointing=("Directory", d),
+             TrainingProgressFunction=stop_after(2), **opts)
+    resumed = NetTrain(clf, data, props, ResumeFrom=d, **opts)
+    for a, b in zip(resumed, full, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert len(a[k]) == len(b[k]) > 0, k
+            for u, v in zip(a[k], b[k], strict=True):
+                if isinstance(v, dict):
+                    assert u.keys() == v.keys() and all(
+                        u[c] == pytest.approx(v[c], nan_ok=True) for c in v), k
+                else:
+                    assert np.allclose(u, v, equal_nan=True), k
+
+
+def test_measurement_values_round_trip_through_json():
+    import json
+
+    from netgraph.train.checkpoint import from_json, to_json
+
+    class Opaque:
+        pass
+    value = [{"Loss": 0.5, "Accuracy": float("nan"), ("Precision", 2): {"a": 1.0, 3: -np.inf},
+              "ConfusionMatrix": np.array([[3, 1], [0, 2]]), "flags": np.array([True, False]),
+              "F": np.array([[np.nan, 1.5]], np.float32), "n": np.int64(7), "b": True,
+              "t": (1, "x"), "none": None, "user": Opaque()}]
+    back = from_json(json.loads(json.dumps(to_json(value))))
+    (r,) = back
+    assert list(r) == list(value[0]) and r["Loss"] == 0.5 and np.isnan(r["Accuracy"])
+    assert r[("Precision", 2)] == {"a": 1.0, 3: -np.inf}
+    assert r["ConfusionMatrix"].dtype == np.int64 and r["ConfusionMatrix"].tolist() == [[3, 1],
+                                                                                       [0, 2]]
+    assert r["flags"].dtype == bool and r["F"].dtype == np.float32 and np.isnan(r["F"][0, 0])
+    assert type(r["n"]) is int and r["n"] == 7 and r["b"] is True and r["t"] == (1, "x")
+    assert r["none"] is None and r["user"] is None       # an object JSON cannot hold

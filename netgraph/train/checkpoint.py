@@ -4,7 +4,8 @@ A checkpoint is one ``.netgraph`` archive (netgraph's own no-pickle format, writ
 atomically: a temporary file, then a rename) holding the current net, the optimizer state,
 the trainer's counters, carried StateTransfer states, the torch generator state and the
 run's history. Arrays go to the safetensors part under ``net/``, ``best/``, ``optimizer/``,
-``states/`` and ``history/``; the rest is JSON under ``"checkpoint"``.
+``states/`` and ``history/``; the rest is JSON under ``"checkpoint"``, the measurement history
+as tagged JSON (:func:`to_json`: no pickles, each value reads back as its type).
 
 Forms: ``("File", path)`` (one file, overwritten), ``("Directory", dir)`` (a new file each
 time, named ``start_counter_round_batch_loss[_validationloss].netgraph`` as WL names them),
@@ -33,7 +34,7 @@ HEAD = "NetTrain"
 KIND = "TrainingCheckpoint"
 SUFFIX = ".netgraph"
 HISTORY_LISTS = ("batch_losses", "round_losses", "validation_losses", "validation_rounds")
-# Not in a checkpoint: clocks, and the measurement history (a resumed run measures anew).
+# Not in the history scalars: clocks, and the measurement history (saved apart, tagged JSON).
 NOT_SAVED = ("start", "offset", "round_measurements", "validation_measurements", "latest")
 
 
@@ -137,8 +138,70 @@ def snapshot(loop: Any) -> tuple[dict, dict[str, np.ndarray]]:
     meta = {"kind": KIND, "net": net_meta, "best": best_meta, "checkpoint": {
         "batches": t.batches, "batches_per_round": t.bpr, "optimizer": opt_meta,
         "history": scalars, "best_score": [_json_float(x) for x in loop.best_score],
-        "stopping": {"best": _json_float(loop.stopping.best), "bad": loop.stopping.bad}}}
+        "stopping": {"best": _json_float(loop.stopping.best), "bad": loop.stopping.bad},
+        "measurements": {"rounds": to_json(h.round_measurements),
+                         "validation": to_json(h.validation_measurements),
+                         "batches": to_json(_batch_lists(loop))}}}
     return meta, arrays
+
+
+def _batch_lists(loop: Any) -> dict[Any, list[Any]]:
+    meters = getattr(loop, "meters", None)
+    return {} if meters is None else meters.train.lists
+
+
+# -- measurement values as JSON ---------------------------------------------------------
+# A measurement is a number, a string, an array, a dict keyed by class, a list... (or what a
+# user's function returns). Checkpoints hold no pickles: each value is written as tagged
+# JSON that reads back as the same type; a value of another type (a user function's object)
+# reads back as None, and its repr is kept in the file.
+_SCALARS = {bool: "b", int: "i", str: "s"}
+
+
+def to_json(v: Any) -> Any:
+    """``v`` as tagged JSON (see above)."""
+    if v is None:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    for kind, tag in _SCALARS.items():
+        if type(v) is kind:
+            return {tag: v}
+    if isinstance(v, float):
+        return {"f": v if math.isfinite(v) else repr(v)}
+    if isinstance(v, np.ndarray) and v.dtype.kind in "biuf":
+        return {"a": v.dtype.str, "shape": list(v.shape),
+                "data": [x if math.isfinite(x) else repr(x) for x in v.astype(float).ravel()
+                         .tolist()] if v.dtype.kind == "f" else v.ravel().tolist()}
+    if isinstance(v, dict):
+        return {"d": [[to_json(k), to_json(x)] for k, x in v.items()]}
+    if isinstance(v, (list, tuple)):
+        return {"l" if isinstance(v, list) else "t": [to_json(x) for x in v]}
+    return {"x": repr(v)[:200]}
+
+
+def from_json(v: Any) -> Any:
+    """The value :func:`to_json` wrote."""
+    if v is None:
+        return None
+    (tag, x), *rest = v.items()
+    if tag in ("b", "i", "s"):
+        return x
+    if tag == "f":
+        return float(x)
+    if tag == "a":
+        data = [float(e) for e in v["data"]] if np.dtype(x).kind == "f" else v["data"]
+        return np.asarray(data, dtype=np.dtype(x)).reshape(v["shape"])
+    if tag == "d":
+        return {_key(from_json(k)): from_json(e) for k, e in x}
+    if tag in ("l", "t"):
+        items = [from_json(e) for e in x]
+        return items if tag == "l" else tuple(items)
+    return None
+
+
+def _key(k: Any) -> Any:
+    return tuple(_key(e) for e in k) if isinstance(k, list) else k
 
 
 def _optimizer_state(t: Any, arrays: dict[str, np.ndarray]) -> dict:
@@ -223,7 +286,20 @@ def restore(ck: Checkpoint, loop: Any) -> tuple[int, int]:
     best = c.get("best_score", [c.get("best_loss")])  # "best_loss": older checkpoints
     loop.best_score = tuple(math.inf if x is None else x for x in best)
     loop.stopping.best, loop.stopping.bad = c["stopping"]["best"], c["stopping"]["bad"]
+    _restore_measurements(c.get("measurements"), h, loop)   # absent in older checkpoints
     return h.round, h.batch
+
+
+def _restore_measurements(m: dict | None, h: History, loop: Any) -> None:
+    """The measurement history (round, validation and per-batch lists) of the run so far."""
+    if not m:
+        return
+    h.round_measurements = from_json(m["rounds"])
+    h.validation_measurements = from_json(m["validation"])
+    lists = _batch_lists(loop)
+    for k, vals in from_json(m["batches"]).items():
+        if k in lists:
+            lists[k][:] = vals
 
 
 def _restore_optimizer(t: Any, m: dict, arrays: dict[str, np.ndarray]) -> None:
