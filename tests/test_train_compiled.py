@@ -10,11 +10,9 @@ import torch
 
 from netgraph import *  # noqa: F403
 from netgraph.train import compiled
-from netgraph.train import trainer as trainer_module
 from netgraph.train.compiled import compile_mode
 from netgraph.train.options import parse_options
 from netgraph.train.step import mirroring_mode
-from netgraph.train.whole_step import WholeStep
 
 X = np.random.default_rng(0).normal(size=(80, 3)).astype(np.float32)
 DATA = {"Input": X, "Output": np.tanh(X).sum(1)}
@@ -26,24 +24,6 @@ def net():
                      "plus": ThreadingLayer(Plus), "out": LinearLayer()},
                     [("a", "t", "b", "s"), (["t", "s"], "plus", "out")],
                     Input=3, Output="Real")
-
-
-@pytest.fixture
-def steps(monkeypatch):
-    """The compiled steps made, by kind; and the compiled step kept even where it measures
-    slower than the eager one (these steps are too small to time)."""
-    made = {"whole": 0, "forward": 0}
-    make = trainer_module.compiled_step
-
-    def spy(trainer):
-        step = make(trainer)
-        made["whole" if isinstance(step, WholeStep) else "forward"] += 1
-        return step
-    monkeypatch.setattr(trainer_module, "compiled_step", spy)
-    monkeypatch.setattr(compiled, "MIN_GAIN", -1e9)    # Automatic keeps it
-    monkeypatch.setattr(compiled.StepCompiler, "_compiled_timed",
-                        lambda self, feeds: self._kept(self.compiled(feeds)))
-    return made
 
 
 def same_training(model, data, steps_made, kind="whole", atol=1e-5, loss=Automatic, **opts):

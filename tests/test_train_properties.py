@@ -5,9 +5,6 @@ import pytest
 import torch
 
 from netgraph import *  # noqa: F403
-from netgraph.train import compiled
-from netgraph.train import trainer as trainer_module
-from netgraph.train.whole_step import WholeStep
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(12, 3)).astype(np.float32)
@@ -35,23 +32,6 @@ def by_hand(net, rounds):
             b -= 0.1 * gb
     return {(1, "Weights"): gw.numpy(), (1, "Biases"): gb.numpy()}, \
         {(1, "Weights"): w.detach().numpy(), (1, "Biases"): b.detach().numpy()}
-
-
-@pytest.fixture
-def steps(monkeypatch):
-    """The compiled steps made, by kind (compiled even where it would not pay off)."""
-    made = {"whole": 0, "forward": 0}
-    make = trainer_module.compiled_step
-
-    def spy(trainer):
-        step = make(trainer)
-        made["whole" if isinstance(step, WholeStep) else "forward"] += 1
-        return step
-    monkeypatch.setattr(trainer_module, "compiled_step", spy)
-    monkeypatch.setattr(compiled, "MIN_GAIN", -1e9)
-    monkeypatch.setattr(compiled.StepCompiler, "_compiled_timed",
-                        lambda self, feeds: self._kept(self.compiled(feeds)))
-    return made
 
 
 def test_gradients_and_weights_equal_hand_written_sgd():
